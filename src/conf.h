@@ -1,0 +1,68 @@
+/* conf.h - the configuration: one libconfuse table, bounds checked while
+ * parsing, turned into an immutable, reference-counted snapshot.
+ *
+ * A reload builds a new snapshot or keeps the old one; a connection keeps
+ * the snapshot it started with until it closes (conf_ref/conf_unref).
+ *
+ * Errors: conf_load returns NULL with "file:line: message" in err.
+ * Thread-safe: snapshots are read-only; conf_current/conf_replace lock. */
+#ifndef CUSTOS_CONF_H
+#define CUSTOS_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+#include "message.h"
+#include "verdict.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONF_DEFAULT_PATH	SYSCONFDIR "/custos.conf"
+
+struct conf {
+	int			 refs;		/* under conf's lock */
+	char			*path;		/* file it came from */
+
+	char			*socket;	/* libmilter connection spec */
+	char			*user;		/* "" = stay who we are */
+	char			*pidfile;	/* "" = none */
+	char			*node;		/* this gateway's name */
+	enum log_level		 log_level;
+	int			 syslog_facility;
+	enum action		 on_error;	/* tempfail, accept or reject */
+	bool			 add_header;	/* X-Custos on every message */
+
+	size_t			 spool_memory_limit;
+	char			*spool_dir;
+	size_t			 max_scan_size;
+	struct message_limits	 limits;
+
+	int			 milter_timeout;	/* seconds, MTA I/O */
+	int			 milter_backlog;
+	int			 max_connections;
+	int			 drain_timeout;	/* seconds at shutdown */
+};
+
+/* Reads and checks path.  Returns a snapshot with one reference, or NULL
+ * with "path:line: message" in err. */
+struct conf	*conf_load(const char *path, char *err, size_t errlen);
+
+struct conf	*conf_ref(struct conf *);
+void		 conf_unref(struct conf *);		/* NULL-safe */
+
+/* The snapshot new connections get.  conf_current returns a new
+ * reference (NULL before the first conf_replace); conf_replace installs
+ * c (taking over the caller's reference) and drops the old one. */
+struct conf	*conf_current(void);
+void		 conf_replace(struct conf *c);
+
+/* Parses "10M", "512k", "1G", "4096" into bytes.  Returns 0 or -1. */
+int		 conf_parse_size(const char *, size_t *);
+
+/* Checks a libmilter socket spec: unix:/path, local:/path,
+ * inet:port@host, inet6:port@host.  Returns 0 or -1. */
+int		 conf_check_socket(const char *);
+
+#endif

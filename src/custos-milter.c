@@ -1,0 +1,272 @@
+/* custos-milter.c - the daemon: options, config, socket, privileges,
+ * supervisor and worker, smfi_main.
+ *
+ * Order matters, as in Postfix's pre_init/post_init: read and check the
+ * config, open the socket as root, then drop privileges, then fork the
+ * worker that serves connections.  Startup failures log and exit with a
+ * sysexits.h code; after that nothing here exits on its own. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "message.h"
+#include "milter.h"
+#include "version.h"
+
+struct options {
+	const char	*config;
+	const char	*socket;	/* -p overrides the config */
+	const char	*user;		/* -u overrides the config */
+	const char	*pidfile;	/* -P overrides the config */
+	bool		 foreground;
+	bool		 check;
+	bool		 verbose;
+};
+
+static struct options	opt;
+
+static void
+usage(FILE *fp)
+{
+	(void)fprintf(fp,
+"usage: custos-milter [-ftv] [-c config] [-p socket] [-u user[:group]]\n"
+"                     [-P pidfile]\n"
+"  -c config   configuration file (default " CONF_DEFAULT_PATH ")\n"
+"  -f          stay in the foreground and log to stderr\n"
+"  -t          check the configuration and exit (0 = good)\n"
+"  -p socket   listen on unix:/path or inet:PORT@ADDRESS\n"
+"  -u user     run as this user (and group) after opening the socket\n"
+"  -P pidfile  write the supervisor's pid here\n"
+"  -v          log at debug level\n"
+"  --version   print the version and exit\n"
+"  --help      print this help and exit\n"
+"Signals to the pid in the pid file: HUP reloads the configuration,\n"
+"TERM stops after the messages in flight.\n");
+}
+
+static void
+parse_options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	opt.config = CONF_DEFAULT_PATH;
+	while ((c = getopt_long(argc, argv, "c:fhtp:u:P:vV", longopts,
+	    NULL)) != -1)
+		switch (c) {
+		case 'c': opt.config = optarg; break;
+		case 'f': opt.foreground = true; break;
+		case 't': opt.check = true; break;
+		case 'p': opt.socket = optarg; break;
+		case 'u': opt.user = optarg; break;
+		case 'P': opt.pidfile = optarg; break;
+		case 'v': opt.verbose = true; break;
+		case 'V':
+			(void)printf("custos-milter %s\n", CUSTOS_VERSION);
+			exit(EX_OK);
+		case 'h':
+			usage(stdout);
+			exit(EX_OK);
+		default:
+			usage(stderr);
+			exit(EX_USAGE);
+		}
+	if (optind != argc) {
+		usage(stderr);
+		exit(EX_USAGE);
+	}
+}
+
+/* Waits for SIGUSR1 (sent by the supervisor on SIGHUP) and installs a new
+ * snapshot, or keeps the running one when the new config fails. */
+static void *
+reload_thread(void *arg)
+{
+	sigset_t set;
+	int sig;
+
+	(void)arg;
+	(void)sigemptyset(&set);
+	(void)sigaddset(&set, SIGUSR1);
+	for (;;) {
+		struct conf *c, *old;
+		char err[512];
+
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if ((c = conf_load(opt.config, err, sizeof err)) == NULL) {
+			log_err("reload failed, keeping the running "
+			    "configuration: %s", err);
+			continue;
+		}
+		old = conf_current();
+		if (old != NULL && (strcmp(old->socket, c->socket) != 0 ||
+		    strcmp(old->user, c->user) != 0))
+			log_warn("reload: socket and user changes take "
+			    "effect at the next restart");
+		conf_unref(old);
+		if (!opt.verbose)
+			log_set_level(c->log_level);
+		conf_replace(c);
+		log_info("configuration reloaded from %s", opt.config);
+	}
+	return NULL;
+}
+
+/* The worker process: serve connections until told to stop, then let
+ * the messages in flight finish. */
+static int
+worker_main(void *arg)
+{
+	struct conf *c;
+	pthread_t tid;
+	int left, drain;
+
+	(void)arg;
+	if (pthread_create(&tid, NULL, reload_thread, NULL) != 0) {
+		log_err("cannot start the reload thread");
+		return EX_OSERR;
+	}
+	(void)pthread_detach(tid);
+	log_info("custos-milter %s serving (pid %ld)", CUSTOS_VERSION,
+	    (long)getpid());
+	if (smfi_main() != MI_SUCCESS) {
+		log_err("libmilter stopped with an error");
+		return EX_SOFTWARE;
+	}
+	c = conf_current();
+	drain = c != NULL ? c->drain_timeout : 60;
+	conf_unref(c);
+	if (milter_active() > 0)
+		log_info("waiting up to %ds for %d connections in flight",
+		    drain, milter_active());
+	if ((left = milter_drain(drain)) > 0) {
+		/* Those messages were not accepted by us: the MTA applies
+		 * milter_default_action (tempfail) and the client retries. */
+		log_warn("stopping with %d connections still open", left);
+	}
+	log_info("stopped");
+	return EX_OK;
+}
+
+/* libmilter creates a unix socket with our umask; Postfix's user must be
+ * able to connect, and nobody else. */
+static void
+socket_permissions(const char *spec, uid_t uid, gid_t gid, bool chown_it)
+{
+	const char *path = NULL;
+
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0)
+		path = strchr(spec, ':') + 1;
+	else if (spec[0] == '/')
+		path = spec;
+	if (path == NULL)
+		return;
+	if (chown_it && chown(path, uid, gid) != 0)
+		log_warn("chown %s: %s", path, strerror(errno));
+	if (chmod(path, 0660) != 0)
+		log_warn("chmod %s: %s", path, strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conf *c;
+	const char *sockspec, *user, *pidfile;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	char err[512];
+	int rc;
+
+	parse_options(argc, argv);
+	log_open("custos-milter", opt.foreground || opt.check, LOG_MAIL);
+	if ((c = conf_load(opt.config, err, sizeof err)) == NULL) {
+		/* -t prints exactly "file:line: message" for editors and
+		 * scripts; a daemon also tells syslog. */
+		(void)fprintf(stderr, "%s\n", err);
+		if (!opt.check && !opt.foreground)
+			log_err("%s", err);
+		return opt.check ? 1 : EX_CONFIG;
+	}
+	sockspec = opt.socket ? opt.socket : c->socket;
+	user = opt.user ? opt.user : c->user;
+	pidfile = opt.pidfile ? opt.pidfile : c->pidfile;
+	if (conf_check_socket(sockspec) != 0) {
+		log_err("socket %s: not unix:/path or inet:PORT@ADDRESS",
+		    sockspec);
+		return opt.check ? 1 : EX_USAGE;
+	}
+	if (*user != '\0' &&
+	    daemon_lookup_user(user, &uid, &gid, err, sizeof err) != 0) {
+		log_err("%s", err);
+		return opt.check ? 1 : EX_NOUSER;
+	}
+	if (opt.check) {
+		(void)printf("%s: configuration OK\n", opt.config);
+		conf_unref(c);
+		return 0;
+	}
+	if (!opt.foreground)
+		log_open("custos-milter", 0, c->syslog_facility);
+	log_set_level(opt.verbose ? LOG_LEVEL_DEBUG : c->log_level);
+
+	message_init();
+	if (smfi_register(milter_desc) == MI_FAILURE ||
+	    smfi_setconn((char *)sockspec) == MI_FAILURE ||
+	    smfi_settimeout(c->milter_timeout) == MI_FAILURE ||
+	    smfi_setbacklog(c->milter_backlog) == MI_FAILURE) {
+		log_err("libmilter refused the settings for %s", sockspec);
+		return EX_SOFTWARE;
+	}
+	/* As root, before dropping privileges: the socket may live where
+	 * only root can create it.  true: remove a stale unix socket. */
+	if (smfi_opensocket(true) == MI_FAILURE) {
+		log_err("cannot listen on %s (in use, or no permission?)",
+		    sockspec);
+		return EX_UNAVAILABLE;
+	}
+	socket_permissions(sockspec, uid, gid, *user != '\0' && geteuid() == 0);
+	if (!opt.foreground && daemon_detach(err, sizeof err) != 0) {
+		log_err("%s", err);
+		return EX_OSERR;
+	}
+	if (*pidfile != '\0' &&
+	    daemon_write_pidfile(pidfile, err, sizeof err) != 0) {
+		log_err("%s", err);
+		return EX_CANTCREAT;
+	}
+	if (*user != '\0' && geteuid() == 0 &&
+	    daemon_drop_privileges(user, uid, gid, err, sizeof err) != 0) {
+		log_err("%s", err);
+		return EX_NOPERM;
+	}
+	conf_replace(c);	/* the first snapshot; c's reference moves */
+	daemon_block_signals();
+	log_info("listening on %s", sockspec);
+	rc = daemon_supervise(worker_main, NULL);
+	if (*pidfile != '\0')
+		(void)unlink(pidfile);
+	message_shutdown();
+	return rc;
+}

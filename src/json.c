@@ -1,0 +1,194 @@
+/* json.c - the JSON writer (see json.h). */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+void
+json_init(struct json *j)
+{
+	memset(j, 0, sizeof *j);
+	j->out = g_string_sized_new(1024);
+	j->first[0] = true;
+}
+
+void
+json_reset(struct json *j)
+{
+	if (j->out != NULL)
+		g_string_free(j->out, TRUE);
+	memset(j, 0, sizeof *j);
+}
+
+char *
+json_finish(struct json *j, size_t *len)
+{
+	char *s;
+
+	if (len != NULL)
+		*len = j->out->len;
+	s = g_string_free(j->out, FALSE);
+	memset(j, 0, sizeof *j);
+	return s;
+}
+
+/* Writes the comma before a value, unless it follows its key. */
+static void
+json_sep(struct json *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (!j->first[j->depth])
+		g_string_append_c(j->out, ',');
+	j->first[j->depth] = false;
+}
+
+static void
+json_open(struct json *j, char c)
+{
+	json_sep(j);
+	g_string_append_c(j->out, c);
+	/* Deeper than we ever write: keep writing flat, still valid. */
+	if (j->depth + 1 < JSON_MAX_DEPTH)
+		j->depth++;
+	j->first[j->depth] = true;
+}
+
+static void
+json_close(struct json *j, char c)
+{
+	g_string_append_c(j->out, c);
+	if (j->depth > 0)
+		j->depth--;
+}
+
+void json_object_begin(struct json *j) { json_open(j, '{'); }
+void json_object_end(struct json *j) { json_close(j, '}'); }
+void json_array_begin(struct json *j) { json_open(j, '['); }
+void json_array_end(struct json *j) { json_close(j, ']'); }
+
+static void
+json_escape(GString *out, const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	g_string_append_c(out, '"');
+	while (s < end) {
+		unsigned char c = (unsigned char)*s;
+		const char *next;
+
+		if (c >= 0x80) {
+			/* Copy one valid UTF-8 character, or U+FFFD. */
+			gunichar u = g_utf8_get_char_validated(s, end - s);
+
+			if (u == (gunichar)-1 || u == (gunichar)-2) {
+				g_string_append(out, "\xef\xbf\xbd");
+				s++;
+				continue;
+			}
+			next = g_utf8_next_char(s);
+			g_string_append_len(out, s, next - s);
+			s = next;
+			continue;
+		}
+		switch (c) {
+		case '"': g_string_append(out, "\\\""); break;
+		case '\\': g_string_append(out, "\\\\"); break;
+		case '\n': g_string_append(out, "\\n"); break;
+		case '\r': g_string_append(out, "\\r"); break;
+		case '\t': g_string_append(out, "\\t"); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				g_string_append_printf(out, "\\u%04x", c);
+			else
+				g_string_append_c(out, (char)c);
+		}
+		s++;
+	}
+	g_string_append_c(out, '"');
+}
+
+void
+json_key(struct json *j, const char *key)
+{
+	json_sep(j);
+	json_escape(j->out, key, strlen(key));
+	g_string_append_c(j->out, ':');
+	j->after_key = true;
+}
+
+void
+json_string_len(struct json *j, const char *s, size_t len)
+{
+	json_sep(j);
+	json_escape(j->out, s, len);
+}
+
+void
+json_string(struct json *j, const char *s)
+{
+	if (s == NULL)
+		json_null(j);
+	else
+		json_string_len(j, s, strlen(s));
+}
+
+void
+json_int(struct json *j, int64_t v)
+{
+	json_sep(j);
+	g_string_append_printf(j->out, "%" PRId64, v);
+}
+
+void
+json_uint(struct json *j, uint64_t v)
+{
+	json_sep(j);
+	g_string_append_printf(j->out, "%" PRIu64, v);
+}
+
+void
+json_double(struct json *j, double v, int decimals)
+{
+	char buf[64];
+
+	json_sep(j);
+	/* JSON has no NaN or infinity. */
+	if (v != v || v > 1e300 || v < -1e300)
+		v = 0;
+	(void)snprintf(buf, sizeof buf, "%.*f", decimals, v);
+	g_string_append(j->out, buf);
+}
+
+void
+json_bool(struct json *j, bool v)
+{
+	json_sep(j);
+	g_string_append(j->out, v ? "true" : "false");
+}
+
+void
+json_null(struct json *j)
+{
+	json_sep(j);
+	g_string_append(j->out, "null");
+}
+
+void
+json_kv_string(struct json *j, const char *key, const char *val)
+{
+	json_key(j, key);
+	json_string(j, val);
+}
+
+void
+json_kv_uint(struct json *j, const char *key, uint64_t val)
+{
+	json_key(j, key);
+	json_uint(j, val);
+}

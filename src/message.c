@@ -1,0 +1,866 @@
+/* message.c - a raw message, parsed by GMime, cut into text segments.
+ *
+ * Parses once, then walks the MIME tree depth-first with an explicit
+ * depth counter.  Every part is read once, through a transfer-decoding
+ * stream, in bounded chunks.  Sources it emits (with "attachment \"NAME\"
+ * > " in front for everything inside an attached message):
+ *   header Subject, header Comments, header Keywords   message headers
+ *   header Content-Description                        a part's header
+ *   body TYPE                                         inline part
+ *   attachment "NAME"                                 part with a name
+ *   attachment #N TYPE                                unnamed attachment
+ *   attachment name                                   text = file name
+ *   body raw                                          GMime gave up
+ * Opaque parts are segments with no text and a sniffed type.
+ *
+ * Owns the GMime objects of one call and frees them before returning;
+ * segments belong to the caller's textseg.  Limits (depth, parts, header
+ * size, text size, time) add unscannable notes and never fail the call;
+ * only out-of-memory fails it, with text in the caller's buffer. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "charset.h"
+#include "html.h"
+#include "message.h"
+#include "sniff.h"
+
+#define MSG_CHUNK	65536	/* one read from a decoding stream */
+#define MSG_HEAD	4096	/* bytes kept for sniffing */
+#define MSG_NAME_MAX	200	/* bytes of a file name used in a path */
+
+struct walk {
+	const struct message_limits	*lim;
+	struct textseg			*out;
+	gint64				 deadline;	/* 0: none */
+	size_t				 nparts;
+	size_t				 nattach;	/* unnamed, for "#N" */
+	size_t				 text_used;
+	int				 text_full;	/* budget spent */
+	int				 text_noted;	/* and said so */
+	int				 stop;		/* parts or time */
+	int				 oom;
+};
+
+static const char *const msg_text_apps[] = {
+	"csv", "ecmascript", "javascript", "json", "ld+json", "sql",
+	"tab-separated-values", "x-csv", "x-javascript", "x-ndjson", "x-sh",
+	"x-sql", "x-yaml", "xhtml+xml", "xml", "yaml", NULL
+};
+
+/* File names that promise text whatever type the sender declared:
+ * Outlook sends .csv as application/vnd.ms-excel, many clients send
+ * everything as application/octet-stream. */
+static const char *const msg_text_exts[] = {
+	"conf", "csv", "htm", "html", "ini", "json", "log", "md", "sql",
+	"text", "tsv", "txt", "vcf", "xml", "yaml", "yml", NULL
+};
+
+static int	msg_walk_object(struct walk *, GMimeObject *, const char *,
+		    size_t);
+
+void
+message_limits_default(struct message_limits *lim)
+{
+	lim->max_depth = 20;
+	lim->max_parts = 1000;
+	lim->max_header_bytes = 1024 * 1024;
+	lim->max_text_bytes = 64 * 1024 * 1024;
+	lim->max_seconds = 20;
+}
+
+void
+message_init(void)
+{
+	/* Tried in order for 8-bit header text and unlabelled words;
+	 * windows-1252 last because it decodes any byte. */
+	static const char	*fallback[] = {
+		"utf-8", "gb18030", "windows-1252", NULL
+	};
+
+	g_mime_init();
+	g_mime_parser_options_set_fallback_charsets(
+	    g_mime_parser_options_get_default(), fallback);
+}
+
+void
+message_shutdown(void)
+{
+	g_mime_shutdown();
+}
+
+static void
+msg_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+msg_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Case-insensitive: does s[0..len) start with the lower-case word w? */
+static int
+msg_prefix(const char *s, size_t len, const char *w)
+{
+	size_t	 i;
+
+	for (i = 0; w[i] != '\0'; i++)
+		if (i >= len || msg_lower((unsigned char)s[i]) != w[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Counts header lines that open a multipart or an embedded message:
+ * "Content-Type:" at the start of a line whose value (on that line or its
+ * folded continuation) names "multipart/" or "message/".
+ *
+ * Why: GMime's parser recurses once per nested multipart or message and
+ * has no depth limit of its own, so a small message nested 100000 deep
+ * would exhaust the stack before our walk could count anything.  Every
+ * level of nesting needs one such line, so this count bounds the depth
+ * GMime will reach; if it exceeds max_parts we do not hand the message
+ * to GMime at all.  It overcounts (lines inside bodies also count),
+ * which errs towards "unscannable", never towards a crash.  Linear: each
+ * byte is looked at a bounded number of times.
+ */
+static size_t
+msg_prescan(const char *raw, size_t len)
+{
+	const char	*nl;
+	size_t		 i = 0, j, n = 0, stop;
+
+	while (i < len) {
+		if (msg_prefix(raw + i, len - i, "content-type")) {
+			j = i + 12;
+			while (j < len && (raw[j] == ' ' || raw[j] == '\t'))
+				j++;
+			if (j < len && raw[j] == ':') {
+				/* The value, through folded lines, but no
+				 * further than a few kilobytes. */
+				stop = len - j > 4096 ? j + 4096 : len;
+				for (j++; j < stop; j++) {
+					if (raw[j] == '\n' && (j + 1 >= len ||
+					    (raw[j + 1] != ' ' &&
+					    raw[j + 1] != '\t')))
+						break;
+					if (msg_prefix(raw + j, len - j,
+					    "multipart/") ||
+					    msg_prefix(raw + j, len - j,
+					    "message/")) {
+						n++;
+						break;
+					}
+				}
+			}
+		}
+		if ((nl = memchr(raw + i, '\n', len - i)) == NULL)
+			break;
+		i = (size_t)(nl - raw) + 1;
+	}
+	return n;
+}
+
+static size_t
+msg_text_left(const struct walk *w)
+{
+	if (w->text_full || w->text_used >= w->lim->max_text_bytes)
+		return 0;
+	return w->lim->max_text_bytes - w->text_used;
+}
+
+static int
+msg_note(struct walk *w, const char *reason, const char *where)
+{
+	if (textseg_unscannable(w->out, reason, where) == -1) {
+		w->oom = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Marks the text budget spent; says so once. */
+static void
+msg_text_full(struct walk *w, const char *where)
+{
+	if (!w->text_noted)
+		(void)msg_note(w, "text-size", where);
+	w->text_noted = 1;
+	w->text_full = 1;
+}
+
+/* Appends a text segment within the text budget, cutting the text on a
+ * character boundary when it does not fit.  Returns the segment, or
+ * NULL when nothing was added (budget spent, or out of memory). */
+static struct segment *
+msg_add_text(struct walk *w, const char *source, const char *mime_type,
+    const char *charset, const char *encoding, const char *text, size_t len,
+    const char *where)
+{
+	struct segment	*s;
+	size_t		 left = msg_text_left(w);
+
+	if (w->oom)
+		return NULL;
+	if (left == 0) {
+		msg_text_full(w, where);
+		return NULL;
+	}
+	if (len > left) {
+		len = left;
+		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--;
+		msg_text_full(w, where);
+	}
+	if ((s = textseg_add(w->out, source, mime_type, charset, encoding,
+	    text, len)) == NULL) {
+		w->oom = 1;
+		return NULL;
+	}
+	w->text_used += len;
+	return s;
+}
+
+/* Makes a malloc'd string valid UTF-8 (GMime decodes 8-bit header text
+ * with the fallback charsets, but we do not rely on it).  Takes and
+ * returns ownership of a g_malloc'd string; NULL when out of memory. */
+static char *
+msg_utf8(char *s)
+{
+	char	*u, *g;
+	size_t	 ulen;
+
+	if (s == NULL || g_utf8_validate(s, -1, NULL))
+		return s;
+	if (charset_to_utf8(s, strlen(s), NULL, 0, &u, &ulen, NULL,
+	    NULL) == -1) {
+		g_free(s);
+		return NULL;
+	}
+	g = g_strndup(u, ulen);
+	free(u);
+	g_free(s);
+	return g;
+}
+
+/* The RFC 2047-decoded, unfolded, trimmed value of a header, as UTF-8.
+ * NULL when empty or out of memory (*oom tells which). */
+static char *
+msg_header_text(GMimeHeader *h, int *oom)
+{
+	const char	*raw = g_mime_header_get_raw_value(h);
+	char		*unf, *dec;
+
+	if (raw == NULL)
+		return NULL;
+	if ((unf = g_mime_utils_header_unfold(raw)) == NULL)
+		return NULL;
+	dec = g_mime_utils_header_decode_text(NULL, unf);
+	g_free(unf);
+	if (dec == NULL)
+		return NULL;
+	if ((dec = msg_utf8(dec)) == NULL) {
+		*oom = 1;
+		return NULL;
+	}
+	g_strstrip(dec);
+	if (*dec == '\0') {
+		g_free(dec);
+		return NULL;
+	}
+	return dec;
+}
+
+/* 1 if the header block of obj fits max_header_bytes; else notes it. */
+static int
+msg_headers_fit(struct walk *w, GMimeObject *obj, const char *where)
+{
+	GMimeHeaderList	*hl = g_mime_object_get_header_list(obj);
+	GMimeHeader	*h;
+	const char	*s;
+	size_t		 total = 0;
+	int		 i, n;
+
+	if (hl == NULL)
+		return 1;
+	n = g_mime_header_list_get_count(hl);
+	for (i = 0; i < n; i++) {
+		if ((h = g_mime_header_list_get_header_at(hl, i)) == NULL)
+			continue;
+		if ((s = g_mime_header_get_raw_name(h)) != NULL)
+			total += strlen(s);
+		if ((s = g_mime_header_get_raw_value(h)) != NULL)
+			total += strlen(s);
+	}
+	if (total <= w->lim->max_header_bytes)
+		return 1;
+	(void)msg_note(w, "header-size", where);
+	return 0;
+}
+
+/* Adds a segment for every header of obj named in names. */
+static void
+msg_header_segments(struct walk *w, GMimeObject *obj, const char *prefix,
+    const char *const *names, const char *filename, const char *where)
+{
+	GMimeHeaderList	*hl = g_mime_object_get_header_list(obj);
+	GMimeHeader	*h;
+	struct segment	*s;
+	const char	*name;
+	char		*text, *source;
+	int		 i, n, k;
+
+	if (hl == NULL)
+		return;
+	n = g_mime_header_list_get_count(hl);
+	for (i = 0; i < n && !w->oom; i++) {
+		if ((h = g_mime_header_list_get_header_at(hl, i)) == NULL ||
+		    (name = g_mime_header_get_name(h)) == NULL)
+			continue;
+		for (k = 0; names[k] != NULL; k++)
+			if (g_ascii_strcasecmp(name, names[k]) == 0)
+				break;
+		if (names[k] == NULL)
+			continue;
+		if ((text = msg_header_text(h, &w->oom)) == NULL)
+			continue;
+		source = g_strdup_printf("%sheader %s", prefix, names[k]);
+		s = msg_add_text(w, source, NULL, NULL, NULL, text,
+		    strlen(text), where);
+		if (s != NULL && filename != NULL &&
+		    textseg_set(&s->filename, filename) == -1)
+			w->oom = 1;
+		g_free(source);
+		g_free(text);
+	}
+}
+
+/* The decoded file name of obj as UTF-8 (g_malloc'd), or NULL. */
+static char *
+msg_filename(GMimeObject *obj)
+{
+	const char	*name = NULL;
+	char		*s;
+
+	if (GMIME_IS_PART(obj))
+		name = g_mime_part_get_filename(GMIME_PART(obj));
+	else {
+		name = g_mime_object_get_content_disposition_parameter(obj,
+		    "filename");
+		if (name == NULL)
+			name = g_mime_object_get_content_type_parameter(obj,
+			    "name");
+	}
+	if (name == NULL)
+		return NULL;
+	if ((s = msg_utf8(g_strdup(name))) == NULL)
+		return NULL;
+	g_strstrip(s);
+	if (*s == '\0') {
+		g_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* A file name fit for a path: control characters blanked, long names
+ * cut on a character boundary. */
+static char *
+msg_path_name(const char *name)
+{
+	char	*s;
+	size_t	 n = strlen(name), i;
+
+	if (n > MSG_NAME_MAX) {
+		n = MSG_NAME_MAX;
+		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--;
+	}
+	s = g_strndup(name, n);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = ' ';
+	return s;
+}
+
+/* "type/subtype" in lower case, g_malloc'd. */
+static char *
+msg_mime_type(GMimeObject *obj)
+{
+	GMimeContentType	*ct = g_mime_object_get_content_type(obj);
+	char			*t, *l;
+
+	if (ct == NULL || (t = g_mime_content_type_get_mime_type(ct)) == NULL)
+		return g_strdup("application/octet-stream");
+	l = g_ascii_strdown(t, -1);
+	g_free(t);
+	return l;
+}
+
+static int
+msg_is_attachment(GMimeObject *obj)
+{
+	GMimeContentDisposition	*cd;
+
+	cd = g_mime_object_get_content_disposition(obj);
+	return cd != NULL && g_mime_content_disposition_is_attachment(cd);
+}
+
+/* 1 for types we read as text, 2 for HTML, 0 for the rest. */
+static int
+msg_text_kind(const char *mime_type)
+{
+	const char	*sub;
+	int		 i;
+
+	if (strcmp(mime_type, "text/html") == 0 ||
+	    strcmp(mime_type, "application/xhtml+xml") == 0)
+		return 2;
+	/* RTF is a document format; leave it to an extractor. */
+	if (strncmp(mime_type, "text/", 5) == 0)
+		return strcmp(mime_type, "text/rtf") != 0;
+	if (strncmp(mime_type, "application/", 12) != 0)
+		return 0;
+	sub = mime_type + 12;
+	for (i = 0; msg_text_apps[i] != NULL; i++)
+		if (strcmp(sub, msg_text_apps[i]) == 0)
+			return 1;
+	if (g_str_has_suffix(sub, "+xml") || g_str_has_suffix(sub, "+json"))
+		return 1;
+	return 0;
+}
+
+/* 1 or 2 (HTML) when the file name promises text, else 0. */
+static int
+msg_text_by_name(const char *filename)
+{
+	const char	*dot;
+	int		 i;
+
+	if (filename == NULL || (dot = strrchr(filename, '.')) == NULL)
+		return 0;
+	for (i = 0; msg_text_exts[i] != NULL; i++)
+		if (g_ascii_strcasecmp(dot + 1, msg_text_exts[i]) == 0)
+			return g_ascii_strncasecmp(dot + 1, "htm", 3) == 0 ?
+			    2 : 1;
+	return 0;
+}
+
+/* Reads the transfer-decoded content of part: keeps the first keep bytes
+ * in *data (g_byte_array) and counts them all in *total.  Returns 0, or
+ * -1 when GMime cannot give a stream (the part is then empty). */
+static int
+msg_read_part(GMimePart *part, size_t keep, GByteArray *data, size_t *total)
+{
+	GMimeDataWrapper	*content;
+	GMimeStream		*src, *fs;
+	GMimeFilter		*f;
+	GMimeContentEncoding	 enc;
+	char			*buf;
+	ssize_t			 n;
+	size_t			 take;
+
+	*total = 0;
+	if ((content = g_mime_part_get_content(part)) == NULL ||
+	    (src = g_mime_data_wrapper_get_stream(content)) == NULL)
+		return -1;
+	if (g_mime_stream_reset(src) == -1)
+		return -1;
+	fs = g_mime_stream_filter_new(src);
+	enc = g_mime_data_wrapper_get_encoding(content);
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
+	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+		f = g_mime_filter_basic_new(enc, FALSE);
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
+		g_object_unref(f);
+	}
+	buf = g_malloc(MSG_CHUNK);
+	while ((n = g_mime_stream_read(fs, buf, MSG_CHUNK)) > 0) {
+		if (data->len < keep) {
+			take = keep - data->len;
+			if (take > (size_t)n)
+				take = (size_t)n;
+			g_byte_array_append(data, (const guint8 *)buf,
+			    (guint)take);
+		}
+		*total += (size_t)n;
+	}
+	g_free(buf);
+	g_object_unref(fs);
+	return 0;
+}
+
+/* Converts the bytes of a text part and adds its segment.  Returns the
+ * segment or NULL (budget spent, or out of memory). */
+static struct segment *
+msg_text_segment(struct walk *w, const char *source, const char *mime_type,
+    const char *charset, const char *encoding, int kind,
+    const GByteArray *data, int cut, const char *where)
+{
+	struct segment	*s = NULL;
+	char		*u = NULL, *t = NULL;
+	size_t		 ulen, tlen;
+	size_t		 left = msg_text_left(w);
+	int		 truncated = 0;
+
+	if (charset_to_utf8((const char *)data->data, data->len, charset,
+	    kind == 2 ? 0 : left, &u, &ulen, NULL, &truncated) == -1) {
+		w->oom = 1;
+		goto out;
+	}
+	if (kind == 2) {
+		if (html_to_text(u, ulen, &t, &tlen) == -1) {
+			w->oom = 1;
+			goto out;
+		}
+		free(u);
+		u = t;
+		ulen = tlen;
+		t = NULL;
+	}
+	/* What fits of this part is kept even when the rest is cut. */
+	s = msg_add_text(w, source, mime_type, charset, encoding, u, ulen,
+	    where);
+	if (cut || truncated)
+		msg_text_full(w, where);
+out:
+	free(u);
+	free(t);
+	return s;
+}
+
+/* A leaf part: text, or opaque with a sniffed type. */
+static void
+msg_leaf(struct walk *w, GMimePart *part, const char *source,
+    const char *mime_type, const char *filename, int headers_ok,
+    const char *prefix, const char *where)
+{
+	GMimeContentEncoding	 ce;
+	GByteArray		*data;
+	struct segment		*s = NULL;
+	const char		*charset, *encoding = NULL, *sniffed;
+	char			*asource;
+	size_t			 total = 0, keep, left, i, headlen;
+	int			 kind, by_name = 0, has_nul = 0;
+
+	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
+	    "charset");
+	ce = g_mime_part_get_content_encoding(part);
+	if (ce != GMIME_CONTENT_ENCODING_DEFAULT)
+		encoding = g_mime_content_encoding_to_string(ce);
+
+	/* Names carry identifiers too ("张三 13812345678.xlsx"). */
+	if (filename != NULL && headers_ok) {
+		asource = g_strdup_printf("%sattachment name", prefix);
+		s = msg_add_text(w, asource, mime_type, NULL, NULL, filename,
+		    strlen(filename), where);
+		if (s != NULL && textseg_set(&s->filename, filename) == -1)
+			w->oom = 1;
+		g_free(asource);
+		if (w->oom)
+			return;
+	}
+
+	if ((kind = msg_text_kind(mime_type)) == 0)
+		by_name = kind = msg_text_by_name(filename);
+	left = msg_text_left(w);
+	/* Room for the budget in any charset (UTF-16 doubles ASCII, HTML
+	 * markup outweighs its text), bounded: a part never holds much more
+	 * than the budget that is left. */
+	keep = MSG_HEAD;
+	if (kind != 0 && left > 0)
+		keep = left > ((size_t)-1 - MSG_CHUNK) / 4 ? (size_t)-1 :
+		    left * 4 + MSG_CHUNK;
+	data = g_byte_array_new();
+	(void)msg_read_part(part, keep, data, &total);
+
+	headlen = data->len < MSG_HEAD ? data->len : MSG_HEAD;
+	sniffed = sniff_type(data->data, headlen);
+	for (i = 0; i < headlen; i++)
+		if (data->data[i] == '\0') {
+			has_nul = 1;
+			break;
+		}
+	/* Bytes that say "archive" or "image" win over a text label: a zip
+	 * called text/plain must reach the extractors, not the charset
+	 * converter.  A name alone needs text-looking bytes. */
+	if (kind != 0 && sniffed != NULL && strncmp(sniffed, "text/", 5) != 0)
+		kind = 0;
+	if (by_name && sniffed == NULL && has_nul)
+		kind = 0;
+
+	s = NULL;
+	if (kind != 0 && left > 0)
+		s = msg_text_segment(w, source, mime_type, charset, encoding,
+		    kind, data, data->len < total, where);
+	else if (kind != 0)
+		msg_text_full(w, where);
+	if (s == NULL && !w->oom) {
+		if ((s = textseg_add(w->out, source, mime_type, charset,
+		    encoding, NULL, 0)) == NULL)
+			w->oom = 1;
+		else if (textseg_set(&s->sniffed_type, sniffed) == -1)
+			w->oom = 1;
+	}
+	if (s != NULL) {
+		s->raw_len = total;
+		if (filename != NULL && textseg_set(&s->filename, filename) == -1)
+			w->oom = 1;
+	}
+	g_byte_array_unref(data);
+}
+
+/* An attached message: its headers and body, one level deeper, with the
+ * attachment's name in front of every source. */
+static void
+msg_walk_message(struct walk *w, GMimeMessage *m, const char *prefix,
+    size_t depth, const char *where)
+{
+	static const char *const names[] = {
+		"Subject", "Comments", "Keywords", NULL
+	};
+	GMimeObject	*body;
+
+	if (msg_headers_fit(w, GMIME_OBJECT(m), where))
+		msg_header_segments(w, GMIME_OBJECT(m), prefix, names, NULL,
+		    where);
+	if (w->oom)
+		return;
+	if ((body = g_mime_message_get_mime_part(m)) != NULL)
+		(void)msg_walk_object(w, body, prefix, depth);
+}
+
+/* Walks obj at depth.  Returns -1 when out of memory, else 0. */
+static int
+msg_walk_object(struct walk *w, GMimeObject *obj, const char *prefix,
+    size_t depth)
+{
+	static const char *const names[] = { "Content-Description", NULL };
+	GMimeMessage	*inner;
+	char		*mime_type = NULL, *filename = NULL, *pname = NULL;
+	char		*label = NULL, *path = NULL, *iprefix = NULL;
+	int		 i, n, headers_ok;
+
+	if (w->stop || w->oom)
+		goto out;
+	if (w->deadline != 0 && g_get_monotonic_time() > w->deadline) {
+		(void)msg_note(w, "time", "message");
+		w->stop = 1;
+		goto out;
+	}
+	if (++w->nparts > w->lim->max_parts) {
+		(void)msg_note(w, "parts", "message");
+		w->stop = 1;
+		goto out;
+	}
+
+	mime_type = msg_mime_type(obj);
+	filename = msg_filename(obj);
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		pname = msg_path_name(filename != NULL ? filename : "message");
+		label = g_strdup_printf("attachment \"%s\"", pname);
+	} else if (filename != NULL) {
+		pname = msg_path_name(filename);
+		label = g_strdup_printf("attachment \"%s\"", pname);
+	} else if (msg_is_attachment(obj) && !GMIME_IS_MULTIPART(obj))
+		label = g_strdup_printf("attachment #%zu %s", ++w->nattach,
+		    mime_type);
+	else
+		label = g_strdup_printf("body %s", mime_type);
+	path = g_strconcat(prefix, label, NULL);
+
+	if (depth > w->lim->max_depth) {
+		(void)msg_note(w, "depth", path);
+		goto out;
+	}
+
+	if ((headers_ok = msg_headers_fit(w, obj, path)) != 0)
+		msg_header_segments(w, obj, prefix, names, filename, path);
+	if (w->oom)
+		goto out;
+
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		if (filename != NULL && headers_ok) {
+			char *src = g_strdup_printf("%sattachment name", prefix);
+			struct segment *s = msg_add_text(w, src, mime_type,
+			    NULL, NULL, filename, strlen(filename), path);
+
+			if (s != NULL && textseg_set(&s->filename,
+			    filename) == -1)
+				w->oom = 1;
+			g_free(src);
+		}
+		inner = g_mime_message_part_get_message(
+		    GMIME_MESSAGE_PART(obj));
+		if (inner == NULL) {
+			(void)msg_note(w, "parse", path);
+			goto out;
+		}
+		iprefix = g_strconcat(path, " > ", NULL);
+		msg_walk_message(w, inner, iprefix, depth + 1, path);
+	} else if (GMIME_IS_MULTIPART(obj)) {
+		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		for (i = 0; i < n && !w->stop && !w->oom; i++)
+			(void)msg_walk_object(w, g_mime_multipart_get_part(
+			    GMIME_MULTIPART(obj), i), prefix, depth + 1);
+	} else if (GMIME_IS_PART(obj))
+		msg_leaf(w, GMIME_PART(obj), path, mime_type, filename,
+		    headers_ok, prefix, path);
+	else if (textseg_add(w->out, path, mime_type, NULL, NULL, NULL,
+	    0) == NULL)
+		w->oom = 1;
+out:
+	g_free(mime_type);
+	g_free(filename);
+	g_free(pname);
+	g_free(label);
+	g_free(path);
+	g_free(iprefix);
+	return w->oom ? -1 : 0;
+}
+
+/* GMime could not (or must not) parse it: the raw bytes are all we have,
+ * and custos must still look at them. */
+static void
+msg_raw_fallback(struct walk *w, const char *raw, size_t len)
+{
+	struct segment	*s;
+	char		*u;
+	size_t		 ulen, left = msg_text_left(w);
+	int		 truncated = 0;
+
+	if (left == 0) {
+		msg_text_full(w, "body raw");
+		return;
+	}
+	if (charset_to_utf8(raw, len, NULL, left, &u, &ulen, NULL,
+	    &truncated) == -1) {
+		w->oom = 1;
+		return;
+	}
+	if ((s = msg_add_text(w, "body raw", NULL, NULL, NULL, u, ulen,
+	    "body raw")) != NULL)
+		s->raw_len = len;
+	if (truncated)
+		msg_text_full(w, "body raw");
+	free(u);
+}
+
+/* Parses stream, whose bytes are raw[0..len), into out. */
+static int
+msg_extract(GMimeStream *stream, const char *raw, size_t len,
+    const struct message_limits *lim, struct textseg *out, char *err,
+    size_t errlen)
+{
+	static const char *const names[] = {
+		"Subject", "Comments", "Keywords", NULL
+	};
+	struct walk	 w;
+	GMimeParser	*parser = NULL;
+	GMimeMessage	*msg = NULL;
+	GMimeObject	*body;
+	int		 rc = -1;
+
+	memset(&w, 0, sizeof w);
+	w.lim = lim;
+	w.out = out;
+	if (lim->max_seconds > 0)
+		w.deadline = g_get_monotonic_time() +
+		    (gint64)(lim->max_seconds * G_USEC_PER_SEC);
+
+	if (msg_prescan(raw, len) > lim->max_parts) {
+		if (msg_note(&w, "parts", "message") == 0)
+			msg_raw_fallback(&w, raw, len);
+		goto done;
+	}
+
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	if ((msg = g_mime_parser_construct_message(parser, NULL)) == NULL) {
+		if (msg_note(&w, "parse", "message") == 0)
+			msg_raw_fallback(&w, raw, len);
+		goto done;
+	}
+
+	if (msg_headers_fit(&w, GMIME_OBJECT(msg), "message"))
+		msg_header_segments(&w, GMIME_OBJECT(msg), "", names, NULL,
+		    "message");
+	if (!w.oom && (body = g_mime_message_get_mime_part(msg)) != NULL)
+		(void)msg_walk_object(&w, body, "", 0);
+
+done:
+	if (w.oom)
+		msg_err(err, errlen, "message: out of memory");
+	else
+		rc = 0;
+	if (msg != NULL)
+		g_object_unref(msg);
+	if (parser != NULL)
+		g_object_unref(parser);
+	return rc;
+}
+
+int
+message_extract(GMimeStream *stream, const struct message_limits *lim,
+    struct textseg *out, char *err, size_t errlen)
+{
+	GByteArray	*a;
+	GMimeStream	*mem;
+	char		*buf;
+	ssize_t		 n;
+	int		 rc;
+
+	if (stream == NULL || lim == NULL || out == NULL) {
+		msg_err(err, errlen, "message: no stream");
+		return -1;
+	}
+	/* The pre-scan needs every byte in memory before GMime sees any;
+	 * the size was bounded upstream (the spool limit). */
+	a = g_byte_array_new();
+	buf = g_malloc(MSG_CHUNK);
+	while ((n = g_mime_stream_read(stream, buf, MSG_CHUNK)) > 0)
+		g_byte_array_append(a, (const guint8 *)buf, (guint)n);
+	g_free(buf);
+	if (n < 0) {
+		msg_err(err, errlen, "message: cannot read the stream");
+		g_byte_array_unref(a);
+		return -1;
+	}
+	/* The memory stream owns the array from here. */
+	mem = g_mime_stream_mem_new_with_byte_array(a);
+	rc = msg_extract(mem, (const char *)a->data, a->len, lim, out, err,
+	    errlen);
+	g_object_unref(mem);
+	return rc;
+}
+
+int
+message_extract_buffer(const char *raw, size_t len,
+    const struct message_limits *lim, struct textseg *out, char *err,
+    size_t errlen)
+{
+	GMimeStream	*mem;
+	int		 rc;
+
+	if ((raw == NULL && len > 0) || lim == NULL || out == NULL) {
+		msg_err(err, errlen, "message: no buffer");
+		return -1;
+	}
+	if (raw == NULL)
+		raw = "";
+	mem = g_mime_stream_mem_new_with_buffer(raw, len);
+	rc = msg_extract(mem, raw, len, lim, out, err, errlen);
+	g_object_unref(mem);
+	return rc;
+}

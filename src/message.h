@@ -1,0 +1,52 @@
+/* message.h - parse a raw RFC 5322 message with GMime and cut it into
+ * text segments (textseg.h).
+ *
+ * Walks every part once: nested multiparts, attached message/rfc822
+ * (recursively, its headers and parts prefixed with the attachment's
+ * path).  Text parts are transfer-decoded and converted to UTF-8
+ * (charset.h); HTML becomes text (html.h); header values are RFC
+ * 2047-decoded and file names RFC 2231-decoded.  Other parts become
+ * opaque segments until an extractor reads them.
+ *
+ * Limits stop a branch and add an unscannable note; they never fail the
+ * message.  Only out-of-memory and similar internal errors fail.
+ *
+ * Thread-safe once message_init() has run (GMime must be initialised
+ * once per process). */
+#ifndef CUSTOS_MESSAGE_H
+#define CUSTOS_MESSAGE_H
+
+#include <stddef.h>
+#include <gmime/gmime.h>
+
+#include "textseg.h"
+
+struct message_limits {
+	size_t	max_depth;	/* nesting of multiparts and messages */
+	size_t	max_parts;	/* MIME parts in the whole message */
+	size_t	max_header_bytes; /* one part's header block */
+	size_t	max_text_bytes;	/* decoded text kept for the message */
+	double	max_seconds;	/* wall time for the walk; 0 = none */
+};
+
+/* Defaults used when the config says nothing (and by tests). */
+void		 message_limits_default(struct message_limits *);
+
+/* Initialises GMime for the process.  Call once, before threads. */
+void		 message_init(void);
+void		 message_shutdown(void);
+
+/* Parses the message in stream (read from its current position; the
+ * stream is not closed) and appends segments and unscannable notes to
+ * out.  Returns 0, or -1 with text in err on an internal error (out may
+ * then hold a part of the segments). */
+int		 message_extract(GMimeStream *stream,
+		    const struct message_limits *, struct textseg *out,
+		    char *err, size_t errlen);
+
+/* The same over a buffer (copied into a GMime memory stream). */
+int		 message_extract_buffer(const char *raw, size_t len,
+		    const struct message_limits *, struct textseg *out,
+		    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,504 @@
+/* milter.c - libmilter callbacks (see milter.h).
+ *
+ * The raw message is rebuilt from what libmilter hands us: each header
+ * as "Name:value" with its leading space kept (SMFIP_HDR_LEADSPC), CRLF
+ * line ends as on the wire, the blank line, then the body chunks as they
+ * come.  It is spooled (spool.h) so memory per message stays bounded.
+ *
+ * Owns each connctx and msgctx.  Errors end in milter_fail(), which is
+ * where a failure becomes an SMTP result, once. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "envelope.h"
+#include "log.h"
+#include "milter.h"
+#include "pipeline.h"
+#include "spool.h"
+#include "version.h"
+
+struct msgctx {
+	struct spool	*spool;
+	double		 start_ms;
+	bool		 failed;	/* spooling failed: on_error at eom */
+	char		 why[256];	/* what failed */
+};
+
+struct connctx {
+	struct conf	*conf;		/* snapshot for this connection */
+	struct envelope	 env;
+	struct msgctx	*msg;
+	bool		 leadspc;	/* MTA keeps header leading space */
+};
+
+static pthread_mutex_t	active_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	active_cond = PTHREAD_COND_INITIALIZER;
+static int		active;
+
+static double
+milter_now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int
+milter_active(void)
+{
+	int n;
+
+	(void)pthread_mutex_lock(&active_lock);
+	n = active;
+	(void)pthread_mutex_unlock(&active_lock);
+	return n;
+}
+
+int
+milter_drain(int timeout)
+{
+	struct timespec until;
+	int n;
+
+	(void)clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout;
+	(void)pthread_mutex_lock(&active_lock);
+	while (active > 0 &&
+	    pthread_cond_timedwait(&active_cond, &active_lock, &until) == 0)
+		;
+	n = active;
+	(void)pthread_mutex_unlock(&active_lock);
+	return n;
+}
+
+/* Counts a connection in; refuses when max_connections are open. */
+static bool
+milter_admit(int max)
+{
+	bool ok;
+
+	(void)pthread_mutex_lock(&active_lock);
+	if ((ok = active < max))
+		active++;
+	(void)pthread_mutex_unlock(&active_lock);
+	return ok;
+}
+
+static void
+milter_leave(void)
+{
+	(void)pthread_mutex_lock(&active_lock);
+	if (--active == 0)
+		(void)pthread_cond_broadcast(&active_cond);
+	(void)pthread_mutex_unlock(&active_lock);
+}
+
+/* Frees everything one message owns.  Safe to call twice. */
+static void
+milter_msg_free(struct connctx *cc)
+{
+	if (cc == NULL || cc->msg == NULL)
+		return;
+	cc->msg->spool = spool_free(cc->msg->spool);
+	free(cc->msg);
+	cc->msg = NULL;
+	envelope_clear_message(&cc->env);
+}
+
+static const char *
+milter_qid(const struct connctx *cc)
+{
+	return cc->env.qid != NULL ? cc->env.qid : "NOQUEUE";
+}
+
+/* The one place a failure becomes an SMTP result: on_error decides. */
+static sfsistat
+milter_fail(SMFICTX *ctx, struct connctx *cc, const char *why)
+{
+	enum action a = cc != NULL && cc->conf != NULL ?
+	    cc->conf->on_error : ACTION_TEMPFAIL;
+
+	switch (a) {
+	case ACTION_PASS:
+		log_err("%s: %s; accepting unscanned (on_error = accept)",
+		    cc ? milter_qid(cc) : "NOQUEUE", why);
+		return SMFIS_ACCEPT;
+	case ACTION_REJECT:
+		log_err("%s: %s; rejecting (on_error = reject)",
+		    cc ? milter_qid(cc) : "NOQUEUE", why);
+		(void)smfi_setreply(ctx, "550", "5.7.1",
+		    "Message could not be checked by the content filter");
+		return SMFIS_REJECT;
+	default:
+		log_err("%s: %s; deferring", cc ? milter_qid(cc) : "NOQUEUE",
+		    why);
+		(void)smfi_setreply(ctx, "451", "4.3.0",
+		    "Content scan failed, try again later");
+		return SMFIS_TEMPFAIL;
+	}
+}
+
+static sfsistat
+milter_no_memory(SMFICTX *ctx, struct connctx *cc)
+{
+	return milter_fail(ctx, cc, "out of memory");
+}
+
+static void
+milter_addr_string(const struct sockaddr *sa, char *buf, size_t len)
+{
+	if (sa == NULL) {
+		(void)snprintf(buf, len, "local");
+		return;
+	}
+	switch (sa->sa_family) {
+	case AF_INET:
+		(void)inet_ntop(AF_INET,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    buf, (socklen_t)len);
+		break;
+	case AF_INET6:
+		(void)inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    buf, (socklen_t)len);
+		break;
+	default:
+		(void)snprintf(buf, len, "local");
+	}
+}
+
+/* Opens the connection context: admission, config snapshot.  Called from
+ * negotiate (the first step of a milter session) or, for an MTA that does
+ * not negotiate, from connect.  Returns NULL with *rc set when refused. */
+static struct connctx *
+milter_conn_open(SMFICTX *ctx, sfsistat *rc)
+{
+	struct connctx *cc;
+	struct conf *c;
+
+	if ((cc = smfi_getpriv(ctx)) != NULL)
+		return cc;
+	if ((c = conf_current()) == NULL) {
+		*rc = milter_fail(ctx, NULL, "no configuration loaded");
+		return NULL;
+	}
+	if (!milter_admit(c->max_connections)) {
+		log_warn("connection refused: %d connections open "
+		    "(milter max_connections)", c->max_connections);
+		conf_unref(c);
+		(void)smfi_setreply(ctx, "421", "4.3.2",
+		    "Content filter busy, try again later");
+		*rc = SMFIS_TEMPFAIL;
+		return NULL;
+	}
+	if ((cc = calloc(1, sizeof *cc)) == NULL) {
+		conf_unref(c);
+		milter_leave();
+		*rc = milter_fail(ctx, NULL, "out of memory");
+		return NULL;
+	}
+	cc->conf = c;
+	envelope_init(&cc->env);
+	(void)smfi_setpriv(ctx, cc);
+	return cc;
+}
+
+static sfsistat
+mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	/* Steps we never look at are switched off, when the MTA can. */
+	unsigned long want = SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC;
+	struct connctx *cc;
+	sfsistat rc = SMFIS_TEMPFAIL;
+
+	(void)f2;
+	(void)f3;
+	if ((cc = milter_conn_open(ctx, &rc)) == NULL)
+		return rc;
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_QUARANTINE);
+	*pf1 = f1 & want;
+	*pf2 = 0;
+	*pf3 = 0;
+	cc->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
+{
+	struct connctx *cc;
+	sfsistat rc = SMFIS_TEMPFAIL;
+	char addr[INET6_ADDRSTRLEN + 1];
+
+	if ((cc = milter_conn_open(ctx, &rc)) == NULL)
+		return rc;
+	milter_addr_string(hostaddr, addr, sizeof addr);
+	if (envelope_set(&cc->env.client_addr, addr) != 0 ||
+	    envelope_set(&cc->env.client_name, hostname) != 0)
+		return milter_no_memory(ctx, cc);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *helo)
+{
+	struct connctx *cc = smfi_getpriv(ctx);
+
+	if (cc == NULL)
+		return milter_fail(ctx, NULL, "helo without connection");
+	if (envelope_set(&cc->env.helo, helo) != 0)
+		return milter_no_memory(ctx, cc);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct connctx *cc = smfi_getpriv(ctx);
+
+	if (cc == NULL)
+		return milter_fail(ctx, NULL, "MAIL FROM without connection");
+	milter_msg_free(cc);
+	if ((cc->msg = calloc(1, sizeof *cc->msg)) == NULL)
+		return milter_no_memory(ctx, cc);
+	cc->msg->start_ms = milter_now_ms();
+	cc->msg->spool = spool_new(cc->conf->spool_memory_limit,
+	    cc->conf->spool_dir);
+	if (cc->msg->spool == NULL ||
+	    envelope_set_addr(&cc->env.mail_from, argv[0]) != 0 ||
+	    envelope_set(&cc->env.auth_user,
+	    smfi_getsymval(ctx, "{auth_authen}")) != 0 ||
+	    envelope_set(&cc->env.qid, smfi_getsymval(ctx, "i")) != 0)
+		return milter_no_memory(ctx, cc);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct connctx *cc = smfi_getpriv(ctx);
+
+	if (cc == NULL || cc->msg == NULL)
+		return milter_fail(ctx, cc, "RCPT TO without MAIL FROM");
+	if (envelope_add_rcpt(&cc->env, argv[0]) != 0)
+		return milter_no_memory(ctx, cc);
+	return SMFIS_CONTINUE;
+}
+
+/* Appends to the spool; a failure is remembered and acted on at end of
+ * message, so the rest of the transaction stays simple. */
+static void
+milter_spool(struct msgctx *m, const void *buf, size_t len)
+{
+	if (m->failed)
+		return;
+	if (spool_write(m->spool, buf, len, m->why, sizeof m->why) != 0)
+		m->failed = true;
+}
+
+static sfsistat
+mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct connctx *cc = smfi_getpriv(ctx);
+
+	if (cc == NULL || cc->msg == NULL)
+		return milter_fail(ctx, cc, "header without MAIL FROM");
+	milter_spool(cc->msg, name, strlen(name));
+	/* Without SMFIP_HDR_LEADSPC the MTA ate the space after the colon;
+	 * put the usual one back. */
+	milter_spool(cc->msg, cc->leadspc ? ":" : ": ", cc->leadspc ? 1 : 2);
+	milter_spool(cc->msg, value, strlen(value));
+	milter_spool(cc->msg, "\r\n", 2);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_eoh(SMFICTX *ctx)
+{
+	struct connctx *cc = smfi_getpriv(ctx);
+
+	if (cc == NULL || cc->msg == NULL)
+		return milter_fail(ctx, cc, "end of headers without MAIL FROM");
+	milter_spool(cc->msg, "\r\n", 2);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct connctx *cc = smfi_getpriv(ctx);
+
+	if (cc == NULL || cc->msg == NULL)
+		return milter_fail(ctx, cc, "body without MAIL FROM");
+	milter_spool(cc->msg, chunk, len);
+	return SMFIS_CONTINUE;
+}
+
+/* "a; b; c" of the verdict's reasons, for logs and headers. */
+static void
+milter_reasons(const struct verdict *v, char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < v->nreasons && o < len; i++) {
+		int n = snprintf(buf + o, len - o, "%s%s", i ? "; " : "",
+		    v->reasons[i]);
+
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
+static void
+milter_summary(const struct connctx *cc, const struct pipeline_result *r,
+    const char *action)
+{
+	char from[256], reasons[512];
+
+	milter_reasons(&r->verdict, reasons, sizeof reasons);
+	log_info("%s: from=<%s> rcpts=%zu size=%zu action=%s incident=%s "
+	    "segments=%zu reasons=\"%s\" elapsed=%.1fms", milter_qid(cc),
+	    log_safe(cc->env.mail_from, from, sizeof from), cc->env.nrcpt,
+	    r->size, action, r->verdict.incident,
+	    r->text != NULL ? r->text->nseg : 0, reasons,
+	    milter_now_ms() - cc->msg->start_ms);
+}
+
+/* Turns a verdict into what the MTA is told: the one place, like
+ * OpenDKIM's dkimf_libstatus. */
+static sfsistat
+milter_act(SMFICTX *ctx, struct connctx *cc, const struct pipeline_result *r)
+{
+	const struct verdict *v = &r->verdict;
+	char hdr[512], reasons[256];
+
+	milter_reasons(v, reasons, sizeof reasons);
+	switch (v->action) {
+	case ACTION_PASS:
+		if (!cc->conf->add_header)
+			return SMFIS_ACCEPT;
+		/* FALLTHROUGH */
+	case ACTION_TAG:
+		(void)snprintf(hdr, sizeof hdr, "%s; incident=%s; node=%s; "
+		    "version=%s", action_name(v->action), v->incident,
+		    cc->conf->node, CUSTOS_VERSION);
+		if (smfi_addheader(ctx, "X-Custos", hdr) != MI_SUCCESS)
+			return milter_fail(ctx, cc, "cannot add header");
+		return SMFIS_ACCEPT;
+	case ACTION_HOLD:
+	case ACTION_QUARANTINE:
+		(void)snprintf(hdr, sizeof hdr, "custos %s incident %s: %s",
+		    action_name(v->action), v->incident, reasons);
+		if (smfi_addheader(ctx, "X-Custos-Incident",
+		    (char *)v->incident) != MI_SUCCESS ||
+		    smfi_quarantine(ctx, hdr) != MI_SUCCESS)
+			return milter_fail(ctx, cc, "cannot hold message");
+		return SMFIS_ACCEPT;
+	case ACTION_REJECT:
+		(void)snprintf(hdr, sizeof hdr,
+		    "Message refused by the data-loss filter, incident %s",
+		    v->incident);
+		(void)smfi_setreply(ctx, "550", "5.7.1", hdr);
+		return SMFIS_REJECT;
+	case ACTION_TEMPFAIL:
+	default:
+		(void)smfi_setreply(ctx, "451", "4.7.1",
+		    "Message deferred by the content filter");
+		return SMFIS_TEMPFAIL;
+	}
+}
+
+static sfsistat
+mlfi_eom(SMFICTX *ctx)
+{
+	struct connctx *cc = smfi_getpriv(ctx);
+	struct pipeline_result r;
+	GMimeStream *stream = NULL;
+	char err[256];
+	sfsistat rc;
+
+	if (cc == NULL || cc->msg == NULL)
+		return milter_fail(ctx, cc, "end of message without MAIL FROM");
+	pipeline_result_init(&r);
+	/* Postfix knows the queue id for sure only now. */
+	if (envelope_set(&cc->env.qid, smfi_getsymval(ctx, "i")) != 0) {
+		rc = milter_no_memory(ctx, cc);
+		goto out;
+	}
+	if (cc->msg->failed) {
+		rc = milter_fail(ctx, cc, cc->msg->why);
+		goto out;
+	}
+	if ((stream = spool_stream(cc->msg->spool, err, sizeof err)) == NULL ||
+	    pipeline_run(cc->conf, stream, spool_size(cc->msg->spool),
+	    &cc->env, &r, err, sizeof err) != 0) {
+		rc = milter_fail(ctx, cc, err);
+		goto out;
+	}
+	rc = milter_act(ctx, cc, &r);
+	milter_summary(cc, &r, rc == SMFIS_ACCEPT ?
+	    action_name(r.verdict.action) : rc == SMFIS_REJECT ? "reject" :
+	    rc == SMFIS_TEMPFAIL ? "tempfail" : "?");
+out:
+	if (stream != NULL)
+		g_object_unref(stream);
+	pipeline_result_clear(&r);
+	milter_msg_free(cc);
+	return rc;
+}
+
+static sfsistat
+mlfi_abort(SMFICTX *ctx)
+{
+	milter_msg_free(smfi_getpriv(ctx));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	struct connctx *cc = smfi_getpriv(ctx);
+
+	if (cc == NULL)
+		return SMFIS_CONTINUE;
+	milter_msg_free(cc);
+	envelope_clear(&cc->env);
+	conf_unref(cc->conf);
+	free(cc);
+	(void)smfi_setpriv(ctx, NULL);
+	milter_leave();
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc milter_desc = {
+	.xxfi_name = "custos",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = mlfi_connect,
+	.xxfi_helo = mlfi_helo,
+	.xxfi_envfrom = mlfi_envfrom,
+	.xxfi_envrcpt = mlfi_envrcpt,
+	.xxfi_header = mlfi_header,
+	.xxfi_eoh = mlfi_eoh,
+	.xxfi_body = mlfi_body,
+	.xxfi_eom = mlfi_eom,
+	.xxfi_abort = mlfi_abort,
+	.xxfi_close = mlfi_close,
+	.xxfi_negotiate = mlfi_negotiate,
+};

@@ -1,0 +1,40 @@
+/* pipeline.h - from raw message to verdict: the one path both the milter
+ * and `custos scan` take, so the CLI gives exactly the milter's verdict.
+ *
+ * Today: size check, MIME walk into text segments (message.h), verdict.
+ * Detection and policy plug in here as they land.
+ *
+ * Owns the result it fills until pipeline_result_clear.  Thread-safe for
+ * distinct results (the config snapshot is read-only).
+ * Errors: -1 with text in err for internal failures only (no memory, a
+ * stream that cannot be read); hostile input is not an error. */
+#ifndef CUSTOS_PIPELINE_H
+#define CUSTOS_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <gmime/gmime.h>
+
+#include "conf.h"
+#include "envelope.h"
+#include "textseg.h"
+#include "verdict.h"
+
+struct pipeline_result {
+	struct textseg	*text;		/* segments and unscannable notes */
+	struct verdict	 verdict;
+	size_t		 size;		/* raw message bytes */
+	bool		 parsed;	/* false when too large to parse */
+	double		 elapsed_ms;
+};
+
+void	pipeline_result_init(struct pipeline_result *);
+void	pipeline_result_clear(struct pipeline_result *);
+
+/* Runs the pipeline over stream (size bytes).  env may be NULL (the CLI
+ * on a stored file). */
+int	pipeline_run(const struct conf *, GMimeStream *stream, size_t size,
+	    const struct envelope *env, struct pipeline_result *,
+	    char *err, size_t errlen);
+
+#endif

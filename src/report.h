@@ -1,0 +1,19 @@
+/* report.h - a pipeline result as one JSON object, for `custos scan`
+ * (and, as fields grow, the audit log).
+ *
+ * Only what custos wrote itself and what the MIME structure says goes
+ * out: sources, types, sizes, reasons.  The extracted text goes out only
+ * when asked (--text, a debugging aid run by an admin on a file).
+ * Thread-safe for distinct writers. */
+#ifndef CUSTOS_REPORT_H
+#define CUSTOS_REPORT_H
+
+#include <stdbool.h>
+
+#include "json.h"
+#include "pipeline.h"
+
+void	report_json(struct json *, const char *file,
+	    const struct pipeline_result *, bool with_text);
+
+#endif

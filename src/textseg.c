@@ -1,0 +1,172 @@
+/* textseg.c - the segment set of one message.
+ *
+ * Owns two growing arrays (segments, unscannable notes) and a private
+ * copy of every string stored in them; textseg_free() releases it all.
+ * Fails only when memory runs out: the call returns NULL or -1 and the
+ * set is left as it was before the call. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "textseg.h"
+
+/* Enough for a simple message (headers, two bodies, an attachment)
+ * without a realloc; larger ones double from here. */
+#define TEXTSEG_FIRST_CAP	8
+
+static char *
+textseg_strdup(const char *s, int *failed)
+{
+	char	*p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL)
+		*failed = 1;
+	return p;
+}
+
+/* Makes room for one more element of size esz in *arr.  Returns 0 or -1. */
+static int
+textseg_grow(void **arr, size_t n, size_t *cap, size_t esz)
+{
+	size_t	 ncap;
+	void	*p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap == 0 ? TEXTSEG_FIRST_CAP : *cap * 2;
+	if (ncap < *cap || ncap > (size_t)-1 / esz)
+		return -1;
+	if ((p = realloc(*arr, ncap * esz)) == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static void
+textseg_segment_clear(struct segment *s)
+{
+	free(s->source);
+	free(s->charset);
+	free(s->encoding);
+	free(s->mime_type);
+	free(s->sniffed_type);
+	free(s->filename);
+	free(s->text);
+	memset(s, 0, sizeof *s);
+}
+
+struct textseg *
+textseg_new(void)
+{
+	return calloc(1, sizeof(struct textseg));
+}
+
+struct textseg *
+textseg_free(struct textseg *ts)
+{
+	size_t	 i;
+
+	if (ts == NULL)
+		return NULL;
+	for (i = 0; i < ts->nseg; i++)
+		textseg_segment_clear(&ts->seg[i]);
+	for (i = 0; i < ts->nuns; i++) {
+		free(ts->uns[i].reason);
+		free(ts->uns[i].where);
+	}
+	free(ts->seg);
+	free(ts->uns);
+	free(ts);
+	return NULL;
+}
+
+struct segment *
+textseg_add(struct textseg *ts, const char *source, const char *mime_type,
+    const char *charset, const char *encoding, const char *text, size_t len)
+{
+	struct segment	 s;
+	int		 failed = 0;
+
+	if (ts == NULL)
+		return NULL;
+	if (text != NULL && len > (size_t)-1 - ts->text_bytes)
+		return NULL;
+	if (textseg_grow((void **)&ts->seg, ts->nseg, &ts->segcap,
+	    sizeof *ts->seg) == -1)
+		return NULL;
+
+	memset(&s, 0, sizeof s);
+	s.source = textseg_strdup(source, &failed);
+	s.mime_type = textseg_strdup(mime_type, &failed);
+	s.charset = textseg_strdup(charset, &failed);
+	s.encoding = textseg_strdup(encoding, &failed);
+	if (text != NULL) {
+		if (len == (size_t)-1 || (s.text = malloc(len + 1)) == NULL)
+			failed = 1;
+		else {
+			memcpy(s.text, text, len);
+			s.text[len] = '\0';
+			s.text_len = len;
+			s.raw_len = len;
+		}
+	}
+	if (failed) {
+		textseg_segment_clear(&s);
+		return NULL;
+	}
+
+	ts->seg[ts->nseg] = s;
+	ts->text_bytes += s.text_len;
+	return &ts->seg[ts->nseg++];
+}
+
+int
+textseg_set(char **field, const char *val)
+{
+	char	*p = NULL;
+
+	if (field == NULL)
+		return -1;
+	if (val != NULL && (p = strdup(val)) == NULL)
+		return -1;
+	free(*field);
+	*field = p;
+	return 0;
+}
+
+int
+textseg_unscannable(struct textseg *ts, const char *reason, const char *where)
+{
+	struct unscannable	 u;
+	int			 failed = 0;
+
+	if (ts == NULL || reason == NULL)
+		return -1;
+	if (textseg_grow((void **)&ts->uns, ts->nuns, &ts->unscap,
+	    sizeof *ts->uns) == -1)
+		return -1;
+	u.reason = textseg_strdup(reason, &failed);
+	u.where = textseg_strdup(where != NULL ? where : "message", &failed);
+	if (failed) {
+		free(u.reason);
+		free(u.where);
+		return -1;
+	}
+	ts->uns[ts->nuns++] = u;
+	return 0;
+}
+
+int
+textseg_has_unscannable(const struct textseg *ts, const char *reason)
+{
+	size_t	 i;
+
+	if (ts == NULL || reason == NULL)
+		return 0;
+	for (i = 0; i < ts->nuns; i++)
+		if (strcmp(ts->uns[i].reason, reason) == 0)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# run-all.sh - the whole test suite, as README.md and CI run it.
+#
+#   sudo test/run-all.sh          # from the source tree
+#
+# Builds custos twice in separate build directories (build/plain with
+# warnings as errors, build/asan with AddressSanitizer and UBSan), runs
+# `make check` in each (unit tests, CLI tests, end-to-end tests with a
+# private Postfix and Redis; those need root), then `make distcheck`
+# unless SKIP_DISTCHECK=1.  Ends with one line "N passed, N failed".
+# Exit status: 0 only when every test passed and nothing failed to build.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+passed=0 failed=0 status=0
+
+note() { printf '\n=== %s\n' "$*"; }
+
+# Adds the counts from a build's test-suite.log summary.
+count() {
+	local log=$1/test-suite.log p f e x
+	[ -f "$log" ] || return 0
+	p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
+	f=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
+	e=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)
+	x=$(sed -n 's/^# XPASS: *//p' "$log" | head -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0} + ${e:-0} + ${x:-0}))
+}
+
+# build DIR CONFIGURE-ARGS...: configure, make, make check in DIR.
+build() {
+	local dir=$1; shift
+	note "build $dir: configure $*"
+	mkdir -p "$dir"
+	( cd "$dir" && "$top/configure" --enable-werror "$@" >configure.out 2>&1 ) ||
+		{ tail -30 "$dir/configure.out"; status=1; failed=$((failed + 1)); return 1; }
+	if ! make -C "$dir" -j"$jobs" >"$dir/make.out" 2>&1; then
+		tail -40 "$dir/make.out"; status=1; failed=$((failed + 1)); return 1
+	fi
+	note "make check in $dir"
+	make -C "$dir" -j"$jobs" check || status=1
+	count "$dir"
+	if [ "$status" -ne 0 ] && [ -f "$dir/test-suite.log" ]; then
+		# Show what failed in full: CI keeps only the output.
+		sed -n '/^FAIL\|^ERROR/,$p' "$dir/test-suite.log" | head -300
+	fi
+}
+
+[ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; exit 1; }
+
+build build/plain
+# ASan/UBSan: leaks are reported, and any report fails the test.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	build build/asan --enable-sanitizers
+
+if [ "${SKIP_DISTCHECK:-0}" != 1 ] && [ -f build/plain/Makefile ]; then
+	note "make distcheck"
+	if ! make -C build/plain -j"$jobs" distcheck >build/distcheck.out 2>&1; then
+		tail -60 build/distcheck.out
+		status=1
+		failed=$((failed + 1))
+		echo "distcheck: FAILED"
+	else
+		echo "distcheck: ok"
+	fi
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

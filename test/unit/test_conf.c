@@ -1,0 +1,264 @@
+/* test_conf.c - the config table: defaults, the shipped custos.conf,
+ * sizes, bounds and file:line errors, snapshots. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "conf.h"
+
+/* Writes text to a temp file; returns its path (static buffer). */
+static const char *
+write_conf(const char *text)
+{
+	static char path[64];
+	FILE *fp;
+	int fd;
+
+	(void)snprintf(path, sizeof path, "/tmp/custos-test-conf.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	(void)fputs(text, fp);
+	(void)fclose(fp);
+	return path;
+}
+
+static struct conf *
+load_text(const char *text, char *err, size_t errlen)
+{
+	const char *path = write_conf(text);
+	struct conf *c = conf_load(path, err, errlen);
+
+	(void)unlink(path);
+	return c;
+}
+
+static void
+test_defaults(void **state)
+{
+	char err[512];
+	struct conf *c = load_text("", err, sizeof err);
+
+	(void)state;
+	assert_non_null(c);
+	assert_string_equal(c->socket, "unix:/run/custos/custos.sock");
+	assert_int_equal(c->on_error, ACTION_TEMPFAIL);
+	assert_false(c->add_header);
+	assert_int_equal(c->spool_memory_limit, 1 << 20);
+	assert_int_equal(c->max_scan_size, 50 << 20);
+	assert_int_equal(c->limits.max_depth, 20);
+	assert_int_equal(c->limits.max_parts, 1000);
+	assert_int_equal(c->milter_timeout, 300);
+	assert_true(c->node[0] != '\0');	/* the host name */
+	conf_unref(c);
+}
+
+/* The annotated file we ship must load and agree with the built-in
+ * defaults, option for option. */
+static void
+test_shipped_conf_matches_defaults(void **state)
+{
+	char path[4096], err[512];
+	struct conf *shipped, *builtin;
+	const char *srcdir = getenv("top_srcdir");
+
+	(void)state;
+	(void)snprintf(path, sizeof path, "%s/conf/custos.conf",
+	    srcdir ? srcdir : ".");
+	shipped = conf_load(path, err, sizeof err);
+	if (shipped == NULL)
+		fail_msg("got error %s loading the shipped config", err);
+	builtin = load_text("", err, sizeof err);
+	assert_non_null(builtin);
+	assert_string_equal(shipped->socket, builtin->socket);
+	assert_string_equal(shipped->user, builtin->user);
+	assert_string_equal(shipped->spool_dir, builtin->spool_dir);
+	assert_int_equal(shipped->on_error, builtin->on_error);
+	assert_int_equal(shipped->log_level, builtin->log_level);
+	assert_int_equal(shipped->add_header, builtin->add_header);
+	assert_int_equal(shipped->spool_memory_limit,
+	    builtin->spool_memory_limit);
+	assert_int_equal(shipped->max_scan_size, builtin->max_scan_size);
+	assert_int_equal(shipped->milter_timeout, builtin->milter_timeout);
+	assert_int_equal(shipped->milter_backlog, builtin->milter_backlog);
+	assert_int_equal(shipped->max_connections, builtin->max_connections);
+	assert_int_equal(shipped->drain_timeout, builtin->drain_timeout);
+	assert_memory_equal(&shipped->limits, &builtin->limits,
+	    sizeof shipped->limits);
+	conf_unref(shipped);
+	conf_unref(builtin);
+}
+
+static void
+test_values(void **state)
+{
+	char err[512];
+	struct conf *c = load_text(
+	    "socket = \"inet:8891@127.0.0.1\"\n"
+	    "on_error = accept\n"
+	    "add_header = true\n"
+	    "spool_memory_limit = 64K\n"
+	    "max_scan_size = 2G\n"
+	    "limits {\n  mime_depth = 5\n  text_size = 10M\n}\n"
+	    "milter {\n  max_connections = 7\n}\n", err, sizeof err);
+
+	(void)state;
+	if (c == NULL)
+		fail_msg("got error %s", err);
+	assert_string_equal(c->socket, "inet:8891@127.0.0.1");
+	assert_int_equal(c->on_error, ACTION_PASS);
+	assert_true(c->add_header);
+	assert_int_equal(c->spool_memory_limit, 64 * 1024);
+	assert_int_equal(c->max_scan_size, 2UL << 30);
+	assert_int_equal(c->limits.max_depth, 5);
+	assert_int_equal(c->limits.max_text_bytes, 10 << 20);
+	assert_int_equal(c->max_connections, 7);
+	conf_unref(c);
+}
+
+/* Each bad config names the file, the line and what is wrong. */
+static void
+test_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		int line;
+		const char *want;
+	} rows[] = {
+		{ "log_level = info\nbogus = 1\n", 2, "bogus" },
+		{ "\n\nsocket = \"tcp:25\"\n", 3, "socket" },
+		{ "on_error = maybe\n", 1, "on_error" },
+		{ "spool_memory_limit = lots\n", 1, "not a size" },
+		{ "limits {\n mime_depth = 0\n}\n", 2, "out of range" },
+		{ "milter {\n\n timeout = 99999\n}\n", 3, "out of range" },
+		{ "add_header = perhaps\n", 1, "add_header" },
+		{ "log_level = loud\n", 1, "log_level" },
+	};
+	char err[512], want[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		const char *path = write_conf(rows[i].text);
+		struct conf *c = conf_load(path, err, sizeof err);
+
+		(void)snprintf(want, sizeof want, "%s:%d: ", path,
+		    rows[i].line);
+		(void)unlink(path);
+		if (c != NULL)
+			fail_msg("row %zu: got a config, want an error", i);
+		if (strncmp(err, want, strlen(want)) != 0 ||
+		    strstr(err, rows[i].want) == NULL)
+			fail_msg("row %zu: got \"%s\", want \"%s...%s\"", i,
+			    err, want, rows[i].want);
+	}
+}
+
+static void
+test_missing_file(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_null(conf_load("/nonexistent/custos.conf", err, sizeof err));
+	assert_non_null(strstr(err, "/nonexistent/custos.conf"));
+}
+
+static void
+test_sizes(void **state)
+{
+	static const struct {
+		const char *in;
+		int ok;
+		size_t want;
+	} rows[] = {
+		{ "4096", 1, 4096 }, { "1k", 1, 1024 }, { "1K", 1, 1024 },
+		{ "3M", 1, 3 << 20 }, { "1G", 1, 1UL << 30 }, { "2MB", 1, 2 << 20 },
+		{ "", 0, 0 }, { "-1", 0, 0 }, { "1T", 0, 0 }, { "M", 0, 0 },
+		{ "99999999999999999999", 0, 0 },
+	};
+	size_t i, got;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		int ok = conf_parse_size(rows[i].in, &got) == 0;
+
+		if (ok != rows[i].ok || (ok && got != rows[i].want))
+			fail_msg("\"%s\": got ok=%d %zu, want ok=%d %zu",
+			    rows[i].in, ok, ok ? got : 0, rows[i].ok,
+			    rows[i].want);
+	}
+}
+
+static void
+test_sockets(void **state)
+{
+	static const struct {
+		const char *in;
+		int ok;
+	} rows[] = {
+		{ "unix:/run/custos.sock", 1 }, { "local:/x", 1 },
+		{ "inet:8891@127.0.0.1", 1 }, { "inet:8891", 1 },
+		{ "inet6:8891@[::1]", 1 }, { "/run/x.sock", 1 },
+		{ "unix:relative", 0 }, { "inet:@127.0.0.1", 0 },
+		{ "inet:99999@h", 0 }, { "inet:abc@h", 0 }, { "tcp:1", 0 },
+		{ "", 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		if ((conf_check_socket(rows[i].in) == 0) != rows[i].ok)
+			fail_msg("\"%s\": got %d, want %d", rows[i].in,
+			    !rows[i].ok, rows[i].ok);
+}
+
+/* A connection keeps its snapshot after a reload replaced it. */
+static void
+test_snapshots(void **state)
+{
+	char err[512];
+	struct conf *a = load_text("node = \"a\"\n", err, sizeof err);
+	struct conf *b = load_text("node = \"b\"\n", err, sizeof err);
+	struct conf *held;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_null(conf_current());
+	conf_replace(a);
+	held = conf_current();
+	assert_string_equal(held->node, "a");
+	conf_replace(b);
+	assert_string_equal(held->node, "a");	/* still valid */
+	conf_unref(held);
+	held = conf_current();
+	assert_string_equal(held->node, "b");
+	conf_unref(held);
+	conf_replace(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_shipped_conf_matches_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_sockets),
+		cmocka_unit_test(test_snapshots),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
