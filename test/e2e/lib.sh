@@ -60,8 +60,9 @@ tap_plan() {
 _tap_diag() {
     local arg
     for arg in "$@"; do
-        printf '%s\n' "$arg" | sed 's/^/# /'
+        [ -n "$arg" ] && printf '%s\n' "$arg" | sed 's/^/# /'
     done
+    return 0
 }
 
 # tap_ok DESCRIPTION: report a passed test.
