@@ -9,6 +9,8 @@
  * would otherwise split the identifiers custos looks for.
  *
  * Owns nothing between calls.  Fails (-1) only when out of memory. */
+#include "config.h"
+
 #include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
@@ -41,9 +43,10 @@ struct cs_alias {
 };
 
 /* Declared labels we know, keyed by their normalised form ("ISO_8859-1"
- * and "iso8859-1" both become "iso88591").  Widening to supersets
- * happens here: mail clients label GBK text "gb2312" and Windows-1252
- * text "iso-8859-1" all the time. */
+ * and "iso8859-1" both become "iso88591"), sorted for bsearch().
+ * Widening to supersets happens here: mail clients label GBK text
+ * "gb2312" and Windows-1252 text "iso-8859-1" all the time.  Plain
+ * "utf-16"/"utf-32" map to big-endian: with no BOM, RFC 2781 says BE. */
 static const struct cs_alias cs_aliases[] = {
 	{ "ansix341968",	CS_CP1252,	CS_ASCII },
 	{ "ascii",		CS_CP1252,	CS_ASCII },
@@ -458,6 +461,8 @@ cs_guess(const char *in, size_t len, size_t max_out, struct cs_out *o,
 		*name = CS_UTF8;
 		return cs_convert(in, len, CS_UTF8, 1, max_out, o);
 	}
+	/* XXX with max_out set, "cleanly" is judged on what was converted
+	 * before the cap, not on the whole input. */
 	if ((rc = cs_convert(in, len, CS_GB18030, 1, max_out, o)) == -1)
 		return -1;
 	if (rc == 0 && o->nbad == 0) {

@@ -10,6 +10,23 @@
  * Bytes that do not decode become U+FFFD and conversion goes on: a wrong
  * label never aborts a message.
  *
+ * Details of the order (charset.c):
+ *   - UTF-16 and UTF-32 labelled without a BOM are big-endian (RFC 2781)
+ *     unless the label says LE;
+ *   - a US-ASCII label on bytes >= 0x80 is wrong by definition: treated
+ *     as no label (ASCII reads the same under every guess);
+ *   - a UTF-8 label on bytes of which a third or more of the 8-bit ones
+ *     are invalid UTF-8, and that decode cleanly as GB18030, is taken for
+ *     mislabelled GBK (common in Chinese mail) and read as GB18030; a
+ *     stray bad byte in real UTF-8 just becomes U+FFFD;
+ *   - labels are matched ignoring case and punctuation ("GB_2312-80");
+ *     unknown ones go to iconv only if they look like charset names
+ *     (letters, digits, "-_.:", at most 40), else they are no label.
+ * U+0000 is dropped from the output: it is no text, it would cut C
+ * strings, and NULs between digits (UTF-16 under a one-byte label) would
+ * split the identifiers custos looks for.  The output is always valid
+ * UTF-8.
+ *
  * Thread-safe.  Errors: -1 only when out of memory. */
 #ifndef CUSTOS_CHARSET_H
 #define CUSTOS_CHARSET_H
@@ -18,7 +35,10 @@
 
 /* Converts in[0..len) to UTF-8.  On success *out is a malloc'd,
  * NUL-terminated string the caller frees, *outlen its length, and
- * *used (if not NULL) the charset actually used (a static string).
+ * *used (if not NULL) the charset actually used: a static string
+ * ("UTF-8", "GB18030", "WINDOWS-1252", "BIG5-HKSCS", "UTF-16LE", ...),
+ * or, for a label iconv knows but charset.c does not list, declared
+ * itself (valid as long as declared is).
  * max_out caps the output (0 = no cap): conversion stops there and
  * *truncated (if not NULL) is set to 1. */
 int	charset_to_utf8(const char *in, size_t len, const char *declared,

@@ -24,6 +24,8 @@
  * or '?' is text.
  *
  * Owns nothing between calls.  Fails (-1) only when out of memory. */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -10,6 +10,8 @@
  *   attachment "NAME"                                 part with a name
  *   attachment #N TYPE                                unnamed attachment
  *   attachment name                                   text = file name
+ *   body preamble, body epilogue                      around a multipart
+ *   header invalid                                    line GMime skipped
  *   body raw                                          GMime gave up
  * Opaque parts are segments with no text and a sniffed type.
  *
@@ -17,6 +19,8 @@
  * segments belong to the caller's textseg.  Limits (depth, parts, header
  * size, text size, time) add unscannable notes and never fail the call;
  * only out-of-memory fails it, with text in the caller's buffer. */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +45,9 @@ struct walk {
 	int				 text_noted;	/* and said so */
 	int				 stop;		/* parts or time */
 	int				 oom;
+	GPtrArray			*badlines;	/* header lines GMime skipped */
+	int				 gmime_depth;	/* GMime's own limit hit */
+	size_t				 badbytes;
 };
 
 static const char *const msg_text_apps[] = {
@@ -59,6 +66,7 @@ static const char *const msg_text_exts[] = {
 
 static int	msg_walk_object(struct walk *, GMimeObject *, const char *,
 		    size_t);
+static void	msg_err(char *, size_t, const char *, ...) G_GNUC_PRINTF(3, 4);
 
 void
 message_limits_default(struct message_limits *lim)
@@ -125,9 +133,11 @@ msg_prefix(const char *s, size_t len, const char *w)
  * "Content-Type:" at the start of a line whose value (on that line or its
  * folded continuation) names "multipart/" or "message/".
  *
- * Why: GMime's parser recurses once per nested multipart or message and
- * has no depth limit of its own, so a small message nested 100000 deep
- * would exhaust the stack before our walk could count anything.  Every
+ * Why: GMime's parser recurses once per nested multipart or message.
+ * Older GMime has no depth limit at all, and 3.2's (about a thousand
+ * levels, GMIME_CRIT_NESTING_OVERFLOW) is still a deep recursion for a
+ * milter thread's stack; a small message nested 100000 deep must not get
+ * that far, and our walk only starts after the parse.  Every
  * level of nesting needs one such line, so this count bounds the depth
  * GMime will reach; if it exceeds max_parts we do not hand the message
  * to GMime at all.  It overcounts (lines inside bodies also count),
@@ -229,6 +239,55 @@ msg_add_text(struct walk *w, const char *source, const char *mime_type,
 	}
 	w->text_used += len;
 	return s;
+}
+
+/* Adds bytes of unknown charset (a preamble, a skipped header line) as a
+ * text segment, unless they are only white space. */
+static void
+msg_add_untagged(struct walk *w, const char *source, const char *text,
+    size_t len, const char *where)
+{
+	char	*u;
+	size_t	 ulen, i;
+	int	 truncated = 0;
+
+	for (i = 0; i < len; i++)
+		if (!g_ascii_isspace(text[i]))
+			break;
+	if (i == len || w->oom)
+		return;
+	if (charset_to_utf8(text, len, NULL, msg_text_left(w), &u, &ulen,
+	    NULL, &truncated) == -1) {
+		w->oom = 1;
+		return;
+	}
+	(void)msg_add_text(w, source, NULL, NULL, NULL, u, ulen, where);
+	if (truncated)
+		msg_text_full(w, where);
+	free(u);
+}
+
+/* GMime drops a header line without a colon (and what it cannot name),
+ * but a sender can put anything there; keep the line so that it is
+ * scanned.  Bounded by max_header_bytes in all. */
+static void
+msg_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+    gpointer arg)
+{
+	struct walk	*w = arg;
+	size_t		 n;
+
+	(void)offset;
+	if (code == GMIME_CRIT_NESTING_OVERFLOW)
+		w->gmime_depth = 1;
+	if (code != GMIME_CRIT_INVALID_HEADER_NAME || item == NULL)
+		return;
+	n = strlen(item);
+	if (n > w->lim->max_header_bytes - w->badbytes ||
+	    w->badbytes > w->lim->max_header_bytes)
+		return;
+	w->badbytes += n;
+	g_ptr_array_add(w->badlines, g_strdup(item));
 }
 
 /* Makes a malloc'd string valid UTF-8 (GMime decodes 8-bit header text
@@ -710,10 +769,28 @@ msg_walk_object(struct walk *w, GMimeObject *obj, const char *prefix,
 		iprefix = g_strconcat(path, " > ", NULL);
 		msg_walk_message(w, inner, iprefix, depth + 1, path);
 	} else if (GMIME_IS_MULTIPART(obj)) {
-		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		GMimeMultipart	*mp = GMIME_MULTIPART(obj);
+		const char	*pe;
+
+		/* Text before the first and after the last boundary: mail
+		 * readers hide it, but it travels with the message (and a
+		 * multipart whose boundary matches nothing is all
+		 * preamble). */
+		if ((pe = g_mime_multipart_get_prologue(mp)) != NULL) {
+			iprefix = g_strconcat(prefix, "body preamble", NULL);
+			msg_add_untagged(w, iprefix, pe, strlen(pe), path);
+			g_free(iprefix);
+			iprefix = NULL;
+		}
+		n = g_mime_multipart_get_count(mp);
 		for (i = 0; i < n && !w->stop && !w->oom; i++)
-			(void)msg_walk_object(w, g_mime_multipart_get_part(
-			    GMIME_MULTIPART(obj), i), prefix, depth + 1);
+			(void)msg_walk_object(w, g_mime_multipart_get_part(mp,
+			    i), prefix, depth + 1);
+		if ((pe = g_mime_multipart_get_epilogue(mp)) != NULL &&
+		    !w->stop) {
+			iprefix = g_strconcat(prefix, "body epilogue", NULL);
+			msg_add_untagged(w, iprefix, pe, strlen(pe), path);
+		}
 	} else if (GMIME_IS_PART(obj))
 		msg_leaf(w, GMIME_PART(obj), path, mime_type, filename,
 		    headers_ok, prefix, path);
@@ -766,15 +843,18 @@ msg_extract(GMimeStream *stream, const char *raw, size_t len,
 	static const char *const names[] = {
 		"Subject", "Comments", "Keywords", NULL
 	};
-	struct walk	 w;
-	GMimeParser	*parser = NULL;
-	GMimeMessage	*msg = NULL;
-	GMimeObject	*body;
-	int		 rc = -1;
+	struct walk		 w;
+	GMimeParserOptions	*opts = NULL;
+	GMimeParser		*parser = NULL;
+	GMimeMessage		*msg = NULL;
+	GMimeObject		*body;
+	guint			 i;
+	int			 rc = -1;
 
 	memset(&w, 0, sizeof w);
 	w.lim = lim;
 	w.out = out;
+	w.badlines = g_ptr_array_new_with_free_func(g_free);
 	if (lim->max_seconds > 0)
 		w.deadline = g_get_monotonic_time() +
 		    (gint64)(lim->max_seconds * G_USEC_PER_SEC);
@@ -785,9 +865,15 @@ msg_extract(GMimeStream *stream, const char *raw, size_t len,
 		goto done;
 	}
 
+	/* Our own copy of the defaults (fallback charsets from
+	 * message_init()), so that the warning callback can carry this
+	 * call's state without a global. */
+	opts = g_mime_parser_options_clone(g_mime_parser_options_get_default());
+	g_mime_parser_options_set_warning_callback(opts, msg_parser_warning,
+	    &w);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-	if ((msg = g_mime_parser_construct_message(parser, NULL)) == NULL) {
+	if ((msg = g_mime_parser_construct_message(parser, opts)) == NULL) {
 		if (msg_note(&w, "parse", "message") == 0)
 			msg_raw_fallback(&w, raw, len);
 		goto done;
@@ -796,6 +882,11 @@ msg_extract(GMimeStream *stream, const char *raw, size_t len,
 	if (msg_headers_fit(&w, GMIME_OBJECT(msg), "message"))
 		msg_header_segments(&w, GMIME_OBJECT(msg), "", names, NULL,
 		    "message");
+	if (w.gmime_depth)
+		(void)msg_note(&w, "depth", "message");
+	for (i = 0; i < w.badlines->len && !w.oom; i++)
+		msg_add_untagged(&w, "header invalid", w.badlines->pdata[i],
+		    strlen(w.badlines->pdata[i]), "message");
 	if (!w.oom && (body = g_mime_message_get_mime_part(msg)) != NULL)
 		(void)msg_walk_object(&w, body, "", 0);
 
@@ -804,10 +895,14 @@ done:
 		msg_err(err, errlen, "message: out of memory");
 	else
 		rc = 0;
+	/* The message may refer to the options: free them last. */
 	if (msg != NULL)
 		g_object_unref(msg);
 	if (parser != NULL)
 		g_object_unref(parser);
+	if (opts != NULL)
+		g_mime_parser_options_free(opts);
+	g_ptr_array_unref(w.badlines);
 	return rc;
 }
 

@@ -10,6 +10,9 @@
  *
  * Limits stop a branch and add an unscannable note; they never fail the
  * message.  Only out-of-memory and similar internal errors fail.
+ * Segment sources and unscannable reasons are listed in message.c.
+ * Input GMime cannot parse, or nested too deep to hand to it, is kept as
+ * one "body raw" segment with a "parse" or "parts" note.
  *
  * Thread-safe once message_init() has run (GMime must be initialised
  * once per process). */

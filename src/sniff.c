@@ -6,6 +6,8 @@
  * more than the first kilobyte or so.
  *
  * Owns nothing, allocates nothing, cannot fail: unknown bytes give NULL. */
+#include "config.h"
+
 #include <string.h>
 
 #include "sniff.h"

@@ -4,6 +4,8 @@
  * copy of every string stored in them; textseg_free() releases it all.
  * Fails only when memory runs out: the call returns NULL or -1 and the
  * set is left as it was before the call. */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -51,7 +51,7 @@ expect "html: script, style and comments dropped" "$(grep -cE 'var x|color:red|h
 
 scan multipart-attach.eml --text
 expect "attach: every part in order" "$(q '[.segments[].source] | join(",")')" \
-	'header Subject,body text/plain,body text/html,attachment name,attachment "客户.csv",attachment name,attachment "logo.dat"'
+	'header Subject,body preamble,body text/plain,body text/html,attachment name,attachment "客户.csv",attachment name,attachment "logo.dat"'
 expect "attach: RFC 2231 name decoded" "$(q '.segments[] | select(.source=="attachment \"客户.csv\"") | .filename')" "客户.csv"
 expect "attach: csv text extracted" "$(q '.segments[] | select(.source=="attachment \"客户.csv\"") | .text' | grep -c 13800138000)" "1"
 expect "attach: opaque part sniffed by content" "$(q '.segments[] | select(.source=="attachment \"logo.dat\"") | "\(.opaque) \(.sniffed_type) \(.bytes)"')" "true image/png 66"

@@ -135,10 +135,11 @@ _e2e_find_programs() {
 
 # _e2e_missing: print one line per missing prerequisite.
 _e2e_missing() {
-    local prog
+    local name prog
     [ "$(id -u)" -eq 0 ] || echo "root privileges (a private Postfix needs root)"
-    for prog in "$POSTFIX" "$POSTCONF" "$POSTQUEUE" "$REDIS_SERVER" "$SWAKS" "$PYTHON3"; do
-        [ -x "$(command -v "$prog" 2>/dev/null)" ] || echo "$prog"
+    for name in POSTFIX POSTCONF POSTQUEUE REDIS_SERVER SWAKS PYTHON3; do
+        prog=${!name}
+        [ -x "$(command -v "$prog" 2>/dev/null)" ] || echo "$name=$prog"
     done
     getent passwd postfix >/dev/null || echo "user postfix"
     getent group postdrop >/dev/null || echo "group postdrop"
@@ -243,11 +244,13 @@ _e2e_spawn() {
 
 # --------------------------------------------------------------- ports
 
-# e2e_port_free PORT: true if nothing listens on 127.0.0.1:PORT.
+# e2e_port_free PORT: true if nothing listens on 127.0.0.1:PORT (a server
+# could bind it: SO_REUSEADDR, so TIME_WAIT leftovers do not count).
 e2e_port_free() {
     "$PYTHON3" - "$1" <<'EOF'
 import socket, sys
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
@@ -268,6 +271,7 @@ while len(ports) < want:
     if port in ports:
         continue
     s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", port))
         ports.append(port)

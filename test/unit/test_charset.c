@@ -4,6 +4,8 @@
  * reported as used.  Byte strings were produced with iconv(1), e.g.
  * printf '客户名单' | iconv -f UTF-8 -t GBK | xxd  ->  bf cd bb a7 c3 fb b5 a5.
  * Every output is also checked to be valid UTF-8. */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -88,6 +90,8 @@ static const struct row rows[] = {
 	    "abc", "UTF-8"),
 	R("iso-2022-jp (stateful)", "\x1b$B$3$s\x1b(B", "iso-2022-jp",
 	    "\xe3\x81\x93\xe3\x82\x93", "ISO-2022-JP"),
+	/* Not in charset.c's table: iconv reads it, used is the label. */
+	R("unlisted label", "\xe0", "iso-8859-4", "\xc4\x81", "iso-8859-4"),
 	R("koi8-r", "\xf0\xd2\xc9", "koi8-r", "\xd0\x9f\xd1\x80\xd0\xb8",
 	    "KOI8-R"),
 	R("overlong utf-8 rejected", "abc" KEHU_UTF8 "\xc0\xaf", "utf-8",

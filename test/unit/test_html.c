@@ -5,6 +5,8 @@
  * "1381234"), block tags break lines, cells become tabs, script/style and
  * comments go, title and alt/title attributes stay, malformed markup is
  * read as far as it goes.  Also: hostile sizes finish fast. */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

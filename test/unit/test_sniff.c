@@ -3,6 +3,8 @@
  * Table rows: leading bytes, expected MIME type (NULL: unknown).  Also
  * builds the few formats whose magic sits at an offset (tar, PDF after
  * junk, PE). */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

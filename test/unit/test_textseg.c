@@ -3,6 +3,8 @@
  * Checks that every string is copied, opaque segments have no text,
  * text_bytes adds up, the arrays grow, and notes are found by reason.
  * Run under ASan: a missed free in textseg_free() shows up as a leak. */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,0 +1,236 @@
+#!/bin/bash
+# quickstart.sh - the custos demo, from a fresh Debian 12 source tree.
+#
+#   sudo ./contrib/quickstart.sh        install, build, start, send a demo mail
+#   sudo ./contrib/quickstart.sh stop   stop everything the demo started
+#
+# What it does:
+#   1. contrib/install-deps.sh (Debian packages; Postfix as "No configuration")
+#   2. ./autogen.sh && ./configure && make in the source tree, unless
+#      ./custos-milter is newer than everything in src/
+#   3. stops a previous demo, then starts in ./demo-run (kept afterwards):
+#        Redis          127.0.0.1:6390   (no persistence)
+#        custos-milter  inet 127.0.0.1:8891, config conf/demo.conf
+#        SMTP sink      127.0.0.1:2526   (stores mail in demo-run/sink/)
+#        Postfix        127.0.0.1:2525   (private instance, milter above,
+#                                         relays everything to the sink)
+#   4. sends a short Chinese/English demo message with swaks and shows the
+#      SMTP reply, the milter's log lines, the delivered headers and the
+#      JSON of `./custos scan -c conf/demo.conf` on the same message.
+#
+# Only loopback addresses are used; the system's own Postfix and Redis are
+# not touched (install-deps.sh merely stops them if the install started
+# them).  The functions come from test/e2e/lib.sh in persistent mode.
+
+set -u
+
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+DEMO=$SRCDIR/demo-run
+
+export top_srcdir=$SRCDIR top_builddir=$SRCDIR
+export E2E_DIR=$DEMO E2E_PERSIST=1
+export SMTP_PORT=2525 SINK_PORT=2526 MILTER_PORT=8891 REDIS_PORT=6390
+export E2E_MILTER_CONF=$SRCDIR/conf/demo.conf
+# shellcheck source=../test/e2e/lib.sh
+. "$SRCDIR/test/e2e/lib.sh"
+
+# say TEXT: a step header.
+say() {
+    printf '\n==> %s\n' "$*"
+}
+
+# die TEXT: give up.
+die() {
+    echo "quickstart: $*" >&2
+    exit 1
+}
+
+# need_root: the private Postfix needs root.
+need_root() {
+    [ "$(id -u)" -eq 0 ] || die "run as root: sudo $0 ${*:-}"
+}
+
+# stop_demo: stop whatever a previous demo in $DEMO left running.
+stop_demo() {
+    [ -d "$DEMO" ] || return 0
+    E2E=$DEMO
+    _e2e_find_programs
+    e2e_stop_all
+}
+
+# build_needed: true unless ./custos-milter and ./custos are newer than
+# every file in src/.
+build_needed() {
+    [ -x "$SRCDIR/custos-milter" ] && [ -x "$SRCDIR/custos" ] || return 0
+    [ -n "$(find "$SRCDIR/src" -newer "$SRCDIR/custos-milter" -print -quit)" ]
+}
+
+# build: autogen/configure (first time only) and make; log in $DEMO.
+build() {
+    local log=$DEMO/build.log
+    if ! build_needed; then
+        echo "custos-milter is up to date, not rebuilding"
+        return 0
+    fi
+    echo "building (log: $log) ..."
+    (
+        cd "$SRCDIR" || exit 1
+        if [ ! -f Makefile ]; then
+            ./autogen.sh && ./configure || exit 1
+        fi
+        make -j"$(nproc)"
+    ) >"$log" 2>&1 || {
+        tail -n 30 "$log"
+        die "build failed, see $log"
+    }
+    echo "built ./custos-milter and ./custos"
+}
+
+# check_ports: the fixed demo ports must be free.
+check_ports() {
+    local port
+    for port in "$SMTP_PORT" "$SINK_PORT" "$MILTER_PORT" "$REDIS_PORT"; do
+        e2e_port_free "$port" && continue
+        ss -ltnp "sport = :$port" 2>/dev/null | sed 's/^/    /'
+        die "port 127.0.0.1:$port is in use (see above); stop that first"
+    done
+}
+
+# start_all: Redis, custos-milter, sink and Postfix in $DEMO.
+start_all() {
+    [ -f "$E2E_MILTER_CONF" ] || die "missing $E2E_MILTER_CONF"
+    e2e_setup || die "cannot set up $DEMO"
+    e2e_start_redis || die "redis did not start"
+    echo "redis          127.0.0.1:$REDIS_PORT"
+    e2e_start_milter || die "custos-milter did not start (log: $DEMO/milter.log)"
+    echo "custos-milter  inet:127.0.0.1:$MILTER_PORT (log: $DEMO/milter.log)"
+    e2e_start_sink || die "the SMTP sink did not start"
+    echo "SMTP sink      127.0.0.1:$SINK_PORT (messages: $DEMO/sink/)"
+    e2e_start_postfix || die "postfix did not start (log: $DEMO/maillog)"
+    echo "postfix        127.0.0.1:$SMTP_PORT (log: $DEMO/maillog)"
+}
+
+# write_demo_message FILE: a short Chinese/English text mail with made-up
+# personal data (a test card number, the standard's sample ID number).
+write_demo_message() {
+    cat >"$1" <<EOF
+From: Zhang San <zhang.san@example.com>
+To: Partner <partner@example.net>
+Subject: =?UTF-8?B?$(printf '客户资料 customer data' | base64 -w0)?=
+Date: $(LC_ALL=C date -R)
+Message-ID: <demo.$(date +%s).$$@example.com>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 8bit
+
+你好，
+
+附件是上个季度的客户资料，请查收。
+Here is the customer record you asked for:
+
+  姓名 Name:         李四 Li Si
+  身份证号 ID No.:   11010519491231002X
+  信用卡 Card:       4111 1111 1111 1111
+  电话 Phone:        +86 138 0013 8000
+
+请勿外传。Please do not forward.
+
+张三
+EOF
+}
+
+# show_reply: the SMTP transaction's outcome.
+show_reply() {
+    say "SMTP reply from Postfix (127.0.0.1:$SMTP_PORT)"
+    e2e_last_reply || sed 's/^/    /' "$DEMO/swaks.out"
+}
+
+# show_milter_log FROM_LINE: milter log lines written since FROM_LINE.
+show_milter_log() {
+    say "custos-milter log for this message ($DEMO/milter.log)"
+    tail -n +"$(($1 + 1))" "$DEMO/milter.log"
+}
+
+# show_delivery: wait for the sink and print the delivered headers.
+show_delivery() {
+    say "delivered message headers ($(e2e_sink_file 1))"
+    if ! e2e_wait_sink 1 30; then
+        echo "nothing reached the sink within 30 s; the Postfix queue:"
+        "$POSTQUEUE" -c "$DEMO/postfix" -p
+        return 1
+    fi
+    sed '/^\r\{0,1\}$/q' "$(e2e_sink_file 1)" | tr -d '\r'
+}
+
+# show_scan FILE: what the command-line scanner says about FILE.
+show_scan() {
+    say "./custos scan -c conf/demo.conf $1"
+    (cd "$SRCDIR" && ./custos scan -c conf/demo.conf "$1")
+}
+
+# send_demo: send the demo message and show what happened.
+send_demo() {
+    local msg=$DEMO/demo.eml milter_lines
+    write_demo_message "$msg"
+    milter_lines=$(wc -l <"$DEMO/milter.log")
+    say "sending $msg with swaks"
+    E2E_FROM=zhang.san@example.com E2E_TO=partner@example.net e2e_send "$msg"
+    show_reply
+    case $(e2e_last_reply) in
+    2*) show_delivery ;;
+    *) echo "(not accepted: custos or Postfix refused it, nothing delivered)" ;;
+    esac
+    sleep 1
+    show_milter_log "$milter_lines"
+    show_scan "$msg"
+}
+
+# usage_hints: how to go on.
+usage_hints() {
+    cat <<EOF
+
+==> the demo keeps running.  Send more mail:
+    swaks --server 127.0.0.1 --port $SMTP_PORT --from you@example.com \\
+          --to someone@example.net --body 'my card is 4111 1111 1111 1111'
+    or a whole message:  swaks --server 127.0.0.1 --port $SMTP_PORT \\
+          --from you@example.com --to someone@example.net --data @message.eml
+
+    delivered mail:  $DEMO/sink/NNNNNN.eml (envelope in NNNNNN.env)
+    logs:            $DEMO/milter.log  $DEMO/maillog
+    scan a file:     ./custos scan -c conf/demo.conf FILE
+
+    stop everything: sudo $0 stop
+EOF
+}
+
+main() {
+    case ${1:-start} in
+    stop)
+        need_root stop
+        stop_demo
+        echo "demo stopped"
+        ;;
+    start)
+        need_root
+        _e2e_find_programs
+        say "installing Debian packages"
+        "$SRCDIR/contrib/install-deps.sh" || die "installing packages failed"
+        stop_demo
+        check_ports
+        rm -rf "$DEMO"
+        mkdir -p "$DEMO"
+        say "building custos"
+        build
+        say "starting the demo in $DEMO"
+        start_all
+        send_demo
+        usage_hints
+        ;;
+    *)
+        echo "usage: $0 [start|stop]" >&2
+        exit 2
+        ;;
+    esac
+}
+
+main "$@"
