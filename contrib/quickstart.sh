@@ -31,7 +31,7 @@ export top_srcdir=$SRCDIR top_builddir=$SRCDIR
 export E2E_DIR=$DEMO E2E_PERSIST=1
 export SMTP_PORT=2525 SINK_PORT=2526 MILTER_PORT=8891 REDIS_PORT=6390
 export E2E_MILTER_CONF=$SRCDIR/conf/demo.conf
-# shellcheck source=../test/e2e/lib.sh
+# shellcheck source=test/e2e/lib.sh
 . "$SRCDIR/test/e2e/lib.sh"
 
 # say TEXT: a step header.
@@ -53,6 +53,7 @@ need_root() {
 # stop_demo: stop whatever a previous demo in $DEMO left running.
 stop_demo() {
     [ -d "$DEMO" ] || return 0
+    # shellcheck disable=SC2034  # used by the lib.sh functions
     E2E=$DEMO
     _e2e_find_programs
     e2e_stop_all
@@ -102,6 +103,7 @@ start_all() {
     e2e_setup || die "cannot set up $DEMO"
     e2e_start_redis || die "redis did not start"
     echo "redis          127.0.0.1:$REDIS_PORT"
+    # shellcheck disable=SC2119  # no extra milter arguments
     e2e_start_milter || die "custos-milter did not start (log: $DEMO/milter.log)"
     echo "custos-milter  inet:127.0.0.1:$MILTER_PORT (log: $DEMO/milter.log)"
     e2e_start_sink || die "the SMTP sink did not start"

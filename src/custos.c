@@ -110,6 +110,7 @@ scan_one(const struct conf *c, const char *file, bool with_text)
 	struct spool *sp;
 	struct json j;
 	GMimeStream *st = NULL;
+	const char *raw;
 	char err[256], *out;
 	size_t len;
 	int rc = 1;
@@ -117,9 +118,8 @@ scan_one(const struct conf *c, const char *file, bool with_text)
 	pipeline_result_init(&r);
 	if ((sp = read_message(c, file)) == NULL)
 		return 1;
-	if ((st = spool_stream(sp, err, sizeof err)) == NULL ||
-	    pipeline_run(c, st, spool_size(sp), NULL, &r, err,
-	    sizeof err) != 0) {
+	if ((st = spool_stream(sp, &raw, &len, err, sizeof err)) == NULL ||
+	    pipeline_run(c, st, raw, len, NULL, &r, err, sizeof err) != 0) {
 		(void)fprintf(stderr, "custos: %s: %s (the milter would "
 		    "apply on_error = %s)\n", file, err,
 		    c->on_error == ACTION_PASS ? "accept" :

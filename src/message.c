@@ -907,37 +907,21 @@ done:
 }
 
 int
-message_extract(GMimeStream *stream, const struct message_limits *lim,
-    struct textseg *out, char *err, size_t errlen)
+message_extract(GMimeStream *stream, const char *raw, size_t len,
+    const struct message_limits *lim, struct textseg *out, char *err,
+    size_t errlen)
 {
-	GByteArray	*a;
-	GMimeStream	*mem;
-	char		*buf;
-	ssize_t		 n;
-	int		 rc;
-
-	if (stream == NULL || lim == NULL || out == NULL) {
+	if (stream == NULL || (raw == NULL && len > 0) || lim == NULL ||
+	    out == NULL) {
 		msg_err(err, errlen, "message: no stream");
 		return -1;
 	}
-	/* The pre-scan needs every byte in memory before GMime sees any;
-	 * the size was bounded upstream (the spool limit). */
-	a = g_byte_array_new();
-	buf = g_malloc(MSG_CHUNK);
-	while ((n = g_mime_stream_read(stream, buf, MSG_CHUNK)) > 0)
-		g_byte_array_append(a, (const guint8 *)buf, (guint)n);
-	g_free(buf);
-	if (n < 0) {
-		msg_err(err, errlen, "message: cannot read the stream");
-		g_byte_array_unref(a);
+	if (g_mime_stream_reset(stream) != 0) {
+		msg_err(err, errlen, "message: cannot rewind the stream");
 		return -1;
 	}
-	/* The memory stream owns the array from here. */
-	mem = g_mime_stream_mem_new_with_byte_array(a);
-	rc = msg_extract(mem, (const char *)a->data, a->len, lim, out, err,
+	return msg_extract(stream, raw != NULL ? raw : "", len, lim, out, err,
 	    errlen);
-	g_object_unref(mem);
-	return rc;
 }
 
 int

@@ -39,13 +39,15 @@ void		 message_limits_default(struct message_limits *);
 void		 message_init(void);
 void		 message_shutdown(void);
 
-/* Parses the message in stream (read from its current position; the
- * stream is not closed) and appends segments and unscannable notes to
- * out.  Returns 0, or -1 with text in err on an internal error (out may
- * then hold a part of the segments). */
-int		 message_extract(GMimeStream *stream,
-		    const struct message_limits *, struct textseg *out,
-		    char *err, size_t errlen);
+/* Parses the message in stream, whose bytes are raw[0..len) (the
+ * caller has them in place: spool_stream gives both, so nothing is
+ * copied), and appends segments and unscannable notes to out.  The
+ * stream is read from the start and not closed.  Returns 0, or -1 with
+ * text in err on an internal error (out may then hold a part of the
+ * segments). */
+int		 message_extract(GMimeStream *stream, const char *raw,
+		    size_t len, const struct message_limits *,
+		    struct textseg *out, char *err, size_t errlen);
 
 /* The same over a buffer (copied into a GMime memory stream). */
 int		 message_extract_buffer(const char *raw, size_t len,

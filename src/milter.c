@@ -430,6 +430,8 @@ mlfi_eom(SMFICTX *ctx)
 	struct connctx *cc = smfi_getpriv(ctx);
 	struct pipeline_result r;
 	GMimeStream *stream = NULL;
+	const char *raw;
+	size_t len;
 	char err[256];
 	sfsistat rc;
 
@@ -445,9 +447,10 @@ mlfi_eom(SMFICTX *ctx)
 		rc = milter_fail(ctx, cc, cc->msg->why);
 		goto out;
 	}
-	if ((stream = spool_stream(cc->msg->spool, err, sizeof err)) == NULL ||
-	    pipeline_run(cc->conf, stream, spool_size(cc->msg->spool),
-	    &cc->env, &r, err, sizeof err) != 0) {
+	if ((stream = spool_stream(cc->msg->spool, &raw, &len, err,
+	    sizeof err)) == NULL ||
+	    pipeline_run(cc->conf, stream, raw, len, &cc->env, &r, err,
+	    sizeof err) != 0) {
 		rc = milter_fail(ctx, cc, err);
 		goto out;
 	}

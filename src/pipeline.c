@@ -52,9 +52,9 @@ pipeline_decide(const struct pipeline_result *r, struct verdict *v)
 }
 
 int
-pipeline_run(const struct conf *c, GMimeStream *stream, size_t size,
-    const struct envelope *env, struct pipeline_result *r, char *err,
-    size_t errlen)
+pipeline_run(const struct conf *c, GMimeStream *stream, const char *raw,
+    size_t size, const struct envelope *env, struct pipeline_result *r,
+    char *err, size_t errlen)
 {
 	double start = pipeline_now_ms();
 	int rc = -1;
@@ -76,8 +76,8 @@ pipeline_run(const struct conf *c, GMimeStream *stream, size_t size,
 			goto out;
 		}
 	} else {
-		if (message_extract(stream, &c->limits, r->text, err,
-		    errlen) != 0)
+		if (message_extract(stream, raw, size, &c->limits, r->text,
+		    err, errlen) != 0)
 			goto out;
 		r->parsed = true;
 	}

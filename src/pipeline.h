@@ -31,10 +31,10 @@ struct pipeline_result {
 void	pipeline_result_init(struct pipeline_result *);
 void	pipeline_result_clear(struct pipeline_result *);
 
-/* Runs the pipeline over stream (size bytes).  env may be NULL (the CLI
- * on a stored file). */
-int	pipeline_run(const struct conf *, GMimeStream *stream, size_t size,
-	    const struct envelope *env, struct pipeline_result *,
-	    char *err, size_t errlen);
+/* Runs the pipeline over stream, whose bytes are raw[0..size) (see
+ * spool_stream).  env may be NULL (the CLI on a stored file). */
+int	pipeline_run(const struct conf *, GMimeStream *stream,
+	    const char *raw, size_t size, const struct envelope *env,
+	    struct pipeline_result *, char *err, size_t errlen);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "spool.h"
@@ -136,31 +137,35 @@ spool_in_file(const struct spool *s)
 }
 
 GMimeStream *
-spool_stream(struct spool *s, char *err, size_t errlen)
+spool_stream(struct spool *s, const char **bytes, size_t *len, char *err,
+    size_t errlen)
 {
 	GMimeStream *st;
 	int fd;
 
+	*len = s->size;
 	if (s->mem != NULL) {
 		st = g_mime_stream_mem_new_with_byte_array(s->mem);
 		/* The spool keeps the array; GMime only reads it. */
 		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
+		*bytes = (const char *)s->mem->data;
 		return st;
 	}
-	/* The stream closes its own descriptor.  A dup shares the offset
-	 * with ours, which is fine: nothing is written once reading starts. */
-	if ((fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0)) < 0 ||
-	    lseek(fd, 0, SEEK_SET) < 0) {
+	/* Mapped, not read into the heap: a large message costs page cache
+	 * the kernel can reclaim, not memory per connection.  The stream
+	 * owns (and closes) its own descriptor. */
+	if ((fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
 		(void)snprintf(err, errlen, "spool reopen: %s",
 		    strerror(errno));
-		if (fd >= 0)
-			(void)close(fd);
 		return NULL;
 	}
-	st = g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)s->size);
+	st = g_mime_stream_mmap_new_with_bounds(fd, PROT_READ, MAP_PRIVATE, 0,
+	    (gint64)s->size);
 	if (st == NULL) {
+		(void)snprintf(err, errlen, "spool map: %s", strerror(errno));
 		(void)close(fd);
-		(void)snprintf(err, errlen, "spool stream: no memory");
+		return NULL;
 	}
+	*bytes = GMIME_STREAM_MMAP(st)->map;
 	return st;
 }

@@ -23,8 +23,11 @@ size_t		 spool_size(const struct spool *);
 int		 spool_in_file(const struct spool *);	/* 1 or 0 */
 
 /* A new GMime stream over everything written so far, positioned at the
- * start.  The caller unrefs it; it stays valid while the spool lives and
- * is not written to.  Returns NULL with text in err. */
-GMimeStream	*spool_stream(struct spool *, char *err, size_t errlen);
+ * start, and in *bytes and *len the same bytes, readable in place (memory,
+ * or the file mapped read-only) so nothing is copied.  The caller unrefs
+ * the stream; the bytes stay valid as long as the stream.  Do not write
+ * to the spool meanwhile.  Returns NULL with text in err. */
+GMimeStream	*spool_stream(struct spool *, const char **bytes, size_t *len,
+		    char *err, size_t errlen);
 
 #endif

@@ -285,13 +285,13 @@ EOF
 
 # _e2e_ports: keep preset *_PORT variables, pick free ports for the rest.
 _e2e_ports() {
-    local picked
+    local picked p1 p2 p3 p4
     picked=$(_e2e_pick_ports 4) || return 1
-    set -- $picked
-    SMTP_PORT=${SMTP_PORT:-$1}
-    SINK_PORT=${SINK_PORT:-$2}
-    MILTER_PORT=${MILTER_PORT:-$3}
-    REDIS_PORT=${REDIS_PORT:-$4}
+    read -r p1 p2 p3 p4 <<<"$picked"
+    SMTP_PORT=${SMTP_PORT:-$p1}
+    SINK_PORT=${SINK_PORT:-$p2}
+    MILTER_PORT=${MILTER_PORT:-$p3}
+    REDIS_PORT=${REDIS_PORT:-$p4}
     export SMTP_PORT SINK_PORT MILTER_PORT REDIS_PORT
 }
 

@@ -50,8 +50,9 @@ roundtrip(size_t limit, size_t total, int want_file)
 	char dir[] = "/tmp/custos-test-spool.XXXXXX", err[256];
 	struct spool *s;
 	GMimeStream *st;
+	const char *bytes;
 	char *data, *got;
-	size_t i, off, len;
+	size_t i, off, len, blen;
 
 	assert_non_null(mkdtemp(dir));
 	data = malloc(total + 1);
@@ -75,14 +76,18 @@ roundtrip(size_t limit, size_t total, int want_file)
 		    total, limit, spool_in_file(s), want_file);
 	/* The file is unlinked: nothing to clean up, nothing to leak. */
 	assert_int_equal(count_files(dir), 0);
-	st = spool_stream(s, err, sizeof err);
+	st = spool_stream(s, &bytes, &blen, err, sizeof err);
 	assert_non_null(st);
 	got = slurp(st, &len);
 	assert_int_equal(len, total);
 	assert_memory_equal(got, data, total);
+	/* The in-place bytes are the same as what the stream reads. */
+	assert_int_equal(blen, total);
+	if (total > 0)
+		assert_memory_equal(bytes, data, total);
 	g_object_unref(st);
 	/* A second reader starts at the beginning again. */
-	st = spool_stream(s, err, sizeof err);
+	st = spool_stream(s, &bytes, &blen, err, sizeof err);
 	g_free(got);
 	got = slurp(st, &len);
 	assert_int_equal(len, total);
