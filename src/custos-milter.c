@@ -98,10 +98,31 @@ parse_options(int argc, char **argv)
 	}
 }
 
-/* Waits for SIGUSR1 (sent by the supervisor on SIGHUP) and installs a new
- * snapshot, or keeps the running one when the new config fails. */
+/* Drains the messages in flight, then lets libmilter stop (SIGTERM to
+ * ourselves: its signal thread takes it). */
+static void
+worker_stop(void)
+{
+	struct conf *c = conf_current();
+	int drain = c != NULL ? c->drain_timeout : 60, left;
+
+	conf_unref(c);
+	if (milter_in_flight() > 0)
+		log_info("waiting up to %ds for %d messages in flight", drain,
+		    milter_in_flight());
+	if ((left = milter_drain(drain)) > 0) {
+		/* Not accepted by us: the MTA applies milter_default_action
+		 * (tempfail) and the client retries.  Delayed, not lost. */
+		log_warn("stopping with %d messages still in flight", left);
+	}
+	(void)kill(getpid(), SIGTERM);
+}
+
+/* The worker's control thread.  SIGUSR1 (the supervisor's relay of HUP):
+ * install a new config snapshot, or keep the running one when the new
+ * config fails.  SIGUSR2 (the supervisor's relay of TERM): stop. */
 static void *
-reload_thread(void *arg)
+control_thread(void *arg)
 {
 	sigset_t set;
 	int sig;
@@ -109,12 +130,17 @@ reload_thread(void *arg)
 	(void)arg;
 	(void)sigemptyset(&set);
 	(void)sigaddset(&set, SIGUSR1);
+	(void)sigaddset(&set, SIGUSR2);
 	for (;;) {
 		struct conf *c, *old;
 		char err[512];
 
 		if (sigwait(&set, &sig) != 0)
 			continue;
+		if (sig == SIGUSR2) {
+			worker_stop();
+			return NULL;
+		}
 		if ((c = conf_load(opt.config, err, sizeof err)) == NULL) {
 			log_err("reload failed, keeping the running "
 			    "configuration: %s", err);
@@ -139,13 +165,11 @@ reload_thread(void *arg)
 static int
 worker_main(void *arg)
 {
-	struct conf *c;
 	pthread_t tid;
-	int left, drain;
 
 	(void)arg;
-	if (pthread_create(&tid, NULL, reload_thread, NULL) != 0) {
-		log_err("cannot start the reload thread");
+	if (pthread_create(&tid, NULL, control_thread, NULL) != 0) {
+		log_err("cannot start the control thread");
 		return EX_OSERR;
 	}
 	(void)pthread_detach(tid);
@@ -154,17 +178,6 @@ worker_main(void *arg)
 	if (smfi_main() != MI_SUCCESS) {
 		log_err("libmilter stopped with an error");
 		return EX_SOFTWARE;
-	}
-	c = conf_current();
-	drain = c != NULL ? c->drain_timeout : 60;
-	conf_unref(c);
-	if (milter_active() > 0)
-		log_info("waiting up to %ds for %d connections in flight",
-		    drain, milter_active());
-	if ((left = milter_drain(drain)) > 0) {
-		/* Those messages were not accepted by us: the MTA applies
-		 * milter_default_action (tempfail) and the client retries. */
-		log_warn("stopping with %d connections still open", left);
 	}
 	log_info("stopped");
 	return EX_OK;

@@ -126,6 +126,7 @@ daemon_signal_set(sigset_t *set)
 	(void)sigemptyset(set);
 	(void)sigaddset(set, SIGHUP);
 	(void)sigaddset(set, SIGUSR1);
+	(void)sigaddset(set, SIGUSR2);
 	(void)sigaddset(set, SIGTERM);
 	(void)sigaddset(set, SIGINT);
 	(void)sigaddset(set, SIGCHLD);
@@ -193,11 +194,14 @@ daemon_supervise(int (*worker_main)(void *), void *arg)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			if (!stopping)
-				log_info("stopping: finishing messages in "
-				    "flight");
+			/* A second TERM means "now": libmilter's own stop. */
+			if (stopping) {
+				(void)kill(worker, SIGTERM);
+				break;
+			}
+			log_info("stopping: finishing messages in flight");
 			stopping = 1;
-			(void)kill(worker, SIGTERM);
+			(void)kill(worker, SIGUSR2);
 			break;
 		case SIGCHLD:
 			if (waitpid(worker, &status, WNOHANG) != worker)

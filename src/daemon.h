@@ -4,10 +4,11 @@
  * Why a supervisor: libmilter's own signal thread treats SIGHUP as "stop",
  * but admins (and systemd's ExecReload) send SIGHUP to reload.  So the
  * process named in the pid file is a small supervisor: it turns SIGHUP
- * (and SIGUSR1) into SIGUSR1 for the worker, which reloads; SIGTERM and
- * SIGINT become SIGTERM for the worker, which stops accepting, finishes
- * the messages in flight and exits.  The supervisor exits with the
- * worker's status.
+ * (and SIGUSR1) into SIGUSR1 for the worker, which reloads.  SIGTERM and
+ * SIGINT become SIGUSR2 for the worker, which stops taking new messages,
+ * lets those in flight finish (libmilter's own stop would cut them off),
+ * then stops libmilter and exits; a second TERM stops it at once.  The
+ * supervisor exits with the worker's status.
  *
  * Errors: -1 with text in err; the caller logs and exits. */
 #ifndef CUSTOS_DAEMON_H

@@ -42,9 +42,13 @@ struct connctx {
 	bool		 leadspc;	/* MTA keeps header leading space */
 };
 
+/* Connections open (bounded by max_connections), messages in flight, and
+ * whether we are draining for a stop: all under one lock. */
 static pthread_mutex_t	active_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	active_cond = PTHREAD_COND_INITIALIZER;
 static int		active;
+static int		in_flight;
+static bool		draining;
 
 static double
 milter_now_ms(void)
@@ -56,12 +60,12 @@ milter_now_ms(void)
 }
 
 int
-milter_active(void)
+milter_in_flight(void)
 {
 	int n;
 
 	(void)pthread_mutex_lock(&active_lock);
-	n = active;
+	n = in_flight;
 	(void)pthread_mutex_unlock(&active_lock);
 	return n;
 }
@@ -75,22 +79,24 @@ milter_drain(int timeout)
 	(void)clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += timeout;
 	(void)pthread_mutex_lock(&active_lock);
-	while (active > 0 &&
+	draining = true;
+	while (in_flight > 0 &&
 	    pthread_cond_timedwait(&active_cond, &active_lock, &until) == 0)
 		;
-	n = active;
+	n = in_flight;
 	(void)pthread_mutex_unlock(&active_lock);
 	return n;
 }
 
-/* Counts a connection in; refuses when max_connections are open. */
+/* Counts a connection in; refuses when max_connections are open or when
+ * draining. */
 static bool
 milter_admit(int max)
 {
 	bool ok;
 
 	(void)pthread_mutex_lock(&active_lock);
-	if ((ok = active < max))
+	if ((ok = active < max && !draining))
 		active++;
 	(void)pthread_mutex_unlock(&active_lock);
 	return ok;
@@ -100,7 +106,28 @@ static void
 milter_leave(void)
 {
 	(void)pthread_mutex_lock(&active_lock);
-	if (--active == 0)
+	active--;
+	(void)pthread_mutex_unlock(&active_lock);
+}
+
+/* Counts a message in, unless draining.  Returns false when refused. */
+static bool
+milter_msg_begin(void)
+{
+	bool ok;
+
+	(void)pthread_mutex_lock(&active_lock);
+	if ((ok = !draining))
+		in_flight++;
+	(void)pthread_mutex_unlock(&active_lock);
+	return ok;
+}
+
+static void
+milter_msg_end(void)
+{
+	(void)pthread_mutex_lock(&active_lock);
+	if (--in_flight == 0)
 		(void)pthread_cond_broadcast(&active_cond);
 	(void)pthread_mutex_unlock(&active_lock);
 }
@@ -115,6 +142,7 @@ milter_msg_free(struct connctx *cc)
 	free(cc->msg);
 	cc->msg = NULL;
 	envelope_clear_message(&cc->env);
+	milter_msg_end();
 }
 
 static const char *
@@ -196,7 +224,8 @@ milter_conn_open(SMFICTX *ctx, sfsistat *rc)
 	}
 	if (!milter_admit(c->max_connections)) {
 		log_warn("connection refused: %d connections open "
-		    "(milter max_connections)", c->max_connections);
+		    "(milter max_connections), or stopping",
+		    c->max_connections);
 		conf_unref(c);
 		(void)smfi_setreply(ctx, "421", "4.3.2",
 		    "Content filter busy, try again later");
@@ -273,8 +302,15 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (cc == NULL)
 		return milter_fail(ctx, NULL, "MAIL FROM without connection");
 	milter_msg_free(cc);
-	if ((cc->msg = calloc(1, sizeof *cc->msg)) == NULL)
+	if (!milter_msg_begin()) {
+		(void)smfi_setreply(ctx, "421", "4.3.2",
+		    "Content filter restarting, try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	if ((cc->msg = calloc(1, sizeof *cc->msg)) == NULL) {
+		milter_msg_end();
 		return milter_no_memory(ctx, cc);
+	}
 	cc->msg->start_ms = milter_now_ms();
 	cc->msg->spool = spool_new(cc->conf->spool_memory_limit,
 	    cc->conf->spool_dir);
@@ -386,7 +422,7 @@ static sfsistat
 milter_act(SMFICTX *ctx, struct connctx *cc, const struct pipeline_result *r)
 {
 	const struct verdict *v = &r->verdict;
-	char hdr[512], reasons[256];
+	char hdr[512], reasons[256], id[INCIDENT_ID_SIZE + 1];
 
 	milter_reasons(v, reasons, sizeof reasons);
 	switch (v->action) {
@@ -395,9 +431,12 @@ milter_act(SMFICTX *ctx, struct connctx *cc, const struct pipeline_result *r)
 			return SMFIS_ACCEPT;
 		/* FALLTHROUGH */
 	case ACTION_TAG:
-		(void)snprintf(hdr, sizeof hdr, "%s; incident=%s; node=%s; "
-		    "version=%s", action_name(v->action), v->incident,
-		    cc->conf->node, CUSTOS_VERSION);
+		/* With SMFIP_HDR_LEADSPC negotiated the MTA adds no space
+		 * after the colon: we do. */
+		(void)snprintf(hdr, sizeof hdr, "%s%s; incident=%s; node=%s; "
+		    "version=%s", cc->leadspc ? " " : "",
+		    action_name(v->action), v->incident, cc->conf->node,
+		    CUSTOS_VERSION);
 		if (smfi_addheader(ctx, "X-Custos", hdr) != MI_SUCCESS)
 			return milter_fail(ctx, cc, "cannot add header");
 		return SMFIS_ACCEPT;
@@ -405,8 +444,9 @@ milter_act(SMFICTX *ctx, struct connctx *cc, const struct pipeline_result *r)
 	case ACTION_QUARANTINE:
 		(void)snprintf(hdr, sizeof hdr, "custos %s incident %s: %s",
 		    action_name(v->action), v->incident, reasons);
-		if (smfi_addheader(ctx, "X-Custos-Incident",
-		    (char *)v->incident) != MI_SUCCESS ||
+		(void)snprintf(id, sizeof id, "%s%s", cc->leadspc ? " " : "",
+		    v->incident);
+		if (smfi_addheader(ctx, "X-Custos-Incident", id) != MI_SUCCESS ||
 		    smfi_quarantine(ctx, hdr) != MI_SUCCESS)
 			return milter_fail(ctx, cc, "cannot hold message");
 		return SMFIS_ACCEPT;

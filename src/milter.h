@@ -15,11 +15,14 @@
 /* The filter description for smfi_register. */
 extern struct smfiDesc	milter_desc;
 
-/* Connections now open. */
-int	milter_active(void);
+/* Messages now between MAIL FROM and their end (or abort). */
+int	milter_in_flight(void);
 
-/* Waits up to timeout seconds for open connections to finish.  Returns
- * the number still open (0 when all finished). */
+/* Stops taking new messages (MAIL FROM and new connections get 4xx, so
+ * clients retry elsewhere or later) and waits up to timeout seconds for
+ * the messages in flight to finish.  Returns how many are still in
+ * flight (0 when all finished).  libmilter's own stop cuts sessions off
+ * mid-message, which is why custos drains before it lets libmilter stop. */
 int	milter_drain(int timeout);
 
 #endif

@@ -92,7 +92,8 @@ tap_check() {
     if [ "$rc" -eq 0 ]; then
         tap_ok "$desc"
     else
-        tap_fail "$desc" "command failed (exit $rc): $*" "$(tail -n 40 "$out")"
+        tap_fail "$desc" "command failed (exit $rc): $*" \
+            "$(tail -n 40 "$out" | sed 's/^# //')"
     fi
     rm -f "$out"
     return "$rc"
@@ -230,15 +231,16 @@ _e2e_terminate() {
     return "$rc"
 }
 
-# _e2e_spawn LOG CMD...: start CMD in the background, output to LOG.  With
-# E2E_PERSIST=1 it gets its own session so it outlives the terminal.
+# _e2e_spawn LOG CMD...: start CMD in the background, output appended to
+# LOG (a restarted program keeps its earlier log).  With E2E_PERSIST=1 it
+# gets its own session so it outlives the terminal.
 _e2e_spawn() {
     local log=$1
     shift
     if [ "${E2E_PERSIST:-0}" = 1 ]; then
-        setsid "$@" >"$log" 2>&1 </dev/null &
+        setsid "$@" >>"$log" 2>&1 </dev/null &
     else
-        "$@" >"$log" 2>&1 </dev/null &
+        "$@" >>"$log" 2>&1 </dev/null &
     fi
 }
 
@@ -261,14 +263,20 @@ EOF
 }
 
 # _e2e_pick_ports N: print N distinct free loopback ports (20000-32000,
-# below the kernel's ephemeral range).
+# below the kernel's ephemeral range), avoiding the ports other running
+# e2e tests noted in their /tmp/custos-e2e.*/ports (make check -j).
 _e2e_pick_ports() {
     "$PYTHON3" - "$1" <<'EOF'
-import random, socket, sys
-want, ports = int(sys.argv[1]), []
+import glob, random, socket, sys
+want, ports, taken = int(sys.argv[1]), [], set()
+for name in glob.glob("/tmp/custos-e2e.*/ports"):
+    try:
+        taken.update(int(p) for p in open(name).read().split())
+    except (OSError, ValueError):
+        pass
 while len(ports) < want:
     port = random.randint(20000, 32000)
-    if port in ports:
+    if port in ports or port in taken:
         continue
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -283,16 +291,19 @@ print(*ports)
 EOF
 }
 
-# _e2e_ports: keep preset *_PORT variables, pick free ports for the rest.
+# _e2e_ports: keep preset *_PORT variables, pick free ports for the rest;
+# note them in $E2E/ports.
 _e2e_ports() {
-    local picked p1 p2 p3 p4
-    picked=$(_e2e_pick_ports 4) || return 1
-    read -r p1 p2 p3 p4 <<<"$picked"
+    local picked p1 p2 p3 p4 p5
+    picked=$(_e2e_pick_ports 5) || return 1
+    read -r p1 p2 p3 p4 p5 <<<"$picked"
     SMTP_PORT=${SMTP_PORT:-$p1}
     SINK_PORT=${SINK_PORT:-$p2}
     MILTER_PORT=${MILTER_PORT:-$p3}
     REDIS_PORT=${REDIS_PORT:-$p4}
-    export SMTP_PORT SINK_PORT MILTER_PORT REDIS_PORT
+    CLIENT_PORT=${CLIENT_PORT:-$p5}
+    export SMTP_PORT SINK_PORT MILTER_PORT REDIS_PORT CLIENT_PORT
+    echo "$SMTP_PORT $SINK_PORT $MILTER_PORT $REDIS_PORT $CLIENT_PORT" >"$E2E/ports"
 }
 
 # e2e_wait_port PORT [TIMEOUT_S=20]: wait until 127.0.0.1:PORT accepts a
@@ -305,6 +316,16 @@ e2e_wait_port() {
         sleep 0.1
     done
     return 0
+}
+
+# _e2e_wait_file FILE [TIMEOUT_S=10]: wait until FILE exists, non-empty.
+_e2e_wait_file() {
+    local tries=$((${2:-10} * 10))
+    until [ -s "$1" ]; do
+        [ "$tries" -le 0 ] && return 1
+        tries=$((tries - 1))
+        sleep 0.1
+    done
 }
 
 # -------------------------------------------------------------- setup
@@ -358,9 +379,11 @@ _e2e_cleanup() {
 # e2e_start_sink: start sink.py on $SINK_PORT storing into $E2E/sink.
 e2e_start_sink() {
     mkdir -p "$E2E/sink"
+    rm -f "$E2E/sink.pid"
     _e2e_spawn "$E2E/sink.log" "$PYTHON3" "$_e2e_libdir/sink.py" \
         --port "$SINK_PORT" --dir "$E2E/sink" --pidfile "$E2E/sink.pid"
-    if ! e2e_wait_port "$SINK_PORT" 10; then
+    # sink.py writes its pid file once it listens.
+    if ! e2e_wait_port "$SINK_PORT" 10 || ! _e2e_wait_file "$E2E/sink.pid" 10; then
         _tap_diag "sink did not start on port $SINK_PORT:" "$(cat "$E2E/sink.log")"
         return 1
     fi
@@ -417,7 +440,7 @@ e2e_start_redis() {
     "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes \
         --pidfile "$E2E/redis/redis.pid" --logfile "$E2E/redis/redis.log" \
         --dir "$E2E/redis" --save '' --appendonly no >/dev/null 2>&1
-    until _e2e_redis_ping; do
+    until _e2e_redis_ping && _e2e_pid_is "$(_e2e_readpid "$E2E/redis/redis.pid")" redis-server; do
         if [ "$tries" -le 0 ]; then
             _tap_diag "redis did not answer on port $REDIS_PORT:" \
                 "$(tail -n 20 "$E2E/redis/redis.log" 2>/dev/null)"
@@ -462,6 +485,12 @@ e2e_start_milter() {
         tries=$((tries - 1))
         sleep 0.1
     done
+    # Someone else on the port?  Then ours has died by now.
+    sleep 0.2
+    _e2e_alive "$pid" || {
+        _tap_diag "custos-milter exited:" "$(tail -n 40 "$E2E/milter.log")"
+        return 1
+    }
 }
 
 # e2e_stop_milter: SIGTERM custos-milter, wait (20 s) until it and its
@@ -496,6 +525,21 @@ e2e_kill_milter() {
 }
 
 # ------------------------------------------------------------ postfix
+#
+# A private instance: its own config_directory $E2E/postfix (main.cf and
+# master.cf written from scratch, nothing copied from /etc/postfix), queue
+# $E2E/queue, data $E2E/data, log file $E2E/maillog via postlogd.  Notes:
+#  * As root, "postfix -c DIR", "postconf -c DIR", "postqueue -c DIR" and
+#    "postsuper -c DIR" work without /etc/postfix/main.cf (Debian's "No
+#    configuration" install has none) and without alternate_config_directories.
+#    Only non-root postqueue/postdrop/sendmail need the default main.cf.
+#    Plain "postconf" (no -c) fails without it; "postconf -d" works.
+#  * data_directory must exist owned by postfix before "postfix start"
+#    (master.lock); post-install creates the queue directories itself.
+#  * maillog_file must lie under maillog_file_prefixes, so that is $E2E.
+#  * chroot is off in master.cf: no copies of /etc files in the queue.
+#  * Reload takes effect for new SMTP sessions once the master has logged
+#    "reload"; e2e_postfix_reload waits for that line.
 
 # _e2e_pf ARGS...: postfix for the private instance.
 _e2e_pf() { "$POSTFIX" -c "$E2E/postfix" "$@"; }
@@ -570,6 +614,14 @@ _e2e_write_master_cf() {
 # Private Postfix instance of the custos e2e tests; generated by lib.sh.
 # service   type  private unpriv chroot wakeup maxproc command
 127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+  -o myhostname=custos-gw.localdomain
+# The "client MTA": no milter; it queues what it accepts and forwards it
+# to the gateway port above, retrying when the gateway says 4xx, as a real
+# upstream MTA would.  (A different myhostname on the gateway keeps
+# smtp(8) from seeing a loop back to itself.)
+127.0.0.1:$CLIENT_PORT inet n - n - - smtpd
+  -o smtpd_milters=
+  -o content_filter=smtp:[127.0.0.1]:$SMTP_PORT
 pickup      unix  n       -      n      60     1       pickup
 cleanup     unix  n       -      n      -      0       cleanup
 qmgr        unix  n       -      n      300    1       qmgr
@@ -700,14 +752,16 @@ e2e_flush() {
 # e2e_send FILE [SWAKS ARGS...]: send FILE as the DATA of one SMTP
 # transaction to the private Postfix; swaks output goes to $E2E/swaks.out.
 # Envelope: E2E_FROM (sender@example.com), E2E_TO (rcpt@example.net; a
-# space-separated list is allowed).  Returns swaks' exit status.
+# space-separated list is allowed).  E2E_SEND_PORT picks the listener
+# (default the gateway, $SMTP_PORT; $CLIENT_PORT is the queueing upstream).
+# Returns swaks' exit status.
 e2e_send() {
-    local file=$1 to
+    local file=$1 to port=${E2E_SEND_PORT:-$SMTP_PORT}
     shift
     to=${E2E_TO:-rcpt@example.net}
     to=$(printf '%s' "$to" | tr -s ' \t' ',,' | sed 's/^,//; s/,$//')
     _e2e_smtp_data "$file" >"$E2E/swaks.data" || return 1
-    "$SWAKS" --server 127.0.0.1 --port "$SMTP_PORT" \
+    "$SWAKS" --server 127.0.0.1 --port "$port" \
         --from "${E2E_FROM:-sender@example.com}" --to "$to" \
         --data "@$E2E/swaks.data" --no-data-fixup --timeout 60 \
         --suppress-data "$@" >"$E2E/swaks.out" 2>&1

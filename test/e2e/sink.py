@@ -195,8 +195,9 @@ async def serve(args):
     async def client(reader, writer):
         try:
             await Session(store, reader, writer).run()
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError,
+                asyncio.CancelledError):
+            pass    # client went away, line too long, or we are stopping
         finally:
             writer.close()
 

@@ -121,7 +121,7 @@ check "reply is 250 with a queue ID" reply_matches '^250 .*queued as [0-9A-Za-z]
 check "the sink got the message" e2e_wait_sink 1 30
 check "envelope kept" env_is "$E2E/sink/000001.env" sender@example.com rcpt@example.net
 check "Postfix added its Received: header" \
-    headers_have "$(e2e_sink_file 1)" 'by custos-e2e\.localdomain \(Postfix\)'
+    headers_have "$(e2e_sink_file 1)" 'by custos-gw\.localdomain \(Postfix\)'
 check "delivered message equals the sent one" e2e_same_message "$msg" "$(e2e_sink_file 1)"
 check "queue is empty" test "$(e2e_postqueue_count)" -eq 0
 
