@@ -6,8 +6,9 @@
 #
 # What it does:
 #   1. contrib/install-deps.sh (Debian packages; Postfix as "No configuration")
-#   2. ./autogen.sh && ./configure && make in the source tree, unless
-#      ./custos-milter is newer than everything in src/
+#   2. ./autogen.sh, then configure and make in build/demo (a build tree
+#      of its own, so the source tree stays clean for test/run-all.sh),
+#      unless build/demo/custos-milter is newer than everything in src/
 #   3. stops a previous demo, then starts in ./demo-run (kept afterwards):
 #        Redis          127.0.0.1:6390   (no persistence)
 #        custos-milter  inet 127.0.0.1:8891, config conf/demo.conf
@@ -27,9 +28,11 @@ set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 DEMO=$SRCDIR/demo-run
 
-export top_srcdir=$SRCDIR top_builddir=$SRCDIR
+BUILD=$SRCDIR/build/demo
+export top_srcdir=$SRCDIR top_builddir=$BUILD
 export E2E_DIR=$DEMO E2E_PERSIST=1
 export SMTP_PORT=2525 SINK_PORT=2526 MILTER_PORT=8891 REDIS_PORT=6390
+export CLIENT_PORT=2527
 export E2E_MILTER_CONF=$SRCDIR/conf/demo.conf
 # shellcheck source=test/e2e/lib.sh
 . "$SRCDIR/test/e2e/lib.sh"
@@ -59,11 +62,11 @@ stop_demo() {
     e2e_stop_all
 }
 
-# build_needed: true unless ./custos-milter and ./custos are newer than
-# every file in src/.
+# build_needed: true unless custos-milter and custos in $BUILD are newer
+# than every file in src/.
 build_needed() {
-    [ -x "$SRCDIR/custos-milter" ] && [ -x "$SRCDIR/custos" ] || return 0
-    [ -n "$(find "$SRCDIR/src" -newer "$SRCDIR/custos-milter" -print -quit)" ]
+    [ -x "$BUILD/custos-milter" ] && [ -x "$BUILD/custos" ] || return 0
+    [ -n "$(find "$SRCDIR/src" -newer "$BUILD/custos-milter" -print -quit)" ]
 }
 
 # build: autogen/configure (first time only) and make; log in $DEMO.
@@ -76,21 +79,21 @@ build() {
     echo "building (log: $log) ..."
     (
         cd "$SRCDIR" || exit 1
-        if [ ! -f Makefile ]; then
-            ./autogen.sh && ./configure || exit 1
-        fi
+        [ -x configure ] || ./autogen.sh || exit 1
+        mkdir -p "$BUILD" && cd "$BUILD" || exit 1
+        [ -f Makefile ] || "$SRCDIR/configure" || exit 1
         make -j"$(nproc)"
     ) >"$log" 2>&1 || {
         tail -n 30 "$log"
         die "build failed, see $log"
     }
-    echo "built ./custos-milter and ./custos"
+    echo "built $BUILD/custos-milter and $BUILD/custos"
 }
 
 # check_ports: the fixed demo ports must be free.
 check_ports() {
     local port
-    for port in "$SMTP_PORT" "$SINK_PORT" "$MILTER_PORT" "$REDIS_PORT"; do
+    for port in "$SMTP_PORT" "$SINK_PORT" "$MILTER_PORT" "$REDIS_PORT" "$CLIENT_PORT"; do
         e2e_port_free "$port" && continue
         ss -ltnp "sport = :$port" 2>/dev/null | sed 's/^/    /'
         die "port 127.0.0.1:$port is in use (see above); stop that first"
@@ -166,8 +169,8 @@ show_delivery() {
 
 # show_scan FILE: what the command-line scanner says about FILE.
 show_scan() {
-    say "./custos scan -c conf/demo.conf $1"
-    (cd "$SRCDIR" && ./custos scan -c conf/demo.conf "$1")
+    say "build/demo/custos scan -c conf/demo.conf $1"
+    (cd "$SRCDIR" && "$BUILD/custos" scan -c conf/demo.conf "$1")
 }
 
 # send_demo: send the demo message and show what happened.
@@ -199,7 +202,7 @@ usage_hints() {
 
     delivered mail:  $DEMO/sink/NNNNNN.eml (envelope in NNNNNN.env)
     logs:            $DEMO/milter.log  $DEMO/maillog
-    scan a file:     ./custos scan -c conf/demo.conf FILE
+    scan a file:     build/demo/custos scan -c conf/demo.conf FILE
 
     stop everything: sudo $0 stop
 EOF

@@ -210,6 +210,7 @@ main(int argc, char **argv)
 	uid_t uid = 0;
 	gid_t gid = 0;
 	char err[512];
+	bool gmime = false;
 	int rc;
 
 	parse_options(argc, argv);
@@ -228,58 +229,70 @@ main(int argc, char **argv)
 	if (conf_check_socket(sockspec) != 0) {
 		log_err("socket %s: not unix:/path or inet:PORT@ADDRESS",
 		    sockspec);
-		return opt.check ? 1 : EX_USAGE;
+		rc = opt.check ? 1 : EX_USAGE;
+		goto out;
 	}
 	if (*user != '\0' &&
 	    daemon_lookup_user(user, &uid, &gid, err, sizeof err) != 0) {
 		log_err("%s", err);
-		return opt.check ? 1 : EX_NOUSER;
+		rc = opt.check ? 1 : EX_NOUSER;
+		goto out;
 	}
 	if (opt.check) {
 		(void)printf("%s: configuration OK\n", opt.config);
-		conf_unref(c);
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	if (!opt.foreground)
 		log_open("custos-milter", 0, c->syslog_facility);
 	log_set_level(opt.verbose ? LOG_LEVEL_DEBUG : c->log_level);
 
 	message_init();
+	gmime = true;
 	if (smfi_register(milter_desc) == MI_FAILURE ||
 	    smfi_setconn((char *)sockspec) == MI_FAILURE ||
 	    smfi_settimeout(c->milter_timeout) == MI_FAILURE ||
 	    smfi_setbacklog(c->milter_backlog) == MI_FAILURE) {
 		log_err("libmilter refused the settings for %s", sockspec);
-		return EX_SOFTWARE;
+		rc = EX_SOFTWARE;
+		goto out;
 	}
 	/* As root, before dropping privileges: the socket may live where
 	 * only root can create it.  true: remove a stale unix socket. */
 	if (smfi_opensocket(true) == MI_FAILURE) {
 		log_err("cannot listen on %s (in use, or no permission?)",
 		    sockspec);
-		return EX_UNAVAILABLE;
+		rc = EX_UNAVAILABLE;
+		goto out;
 	}
 	socket_permissions(sockspec, uid, gid, *user != '\0' && geteuid() == 0);
 	if (!opt.foreground && daemon_detach(err, sizeof err) != 0) {
 		log_err("%s", err);
-		return EX_OSERR;
+		rc = EX_OSERR;
+		goto out;
 	}
 	if (*pidfile != '\0' &&
 	    daemon_write_pidfile(pidfile, err, sizeof err) != 0) {
 		log_err("%s", err);
-		return EX_CANTCREAT;
+		rc = EX_CANTCREAT;
+		goto out;
 	}
 	if (*user != '\0' && geteuid() == 0 &&
 	    daemon_drop_privileges(user, uid, gid, err, sizeof err) != 0) {
 		log_err("%s", err);
-		return EX_NOPERM;
+		rc = EX_NOPERM;
+		goto out;
 	}
-	conf_replace(c);	/* the first snapshot; c's reference moves */
+	conf_replace(conf_ref(c));	/* the first snapshot */
 	daemon_block_signals();
 	log_info("listening on %s", sockspec);
 	rc = daemon_supervise(worker_main, NULL);
 	if (*pidfile != '\0')
 		(void)unlink(pidfile);
-	message_shutdown();
+	conf_replace(NULL);
+out:
+	conf_unref(c);
+	if (gmime)
+		message_shutdown();
 	return rc;
 }
