@@ -405,14 +405,17 @@ static void
 milter_summary(const struct connctx *cc, const struct pipeline_result *r,
     const char *action)
 {
-	char from[256], reasons[512];
+	char from[256], client[256], reasons[512];
 
 	milter_reasons(&r->verdict, reasons, sizeof reasons);
 	/* elapsed: since MAIL FROM, the client's pace included; scan:
 	 * what custos itself spent at end of message. */
-	log_info("%s: from=<%s> rcpts=%zu size=%zu action=%s incident=%s "
-	    "segments=%zu reasons=\"%s\" elapsed=%.1fms scan=%.2fms",
-	    milter_qid(cc), log_safe(cc->env.mail_from, from, sizeof from),
+	log_info("%s: client=%s[%s] from=<%s> rcpts=%zu size=%zu action=%s "
+	    "incident=%s segments=%zu reasons=\"%s\" elapsed=%.1fms "
+	    "scan=%.2fms", milter_qid(cc),
+	    log_safe(cc->env.client_name, client, sizeof client),
+	    cc->env.client_addr ? cc->env.client_addr : "?",
+	    log_safe(cc->env.mail_from, from, sizeof from),
 	    cc->env.nrcpt, r->size, action, r->verdict.incident,
 	    r->text != NULL ? r->text->nseg : 0, reasons,
 	    milter_now_ms() - cc->msg->start_ms, r->elapsed_ms);

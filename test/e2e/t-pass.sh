@@ -54,7 +54,7 @@ E2E_FROM=alice@example.com E2E_TO="bob@example.net carol@example.org" e2e_send "
 qid=$(e2e_queue_id)
 n=$((n + 1)); e2e_wait_sink "$n" 30
 line=$(grep "custos-milter\[info\]: $qid: " "$E2E/milter.log")
-if [[ $line == *"from=<alice@example.com> rcpts=2 size="*" action=pass incident="*" elapsed="* ]]; then
+if [[ $line == *"client="*"[127.0.0.1] from=<alice@example.com> rcpts=2 size="*" action=pass incident="*" elapsed="* ]]; then
 	tap_ok "one summary line with queue id, sender, recipients, action"
 else
 	tap_fail "one summary line with queue id, sender, recipients, action" "got: $line"
