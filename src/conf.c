@@ -21,8 +21,10 @@
 #include <unistd.h>
 
 #include <confuse.h>
+#include <glib.h>
 
 #include "conf.h"
+#include "engine.h"
 
 /* libconfuse's error callback has no user pointer: the buffer of the
  * conf_load running on this thread is reached through these. */
@@ -188,6 +190,8 @@ static const struct conf_bound {
 	{ "limits|header_size", 1024, 1L << 30 },
 	{ "limits|text_size", 1024, 1L << 32 },
 	{ "limits|scan_time", 1, 3600 },
+	{ "proximity", 10, 100000 },
+	{ "max_samples", 0, 100 },
 };
 
 static int
@@ -230,6 +234,100 @@ static cfg_opt_t limits_opts[] = {
 	CFG_END()
 };
 
+static int
+conf_validate_kind(cfg_t *cfg, cfg_opt_t *opt)
+{
+	enum field_kind k;
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (v == NULL || kind_parse(v, &k) != 0) {
+		cfg_error(cfg, "kind: \"%s\" must be mobile, phone, email, "
+		    "cn_id, account, name, company, address or custom",
+		    v ? v : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_validate_strength(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (v == NULL || (*v != '\0' && strcmp(v, "strong") != 0 &&
+	    strcmp(v, "weak") != 0)) {
+		cfg_error(cfg, "strength: \"%s\" must be strong or weak",
+		    v ? v : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* A detector section's title must name a built-in detector. */
+static int
+conf_validate_detector(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
+	enum detector d;
+	long t;
+
+	if (detector_parse(cfg_title(sec), &d) != 0) {
+		cfg_error(cfg, "detector \"%s\": no such detector (%s, %s, "
+		    "%s, %s, %s, %s, %s)", cfg_title(sec),
+		    detector_name(0), detector_name(1), detector_name(2),
+		    detector_name(3), detector_name(4), detector_name(5),
+		    detector_name(6));
+		return -1;
+	}
+	t = cfg_getint(sec, "threshold");
+	if (t < 1 || t > 100000) {
+		cfg_error(cfg, "detector \"%s\": threshold %ld is out of "
+		    "range [1, 100000]", cfg_title(sec), t);
+		return -1;
+	}
+	return 0;
+}
+
+/* A list needs a file and at least one field. */
+static int
+conf_validate_list(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
+
+	if (*cfg_getstr(sec, "file") == '\0') {
+		cfg_error(cfg, "list \"%s\": no file", cfg_title(sec));
+		return -1;
+	}
+	if (cfg_size(sec, "field") == 0) {
+		cfg_error(cfg, "list \"%s\": no field to look for",
+		    cfg_title(sec));
+		return -1;
+	}
+	return 0;
+}
+
+static cfg_opt_t field_opts[] = {
+	CFG_STR("kind", "custom", CFGF_NONE),
+	CFG_STR("strength", "", CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t list_opts[] = {
+	CFG_STR("file", "", CFGF_NONE),
+	CFG_STR("encoding", "utf-8", CFGF_NONE),
+	CFG_STR("id_column", "id", CFGF_NONE),
+	CFG_STR("canary_column", "", CFGF_NONE),
+	CFG_SEC("field", field_opts, CFGF_MULTI | CFGF_TITLE |
+	    CFGF_NO_TITLE_DUPES),
+	CFG_END()
+};
+
+static cfg_opt_t detector_opts[] = {
+	CFG_BOOL("enabled", cfg_true, CFGF_NONE),
+	CFG_INT("threshold", 1, CFGF_NONE),
+	CFG_END()
+};
+
 static cfg_opt_t conf_opts[] = {
 	CFG_STR("socket", "unix:/run/custos/custos.sock", CFGF_NONE),
 	CFG_STR("user", "", CFGF_NONE),
@@ -244,14 +342,52 @@ static cfg_opt_t conf_opts[] = {
 	CFG_INT_CB("max_scan_size", 50L << 20, CFGF_NONE, conf_size_cb),
 	CFG_SEC("milter", milter_opts, CFGF_NONE),
 	CFG_SEC("limits", limits_opts, CFGF_NONE),
+	CFG_STR("key_file", SYSCONFDIR "/custos/list.key", CFGF_NONE),
+	CFG_STR("database", LOCALSTATEDIR "/lib/custos/lists.db", CFGF_NONE),
+	CFG_INT("proximity", 300, CFGF_NONE),
+	CFG_INT("max_samples", 5, CFGF_NONE),
+	CFG_BOOL("cn_id_legacy", cfg_false, CFGF_NONE),
+	CFG_STR_LIST("keywords", "{\"机密\", \"绝密\", \"内部资料\", "
+	    "\"客户名单\", \"confidential\", \"customer list\"}", CFGF_NONE),
+	CFG_SEC("list", list_opts, CFGF_MULTI | CFGF_TITLE |
+	    CFGF_NO_TITLE_DUPES),
+	CFG_SEC("detector", detector_opts, CFGF_MULTI | CFGF_TITLE |
+	    CFGF_NO_TITLE_DUPES),
 	CFG_END()
 };
+
+static void
+conf_free_lists(struct conf *c)
+{
+	size_t i, k;
+
+	for (i = 0; i < c->nlists; i++) {
+		struct conf_list *l = &c->lists[i];
+
+		for (k = 0; k < l->nfields; k++)
+			free(l->fields[k].column);
+		free(l->fields);
+		free(l->name);
+		free(l->file);
+		free(l->encoding);
+		free(l->id_column);
+		free(l->canary_column);
+	}
+	free(c->lists);
+	for (i = 0; i < c->nkeywords; i++)
+		free(c->keywords[i]);
+	free(c->keywords);
+}
 
 static void
 conf_free(struct conf *c)
 {
 	if (c == NULL)
 		return;
+	engine_unref(c->engine);
+	conf_free_lists(c);
+	free(c->key_file);
+	free(c->database);
 	free(c->path);
 	free(c->socket);
 	free(c->user);
@@ -267,6 +403,91 @@ conf_strdup(cfg_t *cfg, const char *name)
 	const char *v = cfg_getstr(cfg, name);
 
 	return strdup(v != NULL ? v : "");
+}
+
+/* Copies the list sections.  Returns 0 or -1 on no memory. */
+static int
+conf_lists_from_cfg(cfg_t *cfg, struct conf *c)
+{
+	size_t i, k, n = cfg_size(cfg, "list");
+
+	if (n > FINDINGS_MAX_LISTS)
+		n = FINDINGS_MAX_LISTS;	/* refused by the caller */
+	if (n > 0 && (c->lists = calloc(n, sizeof *c->lists)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		cfg_t *ls = cfg_getnsec(cfg, "list", (unsigned)i);
+		struct conf_list *l = &c->lists[i];
+
+		c->nlists++;
+		l->name = strdup(cfg_title(ls));
+		l->file = conf_strdup(ls, "file");
+		l->encoding = conf_strdup(ls, "encoding");
+		l->id_column = conf_strdup(ls, "id_column");
+		l->canary_column = conf_strdup(ls, "canary_column");
+		if (!l->name || !l->file || !l->encoding || !l->id_column ||
+		    !l->canary_column)
+			return -1;
+		l->fields = calloc(cfg_size(ls, "field"), sizeof *l->fields);
+		if (l->fields == NULL)
+			return -1;
+		for (k = 0; k < cfg_size(ls, "field"); k++) {
+			cfg_t *fs = cfg_getnsec(ls, "field", (unsigned)k);
+			struct conf_field *f = &l->fields[k];
+			const char *st = cfg_getstr(fs, "strength");
+
+			if ((f->column = strdup(cfg_title(fs))) == NULL)
+				return -1;
+			l->nfields++;
+			(void)kind_parse(cfg_getstr(fs, "kind"), &f->kind);
+			f->strong = *st == '\0' ?
+			    kind_strong_by_default(f->kind) :
+			    strcmp(st, "strong") == 0;
+		}
+	}
+	return 0;
+}
+
+/* Detector switches and thresholds; keywords, lower-cased as the text
+ * views they are looked for in.  Returns 0 or -1 on no memory. */
+static int
+conf_engine_from_cfg(cfg_t *cfg, struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < DET_COUNT; i++) {
+		c->detector_on[i] = true;
+		c->detector_threshold[i] = 1;
+	}
+	for (i = 0; i < cfg_size(cfg, "detector"); i++) {
+		cfg_t *ds = cfg_getnsec(cfg, "detector", (unsigned)i);
+		enum detector d;
+
+		if (detector_parse(cfg_title(ds), &d) != 0)
+			continue;	/* refused while parsing */
+		c->detector_on[d] = cfg_getbool(ds, "enabled");
+		c->detector_threshold[d] = (unsigned)cfg_getint(ds,
+		    "threshold");
+	}
+	c->nkeywords = cfg_size(cfg, "keywords");
+	if (c->nkeywords > 0 &&
+	    (c->keywords = calloc(c->nkeywords, sizeof *c->keywords)) == NULL)
+		return -1;
+	for (i = 0; i < c->nkeywords; i++) {
+		char *k = g_utf8_strdown(cfg_getnstr(cfg, "keywords",
+		    (unsigned)i), -1);
+
+		c->keywords[i] = strdup(k);
+		g_free(k);
+		if (c->keywords[i] == NULL)
+			return -1;
+	}
+	c->key_file = conf_strdup(cfg, "key_file");
+	c->database = conf_strdup(cfg, "database");
+	c->proximity = (size_t)cfg_getint(cfg, "proximity");
+	c->max_samples = (size_t)cfg_getint(cfg, "max_samples");
+	c->cn_id_legacy = cfg_getbool(cfg, "cn_id_legacy");
+	return c->key_file != NULL && c->database != NULL ? 0 : -1;
 }
 
 /* Copies the parsed table into a snapshot.  Returns NULL on no memory. */
@@ -317,6 +538,11 @@ conf_from_cfg(cfg_t *cfg, const char *path)
 	c->limits.max_header_bytes = (size_t)cfg_getint(l, "header_size");
 	c->limits.max_text_bytes = (size_t)cfg_getint(l, "text_size");
 	c->limits.max_seconds = (double)cfg_getint(l, "scan_time");
+	if (conf_lists_from_cfg(cfg, c) != 0 ||
+	    conf_engine_from_cfg(cfg, c) != 0) {
+		conf_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -342,6 +568,11 @@ conf_load(const char *path, char *err, size_t errlen)
 	cfg_set_validate_func(cfg, "on_error", conf_validate_on_error);
 	cfg_set_validate_func(cfg, "log_level", conf_validate_log_level);
 	cfg_set_validate_func(cfg, "syslog_facility", conf_validate_facility);
+	cfg_set_validate_func(cfg, "list|field|kind", conf_validate_kind);
+	cfg_set_validate_func(cfg, "list|field|strength",
+	    conf_validate_strength);
+	cfg_set_validate_func(cfg, "list", conf_validate_list);
+	cfg_set_validate_func(cfg, "detector", conf_validate_detector);
 	for (i = 0; i < sizeof conf_bounds / sizeof conf_bounds[0]; i++)
 		cfg_set_validate_func(cfg, conf_bounds[i].path,
 		    conf_validate_bound);
@@ -355,6 +586,11 @@ conf_load(const char *path, char *err, size_t errlen)
 	if (rc != CFG_SUCCESS) {
 		if (err[0] == '\0')
 			(void)snprintf(err, errlen, "%s: parse error", path);
+		goto out;
+	}
+	if (cfg_size(cfg, "list") > FINDINGS_MAX_LISTS) {
+		(void)snprintf(err, errlen, "%s: more than %d lists", path,
+		    FINDINGS_MAX_LISTS);
 		goto out;
 	}
 	if ((c = conf_from_cfg(cfg, path)) == NULL)
@@ -412,4 +648,18 @@ conf_replace(struct conf *c)
 	conf_active = c;
 	(void)pthread_mutex_unlock(&conf_lock);
 	conf_unref(old);
+}
+
+struct conf *
+conf_load_all(const char *path, char *err, size_t errlen)
+{
+	struct conf *c;
+
+	if ((c = conf_load(path, err, errlen)) == NULL)
+		return NULL;
+	if ((c->engine = engine_load(c, err, errlen)) == NULL) {
+		conf_unref(c);
+		return NULL;
+	}
+	return c;
 }

@@ -12,9 +12,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "findings.h"
+#include "kinds.h"
 #include "log.h"
 #include "message.h"
 #include "verdict.h"
+
+struct engine;
+
+/* One column of a customer list that custos looks for. */
+struct conf_field {
+	char		*column;	/* header name in the CSV */
+	enum field_kind	 kind;
+	bool		 strong;	/* identifies a record alone */
+};
+
+/* One customer list (a CSV export). */
+struct conf_list {
+	char		*name;
+	char		*file;
+	char		*encoding;	/* "utf-8", "gbk", ... */
+	char		*id_column;
+	char		*canary_column;	/* "" = none */
+	struct conf_field *fields;
+	size_t		 nfields;
+};
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -43,6 +65,21 @@ struct conf {
 	int			 milter_backlog;
 	int			 max_connections;
 	int			 drain_timeout;	/* seconds at shutdown */
+
+	/* Customer lists and the detection engine. */
+	struct conf_list	*lists;
+	size_t			 nlists;
+	char			*key_file;	/* list key, mode 0600 */
+	char			*database;	/* compiled table */
+	size_t			 proximity;	/* weak-field corroboration */
+	size_t			 max_samples;
+	bool			 detector_on[DET_COUNT];
+	unsigned		 detector_threshold[DET_COUNT];
+	bool			 cn_id_legacy;	/* also 15-digit IDs */
+	char			**keywords;	/* classification keywords */
+	size_t			 nkeywords;
+
+	struct engine		*engine;	/* set by engine_load's caller */
 };
 
 /* Reads and checks path.  Returns a snapshot with one reference, or NULL
@@ -51,6 +88,10 @@ struct conf	*conf_load(const char *path, char *err, size_t errlen);
 
 struct conf	*conf_ref(struct conf *);
 void		 conf_unref(struct conf *);		/* NULL-safe */
+
+/* Reads the config and loads its engine (engine.h) into one snapshot:
+ * what the milter serves with and `custos scan` uses.  NULL with err. */
+struct conf	*conf_load_all(const char *path, char *err, size_t errlen);
 
 /* The snapshot new connections get.  conf_current returns a new
  * reference (NULL before the first conf_replace); conf_replace installs

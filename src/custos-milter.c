@@ -141,7 +141,7 @@ control_thread(void *arg)
 			worker_stop();
 			return NULL;
 		}
-		if ((c = conf_load(opt.config, err, sizeof err)) == NULL) {
+		if ((c = conf_load_all(opt.config, err, sizeof err)) == NULL) {
 			log_err("reload failed, keeping the running "
 			    "configuration: %s", err);
 			continue;
@@ -215,7 +215,7 @@ main(int argc, char **argv)
 
 	parse_options(argc, argv);
 	log_open("custos-milter", opt.foreground || opt.check, LOG_MAIL);
-	if ((c = conf_load(opt.config, err, sizeof err)) == NULL) {
+	if ((c = conf_load_all(opt.config, err, sizeof err)) == NULL) {
 		/* -t prints exactly "file:line: message" for editors and
 		 * scripts; a daemon also tells syslog. */
 		(void)fprintf(stderr, "%s\n", err);

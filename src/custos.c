@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "json.h"
+#include "listbuild.h"
 #include "log.h"
 #include "message.h"
 #include "pipeline.h"
@@ -34,11 +35,13 @@ usage(FILE *fp)
 {
 	(void)fprintf(fp,
 "usage: custos scan [-c config] [--text] FILE...   (- for stdin)\n"
+"       custos compile [-c config]\n"
 "       custos check-config [-c config]\n"
 "       custos --version | --help\n"
 "  scan          run the milter's pipeline on stored messages; one JSON\n"
 "                object per message on stdout\n"
 "  --text        also print the text extracted from each segment\n"
+"  compile       build the customer-list table the milter loads\n"
 "  check-config  check the configuration, like custos-milter -t\n"
 "  -c config     configuration file (default " CONF_DEFAULT_PATH ";\n"
 "                built-in defaults when it does not exist)\n");
@@ -57,7 +60,7 @@ load_config(const char *path)
 		if (access(path, F_OK) != 0)
 			path = "/dev/null";
 	}
-	if ((c = conf_load(path, err, sizeof err)) == NULL)
+	if ((c = conf_load_all(path, err, sizeof err)) == NULL)
 		(void)fprintf(stderr, "%s\n", err);
 	return c;
 }
@@ -127,7 +130,7 @@ scan_one(const struct conf *c, const char *file, bool with_text)
 		goto out;
 	}
 	json_init(&j);
-	report_json(&j, strcmp(file, "-") == 0 ? "(stdin)" : file, &r,
+	report_json(&j, strcmp(file, "-") == 0 ? "(stdin)" : file, &r, c,
 	    with_text);
 	out = json_finish(&j, &len);
 	(void)fwrite(out, 1, len, stdout);
@@ -179,6 +182,42 @@ cmd_scan(int argc, char **argv)
 }
 
 static int
+cmd_compile(int argc, char **argv)
+{
+	const char *config = CONF_DEFAULT_PATH;
+	struct listbuild_stats st;
+	struct conf *c;
+	char err[512];
+	int ch, rc;
+
+	while ((ch = getopt(argc, argv, "c:")) != -1)
+		switch (ch) {
+		case 'c': config = optarg; break;
+		default: usage(stderr); return 2;
+		}
+	/* The config alone: loading the engine would compile it already. */
+	if ((c = conf_load(config, err, sizeof err)) == NULL) {
+		(void)fprintf(stderr, "%s\n", err);
+		return EX_CONFIG;
+	}
+	rc = listbuild_run(c, isatty(2), &st, err, sizeof err);
+	if (rc != 0) {
+		(void)fprintf(stderr, "custos compile: %s (the previous build, "
+		    "if any, is untouched)\n", err);
+		conf_unref(c);
+		return 1;
+	}
+	(void)printf("%s: version %s\n"
+	    "  %zu rows, %zu bad, %zu records\n"
+	    "  %zu strong values, %zu weak values, %zu bytes\n"
+	    "  %.2f s\n", c->database, st.version, st.rows, st.bad_rows,
+	    st.records, st.strong_values, st.weak_values, st.table_bytes,
+	    st.seconds);
+	conf_unref(c);
+	return 0;
+}
+
+static int
 cmd_check_config(int argc, char **argv)
 {
 	const char *config = CONF_DEFAULT_PATH;
@@ -218,6 +257,8 @@ main(int argc, char **argv)
 		return cmd_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check-config") == 0)
 		return cmd_check_config(argc - 1, argv + 1);
+	if (strcmp(argv[1], "compile") == 0)
+		return cmd_compile(argc - 1, argv + 1);
 	(void)fprintf(stderr, "custos: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -401,24 +401,49 @@ milter_reasons(const struct verdict *v, char *buf, size_t len)
 	}
 }
 
+/* "cn_mobile:3,payment_card:1" (counts only), or "-". */
+static void
+milter_detectors(const struct findings *f, char *buf, size_t len)
+{
+	size_t i, o = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < DET_COUNT && o < len; i++) {
+		if (f->detector_values[i] == 0)
+			continue;
+		n = snprintf(buf + o, len - o, "%s%s:%zu", o ? "," : "",
+		    detector_name((enum detector)i), f->detector_values[i]);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	if (o == 0)
+		(void)snprintf(buf, len, "-");
+}
+
 static void
 milter_summary(const struct connctx *cc, const struct pipeline_result *r,
     const char *action)
 {
-	char from[256], client[256], reasons[512];
+	char from[256], client[256], reasons[512], dets[256];
 
 	milter_reasons(&r->verdict, reasons, sizeof reasons);
 	/* elapsed: since MAIL FROM, the client's pace included; scan:
 	 * what custos itself spent at end of message. */
+	milter_detectors(&r->findings, dets, sizeof dets);
 	log_info("%s: client=%s[%s] from=<%s> rcpts=%zu size=%zu action=%s "
-	    "incident=%s segments=%zu reasons=\"%s\" elapsed=%.1fms "
+	    "incident=%s segments=%zu records=%zu canaries=%zu "
+	    "detectors=%s list=%s reasons=\"%s\" elapsed=%.1fms "
 	    "scan=%.2fms", milter_qid(cc),
 	    log_safe(cc->env.client_name, client, sizeof client),
 	    cc->env.client_addr ? cc->env.client_addr : "?",
 	    log_safe(cc->env.mail_from, from, sizeof from),
 	    cc->env.nrcpt, r->size, action, r->verdict.incident,
-	    r->text != NULL ? r->text->nseg : 0, reasons,
-	    milter_now_ms() - cc->msg->start_ms, r->elapsed_ms);
+	    r->text != NULL ? r->text->nseg : 0,
+	    findings_records(&r->findings), r->findings.canaries, dets,
+	    r->findings.list_version[0] ? r->findings.list_version : "-",
+	    reasons, milter_now_ms() - cc->msg->start_ms, r->elapsed_ms);
 }
 
 /* Turns a verdict into what the MTA is told: the one place, like

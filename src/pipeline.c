@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine.h"
 #include "pipeline.h"
 
 void
@@ -22,6 +23,7 @@ pipeline_result_clear(struct pipeline_result *r)
 {
 	r->text = textseg_free(r->text);
 	verdict_clear(&r->verdict);
+	findings_free(&r->findings);
 	pipeline_result_init(r);
 }
 
@@ -81,6 +83,10 @@ pipeline_run(const struct conf *c, GMimeStream *stream, const char *raw,
 			goto out;
 		r->parsed = true;
 	}
+	(void)findings_init(&r->findings, c->max_samples);
+	if (c->engine != NULL && engine_scan(c->engine, r->text, &r->findings,
+	    err, errlen) != 0)
+		goto out;
 	if (pipeline_decide(r, &r->verdict) != 0) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto out;

@@ -17,12 +17,14 @@
 
 #include "conf.h"
 #include "envelope.h"
+#include "findings.h"
 #include "textseg.h"
 #include "verdict.h"
 
 struct pipeline_result {
 	struct textseg	*text;		/* segments and unscannable notes */
 	struct verdict	 verdict;
+	struct findings	 findings;	/* what the engine found */
 	size_t		 size;		/* raw message bytes */
 	bool		 parsed;	/* false when too large to parse */
 	double		 elapsed_ms;

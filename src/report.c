@@ -4,6 +4,86 @@
 #include "report.h"
 #include "version.h"
 
+/* What the engine found: counts, record ids with where each was first
+ * seen, masked samples.  Never a value in clear. */
+static void
+report_findings(struct json *j, const struct findings *f,
+    const struct textseg *t, const struct conf *c)
+{
+	const struct finding_record **recs;
+	GHashTableIter it;
+	gpointer k, v;
+	size_t i, n;
+
+	json_key(j, "findings");
+	json_object_begin(j);
+	json_kv_string(j, "list_version", f->list_version);
+	json_kv_uint(j, "records", findings_records(f));
+	json_kv_uint(j, "canaries", f->canaries);
+	json_key(j, "per_list");
+	json_object_begin(j);
+	for (i = 0; c != NULL && i < c->nlists && i < FINDINGS_MAX_LISTS; i++)
+		json_kv_uint(j, c->lists[i].name, f->per_list[i]);
+	json_object_end(j);
+	json_key(j, "kinds");
+	json_object_begin(j);
+	for (i = 0; i < KIND_COUNT; i++)
+		if (f->kind_values[i] > 0)
+			json_kv_uint(j, kind_name((enum field_kind)i),
+			    f->kind_values[i]);
+	json_object_end(j);
+	json_key(j, "detectors");
+	json_object_begin(j);
+	for (i = 0; i < DET_COUNT; i++)
+		if (f->detector_values[i] > 0)
+			json_kv_uint(j, detector_name((enum detector)i),
+			    f->detector_values[i]);
+	json_object_end(j);
+	json_key(j, "keywords");
+	json_object_begin(j);
+	if (f->keywords != NULL) {
+		g_hash_table_iter_init(&it, f->keywords);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			json_kv_uint(j, k, GPOINTER_TO_SIZE(v));
+	}
+	json_object_end(j);
+	json_key(j, "record_ids");
+	json_array_begin(j);
+	recs = findings_sorted(f, &n);
+	for (i = 0; i < n; i++) {
+		json_object_begin(j);
+		json_kv_string(j, "id", recs[i]->id);
+		json_kv_string(j, "list", c != NULL && recs[i]->list < c->nlists ?
+		    c->lists[recs[i]->list].name : "?");
+		json_kv_string(j, "where", t != NULL &&
+		    recs[i]->segment < t->nseg ?
+		    t->seg[recs[i]->segment].source : "?");
+		if (recs[i]->canary) {
+			json_key(j, "canary");
+			json_bool(j, true);
+		}
+		json_object_end(j);
+	}
+	g_free(recs);
+	json_array_end(j);
+	json_key(j, "samples");
+	json_array_begin(j);
+	for (i = 0; i < f->nsamples; i++) {
+		const struct finding_sample *s = &f->samples[i];
+
+		json_object_begin(j);
+		json_kv_string(j, s->detector ? "detector" : "kind",
+		    s->detector ? detector_name(s->kind) : kind_name(s->kind));
+		json_kv_string(j, "sample", s->text);
+		json_kv_string(j, "where", t != NULL && s->segment < t->nseg ?
+		    t->seg[s->segment].source : "?");
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_kv_uint(j, "bytes_scanned", f->bytes_scanned);
+	json_object_end(j);
+}
+
 static void
 report_segment(struct json *j, const struct segment *s, bool with_text)
 {
@@ -29,7 +109,7 @@ report_segment(struct json *j, const struct segment *s, bool with_text)
 
 void
 report_json(struct json *j, const char *file, const struct pipeline_result *r,
-    bool with_text)
+    const struct conf *c, bool with_text)
 {
 	size_t i;
 
@@ -58,6 +138,8 @@ report_json(struct json *j, const char *file, const struct pipeline_result *r,
 	for (i = 0; r->text != NULL && i < r->text->nseg; i++)
 		report_segment(j, &r->text->seg[i], with_text);
 	json_array_end(j);
+
+	report_findings(j, &r->findings, r->text, c);
 
 	json_key(j, "unscannable");
 	json_array_begin(j);

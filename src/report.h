@@ -13,7 +13,9 @@
 #include "json.h"
 #include "pipeline.h"
 
+/* c: the config the result was made with (for list names); may be NULL. */
 void	report_json(struct json *, const char *file,
-	    const struct pipeline_result *, bool with_text);
+	    const struct pipeline_result *, const struct conf *c,
+	    bool with_text);
 
 #endif

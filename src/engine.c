@@ -1,0 +1,265 @@
+/* engine.c - load the detection engine (see engine.h): key, compiled
+ * list table and its weak-literal database, candidate database with the
+ * keywords; reference counting; per-thread Hyperscan scratch.
+ *
+ * Owns everything it loads.  Errors: NULL/-1 with err text. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "engine_int.h"
+#include "listbuild.h"
+#include "log.h"
+
+/* Shapes in the text view (lower-case, folded; see normalize.h).  They
+ * only point at candidates: scan.c finds each candidate's extent,
+ * canonicalises it and checks it, so the patterns stay small and fast. */
+static const char *const cand_patterns[] = {
+	/* five digits, each group apart by at most three separators */
+	"[0-9](?:[ \\t\\r\\n\\-./()]{0,3}[0-9]){4}",
+	"[a-z0-9_%+\\-]@[a-z0-9\\-]+\\.[a-z][a-z]",
+	"[0-9][a-z]|[a-z][0-9]",
+};
+static const unsigned cand_ids[] = { CAND_DIGITS, CAND_EMAIL, CAND_TOKEN };
+
+static uint64_t		engine_generations;
+static pthread_key_t	scratch_key;
+static pthread_once_t	scratch_once = PTHREAD_ONCE_INIT;
+
+struct thread_scratch {
+	hs_scratch_t	*scratch;
+	uint64_t	 generation;	/* engine it was last grown for */
+};
+
+static void
+engine_scratch_free(void *p)
+{
+	struct thread_scratch *ts = p;
+
+	if (ts != NULL) {
+		hs_free_scratch(ts->scratch);
+		free(ts);
+	}
+}
+
+static void
+engine_scratch_key(void)
+{
+	(void)pthread_key_create(&scratch_key, engine_scratch_free);
+}
+
+hs_scratch_t *
+engine_scratch(const struct engine *e, char *err, size_t errlen)
+{
+	struct thread_scratch *ts;
+
+	(void)pthread_once(&scratch_once, engine_scratch_key);
+	if ((ts = pthread_getspecific(scratch_key)) == NULL) {
+		if ((ts = calloc(1, sizeof *ts)) == NULL) {
+			(void)snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		(void)pthread_setspecific(scratch_key, ts);
+	}
+	if (ts->scratch != NULL && ts->generation == e->generation)
+		return ts->scratch;
+	/* Growing keeps it valid for the engines before this one too, so
+	 * a message still on the old engine is not disturbed. */
+	if (hs_alloc_scratch(e->cand_db, &ts->scratch) != HS_SUCCESS ||
+	    (e->weak_db != NULL &&
+	    hs_alloc_scratch(e->weak_db, &ts->scratch) != HS_SUCCESS)) {
+		(void)snprintf(err, errlen, "Hyperscan scratch: out of memory");
+		return NULL;
+	}
+	ts->generation = e->generation;
+	return ts->scratch;
+}
+
+/* A keyword as a Hyperscan pattern: every byte escaped, so it matches
+ * literally. */
+static char *
+engine_literal(const char *s)
+{
+	size_t n = strlen(s), i;
+	char *p = malloc(n * 4 + 1), *o = p;
+
+	if (p == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		o += sprintf(o, "\\x%02x", (unsigned char)s[i]);
+	*o = '\0';
+	return p;
+}
+
+static int
+engine_compile_candidates(struct engine *e, char *err, size_t errlen)
+{
+	size_t nshapes = sizeof cand_patterns / sizeof cand_patterns[0];
+	size_t n = nshapes + e->nkeywords, i;
+	const char **pats = calloc(n, sizeof *pats);
+	unsigned *ids = calloc(n, sizeof *ids), *flags = calloc(n, sizeof *flags);
+	char **lits = calloc(e->nkeywords + 1, sizeof *lits);
+	hs_compile_error_t *cerr = NULL;
+	int rc = -1;
+
+	if (pats == NULL || ids == NULL || flags == NULL || lits == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nshapes; i++) {
+		pats[i] = cand_patterns[i];
+		ids[i] = cand_ids[i];
+	}
+	for (i = 0; i < e->nkeywords; i++) {
+		if ((lits[i] = engine_literal(e->keywords[i])) == NULL) {
+			(void)snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		pats[nshapes + i] = lits[i];
+		ids[nshapes + i] = CAND_KEYWORD + (unsigned)i;
+	}
+	if (hs_compile_multi(pats, flags, ids, (unsigned)n, HS_MODE_BLOCK,
+	    NULL, &e->cand_db, &cerr) != HS_SUCCESS) {
+		(void)snprintf(err, errlen, "candidate patterns: %s (pattern "
+		    "%d)", cerr->message, cerr->expression);
+		hs_free_compile_error(cerr);
+		goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; lits != NULL && i < e->nkeywords; i++)
+		free(lits[i]);
+	free(lits);
+	free(pats);
+	free(ids);
+	free(flags);
+	return rc;
+}
+
+/* The compiled list: built first when missing or stale, then opened and
+ * checked against the key. */
+static int
+engine_load_table(struct engine *e, const struct conf *c, char *err,
+    size_t errlen)
+{
+	const struct table_info *info;
+	const void *blob;
+	size_t bloblen;
+	struct listbuild_stats st;
+
+	/* The build creates the key when there is none yet. */
+	if (listbuild_stale(c)) {
+		log_info("compiling the customer lists into %s", c->database);
+		if (listbuild_run(c, false, &st, err, errlen) != 0)
+			return -1;
+		log_info("compiled %zu records (%zu bad rows) in %.1fs",
+		    st.records, st.bad_rows, st.seconds);
+	}
+	if (listkey_load(c->key_file, 0, &e->key, err, errlen) != 0)
+		return -1;
+	if ((e->table = table_open(c->database, err, errlen)) == NULL)
+		return -1;
+	info = table_info(e->table);
+	if (info->key_id != e->key.id) {
+		(void)snprintf(err, errlen, "%s was compiled with another list "
+		    "key than %s", c->database, c->key_file);
+		return -1;
+	}
+	(void)snprintf(e->version, sizeof e->version, "%s", info->version);
+	blob = table_blob(e->table, &bloblen);
+	if (bloblen > 0 && hs_deserialize_database(blob, bloblen,
+	    &e->weak_db) != HS_SUCCESS) {
+		(void)snprintf(err, errlen, "%s: the weak-field database does "
+		    "not load on this machine (compiled elsewhere? run custos "
+		    "compile here)", c->database);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+engine_free(struct engine *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	hs_free_database(e->cand_db);
+	hs_free_database(e->weak_db);
+	table_close(e->table);
+	for (i = 0; i < e->nkeywords; i++)
+		free(e->keywords[i]);
+	free(e->keywords);
+	free(e);
+}
+
+struct engine *
+engine_load(const struct conf *c, char *err, size_t errlen)
+{
+	struct engine *e;
+	size_t i, k;
+
+	if ((e = calloc(1, sizeof *e)) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->refs = 1;
+	e->generation = __atomic_add_fetch(&engine_generations, 1,
+	    __ATOMIC_SEQ_CST);
+	e->proximity = c->proximity;
+	e->max_samples = c->max_samples;
+	e->cn_id_legacy = c->cn_id_legacy;
+	memcpy(e->det_on, c->detector_on, sizeof e->det_on);
+	memcpy(e->det_threshold, c->detector_threshold,
+	    sizeof e->det_threshold);
+	for (i = 0; i < c->nlists; i++)
+		for (k = 0; k < c->lists[i].nfields; k++)
+			if (c->lists[i].fields[k].strong &&
+			    kind_class(c->lists[i].fields[k].kind) ==
+			    CLASS_ALNUM)
+				e->alnum_values = true;
+	if (c->nkeywords > 0 &&
+	    (e->keywords = calloc(c->nkeywords, sizeof *e->keywords)) == NULL)
+		goto nomem;
+	for (i = 0; i < c->nkeywords; i++) {
+		if ((e->keywords[i] = strdup(c->keywords[i])) == NULL)
+			goto nomem;
+		e->nkeywords++;
+	}
+	if (engine_compile_candidates(e, err, errlen) != 0 ||
+	    (c->nlists > 0 && engine_load_table(e, c, err, errlen) != 0)) {
+		engine_free(e);
+		return NULL;
+	}
+	return e;
+nomem:
+	(void)snprintf(err, errlen, "out of memory");
+	engine_free(e);
+	return NULL;
+}
+
+struct engine *
+engine_ref(struct engine *e)
+{
+	__atomic_add_fetch(&e->refs, 1, __ATOMIC_SEQ_CST);
+	return e;
+}
+
+void
+engine_unref(struct engine *e)
+{
+	if (e != NULL && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_SEQ_CST) == 0)
+		engine_free(e);
+}
+
+const char *
+engine_list_version(const struct engine *e)
+{
+	return e != NULL ? e->version : "";
+}

@@ -1,0 +1,45 @@
+/* engine_int.h - the engine's insides, shared by engine.c (loading) and
+ * scan.c (scanning).  Not for other modules. */
+#ifndef CUSTOS_ENGINE_INT_H
+#define CUSTOS_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <hs.h>
+
+#include "engine.h"
+#include "findings.h"
+#include "listkey.h"
+#include "table.h"
+
+/* Candidate database ids: shapes, then one per keyword. */
+enum {
+	CAND_DIGITS = 1,	/* 5+ digits, maybe grouped */
+	CAND_EMAIL,		/* x@y.zz */
+	CAND_TOKEN,		/* a letter next to a digit */
+	CAND_KEYWORD = 1000	/* + index into keywords */
+};
+
+struct engine {
+	int			 refs;		/* atomic */
+	uint64_t		 generation;	/* unique per load */
+	hs_database_t		*cand_db;
+	hs_database_t		*weak_db;	/* NULL: no weak literals */
+	struct table		*table;		/* NULL: no list loaded */
+	struct listkey		 key;
+	bool			 alnum_values;	/* custom or cn_id strong */
+	char			**keywords;
+	size_t			 nkeywords;
+	size_t			 proximity;
+	size_t			 max_samples;
+	bool			 det_on[DET_COUNT];
+	unsigned		 det_threshold[DET_COUNT];
+	bool			 cn_id_legacy;
+	char			 version[64];
+};
+
+/* The calling thread's scratch, valid for both databases of e. */
+hs_scratch_t	*engine_scratch(const struct engine *e, char *err,
+		    size_t errlen);
+
+#endif

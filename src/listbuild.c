@@ -1,0 +1,431 @@
+/* listbuild.c - customer lists to table (see listbuild.h).
+ *
+ * Memory: the builder holds 16 bytes per strong value and the record ids;
+ * distinct weak literals are collected in a hash table until the
+ * Hyperscan literal database is compiled.  No value is logged or printed:
+ * errors name the file, the line and what was wrong with the row.
+ *
+ * Owns its temporaries.  Errors: -1 with err. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <hs.h>
+#include <sodium.h>
+
+#include "conf.h"
+#include "csv.h"
+#include "listbuild.h"
+#include "listkey.h"
+#include "log.h"
+#include "normalize.h"
+#include "table.h"
+
+#define BAD_ROWS_SHOWN	20	/* bad rows printed, then a summary */
+
+struct build {
+	const struct conf	*c;
+	struct listkey		 key;
+	struct table_builder	*tb;
+	GHashTable		*weak;		/* literal -> id + 1 */
+	GPtrArray		*literals;	/* by id */
+	struct listbuild_stats	*st;
+	bool			 progress;
+	crypto_generichash_state contents;
+};
+
+/* A digest of what the lists are (files, columns, kinds): a table built
+ * from other definitions is stale even when no file changed. */
+static void
+listbuild_defs_digest(const struct conf *c, unsigned char out[16])
+{
+	crypto_generichash_state h;
+	size_t i, k;
+
+	crypto_generichash_init(&h, NULL, 0, 16);
+#define ADD(s)	crypto_generichash_update(&h, (const unsigned char *)(s), \
+		    strlen(s) + 1)
+	for (i = 0; i < c->nlists; i++) {
+		const struct conf_list *l = &c->lists[i];
+
+		ADD(l->name); ADD(l->file); ADD(l->encoding);
+		ADD(l->id_column); ADD(l->canary_column);
+		for (k = 0; k < l->nfields; k++) {
+			ADD(l->fields[k].column);
+			ADD(kind_name(l->fields[k].kind));
+			ADD(l->fields[k].strong ? "strong" : "weak");
+		}
+	}
+#undef ADD
+	crypto_generichash_final(&h, out, 16);
+}
+
+static void
+listbuild_hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static time_t
+listbuild_mtime(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_mtime : (time_t)-1;
+}
+
+bool
+listbuild_stale(const struct conf *c)
+{
+	unsigned char defs[16];
+	char hex[33], err[256];
+	struct table *t;
+	time_t built;
+	size_t i;
+	bool stale;
+
+	if (c->nlists == 0)
+		return false;
+	/* Without the sources here (compiled on another host) the build
+	 * is what there is. */
+	for (i = 0; i < c->nlists; i++)
+		if (access(c->lists[i].file, R_OK) != 0)
+			return false;
+	if ((built = listbuild_mtime(c->database)) == (time_t)-1)
+		return true;
+	for (i = 0; i < c->nlists; i++)
+		if (listbuild_mtime(c->lists[i].file) > built)
+			return true;
+	if (listbuild_mtime(c->key_file) > built)
+		return true;
+	if ((t = table_open(c->database, err, sizeof err)) == NULL)
+		return true;
+	listbuild_defs_digest(c, defs);
+	listbuild_hex(defs, sizeof defs, hex);
+	stale = strncmp(table_info(t)->digest, hex, 32) != 0;
+	table_close(t);
+	return stale;
+}
+
+/* Column index of name in the header row (case and spaces ignored), or
+ * -1. */
+static long
+listbuild_column(char **hdr, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *h = hdr[i];
+
+		while (*h == ' ')
+			h++;
+		if (strncasecmp(h, name, strlen(name)) == 0 &&
+		    strspn(h + strlen(name), " ") == strlen(h + strlen(name)))
+			return (long)i;
+	}
+	return -1;
+}
+
+static bool
+listbuild_truthy(const char *s)
+{
+	return strcasecmp(s, "1") == 0 || strcasecmp(s, "true") == 0 ||
+	    strcasecmp(s, "yes") == 0 || strcasecmp(s, "y") == 0 ||
+	    strcmp(s, "是") == 0;
+}
+
+/* Reports a row that cannot be used: where and why, never its values. */
+static void
+listbuild_bad(struct build *b, const char *file, const char *why)
+{
+	if (++b->st->bad_rows <= BAD_ROWS_SHOWN)
+		log_warn("%s:%s", file, why);
+}
+
+/* The weak literal's id, new or known.  Returns -1 on no memory. */
+static long
+listbuild_weak_id(struct build *b, const char *canon)
+{
+	gpointer v = g_hash_table_lookup(b->weak, canon);
+	char *copy;
+
+	if (v != NULL)
+		return (long)GPOINTER_TO_SIZE(v) - 1;
+	copy = g_strdup(canon);
+	g_ptr_array_add(b->literals, copy);
+	g_hash_table_insert(b->weak, copy,
+	    GSIZE_TO_POINTER(b->literals->len));
+	return (long)b->literals->len - 1;
+}
+
+static int
+listbuild_row(struct build *b, const struct conf_list *l, uint16_t li,
+    char **f, size_t *lens, size_t n, const long *col, long idcol,
+    long canarycol, size_t line, char *err, size_t errlen)
+{
+	char canon[NORM_MAX], why[128];
+	uint32_t rec;
+	size_t k, len;
+	bool canary;
+
+	if ((size_t)idcol >= n || lens[idcol] == 0) {
+		(void)snprintf(why, sizeof why, "%zu: no record id", line);
+		listbuild_bad(b, l->file, why);
+		return 0;
+	}
+	canary = canarycol >= 0 && (size_t)canarycol < n &&
+	    listbuild_truthy(f[canarycol]);
+	if (table_builder_add_record(b->tb, f[idcol], li, canary, &rec) != 0)
+		goto nomem;
+	b->st->records++;
+	for (k = 0; k < l->nfields; k++) {
+		const struct conf_field *fd = &l->fields[k];
+		struct table_hit hit = { rec, (uint16_t)k, (uint16_t)fd->kind };
+
+		if ((size_t)col[k] >= n || lens[col[k]] == 0)
+			continue;
+		len = normalize_value(fd->kind, f[col[k]], lens[col[k]], canon);
+		if (len == 0)
+			continue;	/* not usable as this kind */
+		if (fd->strong) {
+			uint64_t fp = listkey_fingerprint(&b->key,
+			    kind_class(fd->kind), canon, len);
+
+			if (table_builder_add_strong(b->tb, fp, hit) != 0)
+				goto nomem;
+		} else {
+			long id = listbuild_weak_id(b, canon);
+
+			if (id < 0 || table_builder_add_weak(b->tb,
+			    (uint32_t)id, hit) != 0)
+				goto nomem;
+		}
+	}
+	return 0;
+nomem:
+	(void)snprintf(err, errlen, "%s:%zu: out of memory", l->file, line);
+	return -1;
+}
+
+static int
+listbuild_list(struct build *b, const struct conf_list *l, uint16_t li,
+    char *err, size_t errlen)
+{
+	struct csv_reader *r;
+	char **f, rowerr[256];
+	size_t *lens, n, line, k, total;
+	long *col = NULL, idcol, canarycol = -1;
+	struct stat sb;
+	int rc, ret = -1;
+
+	if ((r = csv_open(l->file, l->encoding, err, errlen)) == NULL)
+		return -1;
+	total = stat(l->file, &sb) == 0 ? (size_t)sb.st_size : 0;
+	/* The header row names the columns. */
+	do
+		rc = csv_next(r, &f, &lens, &n, &line, rowerr, sizeof rowerr);
+	while (rc == -1);
+	if (rc != 1) {
+		(void)snprintf(err, errlen, "%s: %s", l->file, rc == 0 ?
+		    "empty, no header row" : rowerr);
+		goto out;
+	}
+	if ((idcol = listbuild_column(f, n, l->id_column)) < 0) {
+		(void)snprintf(err, errlen, "%s: no column \"%s\" (id_column)",
+		    l->file, l->id_column);
+		goto out;
+	}
+	if (*l->canary_column != '\0' &&
+	    (canarycol = listbuild_column(f, n, l->canary_column)) < 0) {
+		(void)snprintf(err, errlen, "%s: no column \"%s\" "
+		    "(canary_column)", l->file, l->canary_column);
+		goto out;
+	}
+	col = calloc(l->nfields, sizeof *col);
+	for (k = 0; col != NULL && k < l->nfields; k++)
+		if ((col[k] = listbuild_column(f, n, l->fields[k].column)) < 0) {
+			(void)snprintf(err, errlen, "%s: no column \"%s\" "
+			    "(list \"%s\")", l->file, l->fields[k].column,
+			    l->name);
+			goto out;
+		}
+	while ((rc = csv_next(r, &f, &lens, &n, &line, rowerr,
+	    sizeof rowerr)) != 0) {
+		if (rc == -2) {
+			(void)snprintf(err, errlen, "%s: %s", l->file, rowerr);
+			goto out;
+		}
+		b->st->rows++;
+		if (rc == -1) {
+			/* rowerr is "line N: why"; we print "file:N: why" */
+			listbuild_bad(b, l->file, strncmp(rowerr, "line ", 5) ?
+			    rowerr : rowerr + 5);
+			continue;
+		}
+		for (k = 0; k < n; k++)
+			crypto_generichash_update(&b->contents,
+			    (const unsigned char *)f[k], lens[k] + 1);
+		if (listbuild_row(b, l, li, f, lens, n, col, idcol, canarycol,
+		    line, err, errlen) != 0)
+			goto out;
+		if (b->progress && (b->st->rows & 0xffff) == 0)
+			(void)fprintf(stderr, "\r%s: %zu rows (%zu%%) ", l->name,
+			    b->st->rows, total ? csv_offset(r) * 100 / total :
+			    0);
+	}
+	ret = 0;
+out:
+	free(col);
+	csv_close(r);
+	return ret;
+}
+
+/* The weak literals as one Hyperscan literal database, serialized. */
+static int
+listbuild_weak_db(struct build *b, char **blob, size_t *bloblen, char *err,
+    size_t errlen)
+{
+	size_t n = b->literals->len, i;
+	const char **lits;
+	unsigned *ids, *flags;
+	size_t *lens;
+	hs_database_t *db = NULL;
+	hs_compile_error_t *cerr = NULL;
+	int rc = -1;
+
+	*blob = NULL;
+	*bloblen = 0;
+	if (n == 0)
+		return 0;
+	lits = calloc(n, sizeof *lits);
+	ids = calloc(n, sizeof *ids);
+	flags = calloc(n, sizeof *flags);
+	lens = calloc(n, sizeof *lens);
+	if (lits == NULL || ids == NULL || flags == NULL || lens == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		lits[i] = g_ptr_array_index(b->literals, i);
+		lens[i] = strlen(lits[i]);
+		ids[i] = (unsigned)i;
+	}
+	if (hs_compile_lit_multi(lits, flags, ids, lens, (unsigned)n,
+	    HS_MODE_BLOCK, NULL, &db, &cerr) != HS_SUCCESS) {
+		(void)snprintf(err, errlen, "weak fields: %s", cerr->message);
+		hs_free_compile_error(cerr);
+		goto out;
+	}
+	if (hs_serialize_database(db, blob, bloblen) != HS_SUCCESS) {
+		(void)snprintf(err, errlen, "weak fields: cannot serialize");
+		goto out;
+	}
+	rc = 0;
+out:
+	hs_free_database(db);
+	free(lits);
+	free(ids);
+	free(flags);
+	free(lens);
+	return rc;
+}
+
+int
+listbuild_run(const struct conf *c, bool progress,
+    struct listbuild_stats *st, char *err, size_t errlen)
+{
+	struct build b;
+	struct table_info info;
+	const char **names = NULL;
+	unsigned char defs[16], contents[16];
+	char *blob = NULL, stamp[32];
+	size_t bloblen = 0, i;
+	struct timespec t0, t1;
+	struct stat sb;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc = -1;
+
+	memset(st, 0, sizeof *st);
+	memset(&b, 0, sizeof b);
+	memset(&info, 0, sizeof info);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (c->nlists == 0) {
+		(void)snprintf(err, errlen, "no list is configured");
+		return -1;
+	}
+	b.c = c;
+	b.st = st;
+	b.progress = progress;
+	if (listkey_load(c->key_file, 1, &b.key, err, errlen) != 0)
+		return -1;
+	b.tb = table_builder_new();
+	b.weak = g_hash_table_new(g_str_hash, g_str_equal);
+	b.literals = g_ptr_array_new_with_free_func(g_free);
+	names = calloc(c->nlists, sizeof *names);
+	if (b.tb == NULL || names == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	crypto_generichash_init(&b.contents, NULL, 0, sizeof contents);
+	for (i = 0; i < c->nlists; i++) {
+		names[i] = c->lists[i].name;
+		if (listbuild_list(&b, &c->lists[i], (uint16_t)i, err,
+		    errlen) != 0)
+			goto out;
+	}
+	if (progress)
+		(void)fprintf(stderr, "\r%zu rows read%20s\n", st->rows, "");
+	if (st->bad_rows > BAD_ROWS_SHOWN)
+		log_warn("... and %zu more bad rows",
+		    st->bad_rows - BAD_ROWS_SHOWN);
+	if (listbuild_weak_db(&b, &blob, &bloblen, err, errlen) != 0)
+		goto out;
+
+	crypto_generichash_final(&b.contents, contents, sizeof contents);
+	listbuild_defs_digest(c, defs);
+	listbuild_hex(defs, sizeof defs, info.digest);
+	listbuild_hex(contents, sizeof contents, info.digest + 32);
+	(void)gmtime_r(&now, &tm);
+	(void)strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	(void)snprintf(info.version, sizeof info.version, "%s-%.8s", stamp,
+	    info.digest + 32);
+	info.key_id = b.key.id;
+	info.built = (int64_t)now;
+	if (table_builder_write(b.tb, c->database, &info, names, c->nlists,
+	    blob, bloblen, err, errlen) != 0)
+		goto out;
+	st->strong_values = info.strong_values;
+	st->weak_values = info.weak_values;
+	st->table_bytes = stat(c->database, &sb) == 0 ? (size_t)sb.st_size : 0;
+	(void)snprintf(st->version, sizeof st->version, "%s", info.version);
+	rc = 0;
+out:
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	st->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	free(blob);
+	free(names);
+	if (b.weak != NULL)
+		g_hash_table_destroy(b.weak);
+	if (b.literals != NULL)
+		g_ptr_array_free(b.literals, TRUE);
+	table_builder_free(b.tb);
+	sodium_memzero(&b.key, sizeof b.key);
+	return rc;
+}

@@ -1,0 +1,642 @@
+/* normalize.c - canonical values and evasion-proof text views.
+ *
+ * One character fold serves both halves: textview_build() runs it over
+ * the text of every mail part, normalize_value() over each value of the
+ * customer list, so a value and its occurrence in mail are folded the
+ * same way.  The fold never makes a character longer, so a view fits in
+ * the bytes of its original and offsets map back through a sparse list
+ * of points where the view-to-original delta changes.
+ *
+ * The view builder is on the hot path (every byte of every mail), so it
+ * takes ASCII eight bytes at a time and copies CJK ideographs without
+ * decoding them; only other non-ASCII characters reach GLib's Unicode
+ * tables, through a small per-call cache.
+ *
+ * Owns nothing between calls; thread-safe.  textview_build() fails (-1)
+ * only when out of memory; normalize_value() returns 0 for anything it
+ * cannot use, including out of memory (it does not allocate). */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "kinds.h"
+#include "normalize.h"
+
+#define NORM_MIN_DIGITS	5	/* shorter numbers match too much text */
+#define NORM_MAX_DIGITS	40	/* longer ones are not identifiers */
+#define NORM_MIN_ALNUM	4	/* characters in a custom value */
+#define NORM_MIN_TEXT	2	/* characters in a name, company, address */
+
+#define TV_PTS_MIN	64
+#define TV_CACHE	256	/* slow-path results remembered per call */
+
+#define TV_HI8		0x8080808080808080ULL
+
+/* Slow-path result for one code point: the bytes it folds to. */
+struct tv_centry {
+	gunichar	 cp;		/* 0: empty (ASCII never gets here) */
+	unsigned char	 len;
+	unsigned char	 expand;	/* several ASCII chars from one */
+	unsigned char	 out[4];
+};
+
+/* Per call, on the stack: Chinese and European text repeat the same few
+ * punctuation marks and accented letters, and a decomposition lookup
+ * costs far more than a probe here.  Cleared lazily so calls on short,
+ * pure-ASCII segments pay nothing. */
+struct tv_cache {
+	int		 ready;
+	struct tv_centry e[TV_CACHE];
+};
+
+static inline unsigned char
+tv_lower(unsigned char c)
+{
+	return (unsigned char)(c + (((unsigned int)c - 'A' < 26u) << 5));
+}
+
+/* Eight ASCII bytes (high bits clear) lower-cased at once: bit 7 of a
+ * byte of x + 0x3f is set iff the byte is >= 'A', of x + 0x25 iff it is
+ * > 'Z'; no byte carries into the next because all are < 0x80. */
+static inline uint64_t
+tv_lower8(uint64_t x)
+{
+	uint64_t	m;
+
+	m = (x + 0x3f3f3f3f3f3f3f3fULL) & ~(x + 0x2525252525252525ULL) &
+	    TV_HI8;
+	return x | (m >> 2);
+}
+
+/* Strict UTF-8 decode of s[0..avail): length 2-4 and *cp, or 0 when the
+ * bytes are not a well-formed sequence (overlong, surrogate, beyond
+ * U+10FFFF, truncated). */
+static inline size_t
+tv_decode(const unsigned char *s, size_t avail, gunichar *cp)
+{
+	unsigned char	c = s[0];
+	gunichar	u;
+
+	if (c < 0xc2)
+		return 0;
+	if (c < 0xe0) {
+		if (avail < 2 || (s[1] & 0xc0) != 0x80)
+			return 0;
+		*cp = ((gunichar)(c & 0x1f) << 6) | (s[1] & 0x3f);
+		return 2;
+	}
+	if (c < 0xf0) {
+		if (avail < 3 || (s[1] & 0xc0) != 0x80 ||
+		    (s[2] & 0xc0) != 0x80)
+			return 0;
+		u = ((gunichar)(c & 0x0f) << 12) |
+		    ((gunichar)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
+		if (u < 0x800 || (u >= 0xd800 && u <= 0xdfff))
+			return 0;
+		*cp = u;
+		return 3;
+	}
+	if (c < 0xf5) {
+		if (avail < 4 || (s[1] & 0xc0) != 0x80 ||
+		    (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		u = ((gunichar)(c & 0x07) << 18) |
+		    ((gunichar)(s[1] & 0x3f) << 12) |
+		    ((gunichar)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
+		if (u < 0x10000 || u > 0x10ffff)
+			return 0;
+		*cp = u;
+		return 4;
+	}
+	return 0;
+}
+
+/* CJK ideographs, kana, hangul and CJK punctuation: copied as they are.
+ * Their compatibility forms are never ASCII and they have no case, so
+ * the slow path would keep them anyway; this only saves the lookup. */
+static inline int
+tv_keep(gunichar c)
+{
+	return (c >= 0x3001 && c <= 0x30ff) ||		/* punct., kana */
+	    (c >= 0x31f0 && c <= 0x31ff) ||		/* kana ext. */
+	    (c >= 0x3400 && c <= 0x4dbf) ||		/* ext. A */
+	    (c >= 0x4e00 && c <= 0x9fff) ||		/* unified */
+	    (c >= 0xac00 && c <= 0xd7a3) ||		/* hangul */
+	    (c >= 0x1100 && c <= 0x11ff) ||		/* jamo */
+	    (c >= 0xf900 && c <= 0xfaff) ||		/* compat. ideographs */
+	    (c >= 0x20000 && c <= 0x2ffff);		/* ext. B and on */
+}
+
+/* Unicode space separators other than U+0020: folded to ' '. */
+static inline int
+tv_space(gunichar c)
+{
+	return c == 0x00a0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+	    c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/* Invisible characters used to split identifiers: dropped. */
+static inline int
+tv_drop(gunichar c)
+{
+	return c == 0x00ad || (c >= 0x200b && c <= 0x200d) || c == 0x2060 ||
+	    c == 0xfeff || c == 0x180e;
+}
+
+/* The fold of a character no rule above covers.  A compatibility
+ * decomposition is used only when it is all ASCII letters and digits
+ * (①, 𝟏, ², ﬁ, Ⅻ, ㎏): those are the forms used to hide identifiers,
+ * and keeping the rest intact keeps the view readable.  Otherwise the
+ * character is lower-cased.  Neither may grow the character, which is
+ * what lets the view fit in the original's bytes. */
+static void
+tv_slow(gunichar c, const unsigned char *s, size_t n, struct tv_centry *e)
+{
+	gunichar	 d[G_UNICHAR_MAX_DECOMPOSITION_LENGTH], lc;
+	gsize		 k, j;
+	gchar		 u[8];
+	gint		 m;
+
+	e->cp = c;
+	e->expand = 0;
+	k = g_unichar_fully_decompose(c, TRUE, d, G_N_ELEMENTS(d));
+	if (k >= 1 && k <= n && !(k == 1 && d[0] == c)) {
+		for (j = 0; j < k; j++)
+			if (d[j] >= 0x80 || !g_ascii_isalnum((gchar)d[j]))
+				break;
+		if (j == k) {
+			for (j = 0; j < k; j++)
+				e->out[j] = tv_lower((unsigned char)d[j]);
+			e->len = (unsigned char)k;
+			e->expand = k > 1;
+			return;
+		}
+	}
+	lc = g_unichar_tolower(c);
+	if (lc != c && (m = g_unichar_to_utf8(lc, u)) > 0 && (size_t)m <= n) {
+		memcpy(e->out, u, (size_t)m);
+		e->len = (unsigned char)m;
+		return;
+	}
+	memcpy(e->out, s, n);
+	e->len = (unsigned char)n;
+}
+
+/* Folds the character at s[*i] (*i < len) into out, advances *i and
+ * returns the bytes written (0: dropped).  *expand is set when out holds
+ * several ASCII characters made from one character. */
+static size_t
+tv_fold(const unsigned char *s, size_t len, size_t *i, unsigned char out[4],
+    struct tv_cache *cache, int *expand)
+{
+	struct tv_centry	*e;
+	gunichar		 c;
+	size_t			 n;
+
+	*expand = 0;
+	if (s[*i] < 0x80) {
+		out[0] = tv_lower(s[*i]);
+		(*i)++;
+		return 1;
+	}
+	if ((n = tv_decode(s + *i, len - *i, &c)) == 0) {
+		/* Not UTF-8: pass the byte through untouched. */
+		out[0] = s[*i];
+		(*i)++;
+		return 1;
+	}
+	if (tv_keep(c)) {
+		memcpy(out, s + *i, n);
+		*i += n;
+		return n;
+	}
+	*i += n;
+	if (tv_space(c)) {
+		out[0] = ' ';
+		return 1;
+	}
+	if (tv_drop(c))
+		return 0;
+	if (c >= 0xff01 && c <= 0xff5e) {
+		out[0] = tv_lower((unsigned char)(c - 0xfee0));
+		return 1;
+	}
+	if (!cache->ready) {
+		memset(cache->e, 0, sizeof cache->e);
+		cache->ready = 1;
+	}
+	e = &cache->e[(c ^ (c >> 8)) & (TV_CACHE - 1)];
+	if (e->cp != c)
+		tv_slow(c, s + *i - n, n, e);
+	memcpy(out, e->out, e->len);
+	*expand = e->expand;
+	return e->len;
+}
+
+/* Records that view offset vo maps to original offset oo, if that is
+ * not what the current run already says.  Points stay sorted by view
+ * offset; a second point at the same view offset (characters dropped
+ * after a shrink) replaces the first, so the view offset maps to the
+ * next character that is still there. */
+static int
+tv_mark(struct textview *v, size_t vo, size_t oo, size_t *delta)
+{
+	struct textview_point	*p;
+	size_t			 cap;
+
+	if (oo - vo == *delta)
+		return 0;
+	*delta = oo - vo;
+	if (v->npts > 0 && v->pts[v->npts - 1].view == vo) {
+		v->pts[v->npts - 1].orig = oo;
+		return 0;
+	}
+	if (v->npts == v->ptscap) {
+		cap = v->ptscap ? v->ptscap * 2 : TV_PTS_MIN;
+		if (cap > SIZE_MAX / sizeof *p ||
+		    (p = realloc(v->pts, cap * sizeof *p)) == NULL)
+			return -1;
+		v->pts = p;
+		v->ptscap = cap;
+	}
+	v->pts[v->npts].view = vo;
+	v->pts[v->npts].orig = oo;
+	v->npts++;
+	return 0;
+}
+
+int
+textview_build(struct textview *v, const char *text, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)text;
+	unsigned char		*o;
+	struct tv_cache		 cache;
+	size_t			 i = 0, w = 0, n, k, start, delta = 0;
+	uint64_t		 x;
+	int			 expand;
+
+	memset(v, 0, sizeof *v);
+	cache.ready = 0;
+	if (len == SIZE_MAX || (v->buf = malloc(len + 1)) == NULL)
+		return -1;
+	o = (unsigned char *)v->buf;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			/* ASCII keeps its length: no points to record. */
+			while (len - i >= 8) {
+				memcpy(&x, s + i, 8);
+				if (x & TV_HI8)
+					break;
+				x = tv_lower8(x);
+				memcpy(o + w, &x, 8);
+				i += 8;
+				w += 8;
+			}
+			while (i < len && s[i] < 0x80)
+				o[w++] = tv_lower(s[i++]);
+			continue;
+		}
+		/* U+4000..U+9FFF: CJK, copied undecoded. */
+		if (s[i] >= 0xe4 && s[i] <= 0xe9 && len - i >= 3 &&
+		    (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
+			o[w] = s[i];
+			o[w + 1] = s[i + 1];
+			o[w + 2] = s[i + 2];
+			i += 3;
+			w += 3;
+			continue;
+		}
+		start = i;
+		/* The fold never grows a character, so writing straight
+		 * into the view cannot pass the original's end. */
+		n = tv_fold(s, len, &i, o + w, &cache, &expand);
+		if (expand) {
+			/* Every ASCII character made from one original
+			 * character maps to that character's start. */
+			for (k = 1; k < n; k++)
+				if (tv_mark(v, w + k, start, &delta) == -1)
+					goto fail;
+		}
+		w += n;
+		if ((expand || n != i - start) &&
+		    tv_mark(v, w, i, &delta) == -1)
+			goto fail;
+	}
+	o[w] = '\0';
+	v->len = w;
+	return 0;
+fail:
+	textview_free(v);
+	return -1;
+}
+
+void
+textview_free(struct textview *v)
+{
+	if (v == NULL)
+		return;
+	free(v->buf);
+	free(v->pts);
+	memset(v, 0, sizeof *v);
+}
+
+size_t
+textview_orig(const struct textview *v, size_t off)
+{
+	size_t	lo = 0, hi = v->npts, mid;
+
+	if (off > v->len)
+		off = v->len;
+	/* Last point at or before off; none means the view starts with
+	 * the original. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v->pts[mid].view <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return off;
+	return v->pts[lo - 1].orig + (off - v->pts[lo - 1].view);
+}
+
+size_t
+normalize_digits(const char *d, size_t len, char out[NORM_MAX])
+{
+	char	 buf[NORM_MAX];
+	size_t	 i, n = 0, skip = 0;
+
+	for (i = 0; i < len; i++) {
+		if (!g_ascii_isdigit(d[i]))
+			continue;
+		if (n == NORM_MAX - 1) {
+			out[0] = '\0';
+			return 0;
+		}
+		buf[n++] = d[i];
+	}
+	/* A country prefix before a national number: 11 digits for a
+	 * mobile, 10 or 11 for a landline written without its trunk 0
+	 * ("+86 10 1234 5678").  Numbers of other lengths keep their 86,
+	 * so 11-digit numbers that merely start with 86 stay whole. */
+	if (n >= 14 && n <= 15 && memcmp(buf, "0086", 4) == 0)
+		skip = 4;
+	else if (n >= 12 && n <= 13 && memcmp(buf, "86", 2) == 0)
+		skip = 2;
+	/* The trunk 0 ("010-...") and any other leading zeros: written
+	 * or not, the number is the same. */
+	while (skip < n && buf[skip] == '0')
+		skip++;
+	memcpy(out, buf + skip, n - skip);
+	out[n - skip] = '\0';
+	return n - skip;
+}
+
+/* Folds in[0..len) into t (cap bytes plus a NUL) for the e-mail and text
+ * kinds: leading space dropped, runs of space (any control byte counts)
+ * made one ' ', trailing space dropped.  Returns the length, or
+ * (size_t)-1 when the folded value does not fit. */
+static size_t
+norm_fold_text(const char *in, size_t len, char *t, size_t cap)
+{
+	const unsigned char	*s = (const unsigned char *)in;
+	unsigned char		 piece[4];
+	struct tv_cache		 cache;
+	size_t			 i = 0, n, k, w = 0;
+	int			 expand, space = 0;
+
+	cache.ready = 0;
+	while (i < len) {
+		n = tv_fold(s, len, &i, piece, &cache, &expand);
+		for (k = 0; k < n; k++) {
+			if (piece[k] <= 0x20 || piece[k] == 0x7f) {
+				space = w > 0;
+				continue;
+			}
+			if (space) {
+				if (w == cap)
+					return (size_t)-1;
+				t[w++] = ' ';
+				space = 0;
+			}
+			if (w == cap)
+				return (size_t)-1;
+			t[w++] = (char)piece[k];
+		}
+	}
+	t[w] = '\0';
+	return w;
+}
+
+static size_t
+norm_utf8_chars(const char *s, size_t len)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static size_t
+norm_numeric(const char *in, size_t len, char out[NORM_MAX])
+{
+	const unsigned char	*s = (const unsigned char *)in;
+	unsigned char		 piece[4];
+	struct tv_cache		 cache;
+	char			 dig[NORM_MAX_DIGITS];
+	size_t			 i = 0, n, k, nd = 0;
+	int			 expand;
+
+	cache.ready = 0;
+	while (i < len) {
+		n = tv_fold(s, len, &i, piece, &cache, &expand);
+		for (k = 0; k < n; k++) {
+			if (!g_ascii_isdigit(piece[k]))
+				continue;
+			if (nd == NORM_MAX_DIGITS)
+				return 0;
+			dig[nd++] = (char)piece[k];
+		}
+	}
+	if (nd < NORM_MIN_DIGITS)
+		return 0;
+	/* Checked again after the prefix and zeros are gone: "00001"
+	 * would otherwise match every 1 in a mail. */
+	if ((n = normalize_digits(dig, nd, out)) < NORM_MIN_DIGITS)
+		return 0;
+	return n;
+}
+
+/* Resident ID: 15 digits (first generation) or 17 digits and a check
+ * character, digit or x.  Separators and labels are ignored; a letter
+ * other than a final x makes it something else. */
+static size_t
+norm_cn_id(const char *in, size_t len, char out[NORM_MAX])
+{
+	const unsigned char	*s = (const unsigned char *)in;
+	unsigned char		 piece[4];
+	struct tv_cache		 cache;
+	size_t			 i = 0, n, k, w = 0;
+	int			 expand, x = 0;
+
+	cache.ready = 0;
+	while (i < len) {
+		n = tv_fold(s, len, &i, piece, &cache, &expand);
+		for (k = 0; k < n; k++) {
+			if (piece[k] >= 0x80 || !g_ascii_isalnum(piece[k]))
+				continue;
+			if (x || w == 18)
+				return 0;
+			if (piece[k] == 'x')
+				x = 1;
+			else if (!g_ascii_isdigit(piece[k]))
+				return 0;
+			out[w++] = (char)piece[k];
+		}
+	}
+	if (!(w == 18 || (w == 15 && !x)))
+		return 0;
+	out[w] = '\0';
+	return w;
+}
+
+static size_t
+norm_email(const char *in, size_t len, char out[NORM_MAX])
+{
+	char	 t[NORM_MAX + 1], *p, *at;
+	size_t	 n, i;
+
+	if ((n = norm_fold_text(in, len, t, NORM_MAX)) == (size_t)-1)
+		return 0;
+	p = t;
+	/* "<a@b>", "mailto:a@b", "<mailto:a@b>" as lists have them. */
+	if (n >= 2 && p[0] == '<' && p[n - 1] == '>') {
+		p++;
+		n -= 2;
+	}
+	if (n >= 7 && memcmp(p, "mailto:", 7) == 0) {
+		p += 7;
+		n -= 7;
+	}
+	while (n > 0 && p[0] == ' ') {
+		p++;
+		n--;
+	}
+	while (n > 0 && p[n - 1] == ' ')
+		n--;
+	if (n == 0 || n >= NORM_MAX)
+		return 0;
+	at = NULL;
+	for (i = 0; i < n; i++) {
+		if (p[i] == ' ')
+			return 0;
+		if (p[i] == '@') {
+			if (at != NULL)
+				return 0;
+			at = p + i;
+		}
+	}
+	if (at == NULL || at == p || at == p + n - 1)
+		return 0;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return n;
+}
+
+/* Letters and digits only, in any script: "AB-12 34" is "ab1234". */
+static size_t
+norm_alnum(const char *in, size_t len, char out[NORM_MAX])
+{
+	const unsigned char	*s = (const unsigned char *)in;
+	unsigned char		 piece[4];
+	struct tv_cache		 cache;
+	gunichar		 c;
+	size_t			 i = 0, n, k, w = 0, chars = 0;
+	int			 expand;
+
+	cache.ready = 0;
+	while (i < len) {
+		n = tv_fold(s, len, &i, piece, &cache, &expand);
+		if (n == 0)
+			continue;
+		if (piece[0] < 0x80) {
+			for (k = 0; k < n; k++) {
+				if (!g_ascii_isalnum(piece[k]))
+					continue;
+				if (w + 1 > NORM_MAX - 1)
+					return 0;
+				out[w++] = (char)piece[k];
+				chars++;
+			}
+			continue;
+		}
+		/* Invalid bytes come back alone and fail the decode. */
+		if (tv_decode(piece, n, &c) != n || !g_unichar_isalnum(c))
+			continue;
+		if (w + n > NORM_MAX - 1)
+			return 0;
+		memcpy(out + w, piece, n);
+		w += n;
+		chars++;
+	}
+	if (chars < NORM_MIN_ALNUM)
+		return 0;
+	out[w] = '\0';
+	return w;
+}
+
+/* Names, companies, addresses.  Too long is rejected rather than cut:
+ * a cut value would match text that is not the record's. */
+static size_t
+norm_text(const char *in, size_t len, char out[NORM_MAX])
+{
+	size_t	n;
+
+	if ((n = norm_fold_text(in, len, out, NORM_MAX - 1)) == (size_t)-1)
+		return 0;
+	if (norm_utf8_chars(out, n) < NORM_MIN_TEXT)
+		return 0;
+	return n;
+}
+
+size_t
+normalize_value(enum field_kind kind, const char *in, size_t len,
+    char out[NORM_MAX])
+{
+	size_t	n = 0;
+
+	if ((unsigned int)kind >= KIND_COUNT)
+		goto out;
+	if (kind == KIND_CN_ID)
+		n = norm_cn_id(in, len, out);
+	else if (kind == KIND_EMAIL)
+		n = norm_email(in, len, out);
+	else {
+		switch (kind_class(kind)) {
+		case CLASS_NUMERIC:
+			n = norm_numeric(in, len, out);
+			break;
+		case CLASS_EMAIL:
+			n = norm_email(in, len, out);
+			break;
+		case CLASS_ALNUM:
+			n = norm_alnum(in, len, out);
+			break;
+		case CLASS_TEXT:
+			n = norm_text(in, len, out);
+			break;
+		}
+	}
+out:
+	if (n == 0)
+		out[0] = '\0';
+	return n;
+}

@@ -1,0 +1,92 @@
+/* table.h - the compiled customer list: one file that maps keyed
+ * fingerprints of strong values to the records holding them, the records
+ * of each weak literal, record ids and flags, a manifest, and an opaque
+ * blob (the serialized Hyperscan database of weak literals).
+ *
+ * No value is stored in clear: strong values only as 64-bit keyed
+ * fingerprints (SipHash-2-4, key in its own file), weak values only
+ * inside the compiled Hyperscan database.
+ *
+ * File layout (little-endian, every section 8-byte aligned): a header
+ * with magic, format version, section offsets and sizes, and a BLAKE2b
+ * digest of everything after the header; then records, the id string
+ * pool, the open-addressing fingerprint buckets (16 bytes each, load
+ * factor at most 0.7), the multi-record hit array, the weak index, the
+ * manifest and the blob.  table_open maps the file read-only, checks
+ * magic, version, sizes and digest, and refuses anything else with a
+ * clear reason: a truncated or corrupt build never gets used.
+ *
+ * The builder owns its arrays until written; a table owns its mapping.
+ * A table is read-only and safe to share between threads. */
+#ifndef CUSTOS_TABLE_H
+#define CUSTOS_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct table_hit {
+	uint32_t	rec;		/* record index */
+	uint16_t	field;		/* field index in its list's config */
+	uint16_t	kind;		/* enum field_kind */
+};
+
+struct table_info {
+	char		 version[64];	/* list version, e.g. a timestamp */
+	char		 digest[65];	/* hex digest of the source files */
+	uint64_t	 key_id;	/* fingerprint of the key used */
+	int64_t		 built;		/* unix time of the build */
+	uint32_t	 records;
+	uint32_t	 strong_values;	/* distinct fingerprints */
+	uint32_t	 weak_values;	/* distinct weak literals */
+};
+
+struct table_builder;
+
+struct table_builder *table_builder_new(void);
+struct table_builder *table_builder_free(struct table_builder *);
+
+/* Adds a record; *rec gets its index.  list: index of its list. */
+int	table_builder_add_record(struct table_builder *, const char *id,
+	    uint16_t list, bool canary, uint32_t *rec);
+/* A strong value of a record (the same fingerprint may come again, for
+ * the same or other records: all are kept, exact duplicates once). */
+int	table_builder_add_strong(struct table_builder *, uint64_t fp,
+	    struct table_hit hit);
+/* A weak literal (by the id the caller gave it in the Hyperscan
+ * database, dense from 0) held by a record. */
+int	table_builder_add_weak(struct table_builder *, uint32_t weak_id,
+	    struct table_hit hit);
+/* Writes the table to path atomically (a temporary file in the same
+ * directory, fsync, rename): a failed build never replaces a working
+ * one.  info's counts are filled in by the builder.  The list names go
+ * in the manifest.  blob: the weak-literal database, may be empty. */
+int	table_builder_write(struct table_builder *, const char *path,
+	    struct table_info *info, const char *const *list_names,
+	    size_t nlists, const void *blob, size_t bloblen, char *err,
+	    size_t errlen);
+
+struct table;
+
+struct table	*table_open(const char *path, char *err, size_t errlen);
+struct table	*table_close(struct table *);		/* NULL-safe */
+
+/* The records holding fingerprint fp: returns how many, *hits points
+ * into the table (valid while it is open).  0 when none. */
+size_t		 table_lookup_strong(const struct table *, uint64_t fp,
+		    const struct table_hit **hits);
+size_t		 table_lookup_weak(const struct table *, uint32_t weak_id,
+		    const struct table_hit **hits);
+
+uint32_t	 table_records(const struct table *);
+const char	*table_record_id(const struct table *, uint32_t rec);
+uint16_t	 table_record_list(const struct table *, uint32_t rec);
+bool		 table_record_canary(const struct table *, uint32_t rec);
+size_t		 table_lists(const struct table *);
+const char	*table_list_name(const struct table *, size_t list);
+const struct table_info *table_info(const struct table *);
+const void	*table_blob(const struct table *, size_t *len);
+/* Bytes mapped (for the benchmark and `custos compile` summary). */
+size_t		 table_size(const struct table *);
+
+#endif

@@ -1,0 +1,415 @@
+/* test_engine.c - the detection engine end to end on a generated list:
+ * compile, load, scan text written the ways evaders write it, count
+ * records once, corroborate weak fields, canaries, detectors, and the
+ * guards around the key and the compiled table. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "listbuild.h"
+
+static char dir[] = "/tmp/custos-test-engine.XXXXXX";
+static char conf_path[256], csv_path[256];
+static struct conf *conf;
+
+/* An 18-digit ID number with a correct check character, born 1980-01-DD. */
+static void
+make_id(int n, char out[19])
+{
+	static const int w[] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5,
+	    8, 4, 2 };
+	static const char check[] = "10X98765432";
+	int i, sum = 0;
+
+	(void)snprintf(out, 19, "440305198001%02d%03d", 1 + n % 28, 100 + n);
+	for (i = 0; i < 17; i++)
+		sum += (out[i] - '0') * w[i];
+	out[17] = check[sum % 11];
+	out[18] = '\0';
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	(void)fputs(text, fp);
+	(void)fclose(fp);
+}
+
+/* 30 records: C001..C030, mobile 1380013800NN, e-mail, ID number, name
+ * and company; C030 is a canary; one row has no id. */
+static void
+write_list(void)
+{
+	GString *s = g_string_new("id,name,mobile,email,id_no,company,trap\n");
+	char id[19];
+	int i;
+
+	for (i = 1; i <= 30; i++) {
+		make_id(i, id);
+		g_string_append_printf(s, "C%03d,客户%02d,138001380%02d,"
+		    "user%02d@example.com,%s,\"公司%02d, Ltd\",%s\n", i, i, i, i,
+		    id, i, i == 30 ? "yes" : "");
+	}
+	g_string_append(s, ",没有编号,13900000000,,,,\n");
+	write_file(csv_path, s->str);
+	g_string_free(s, TRUE);
+}
+
+static int
+setup(void **state)
+{
+	char text[2048], err[512];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(csv_path, sizeof csv_path, "%s/customers.csv", dir);
+	(void)snprintf(conf_path, sizeof conf_path, "%s/custos.conf", dir);
+	write_list();
+	(void)snprintf(text, sizeof text,
+	    "key_file = \"%s/list.key\"\n"
+	    "database = \"%s/lists.db\"\n"
+	    "list \"customers\" {\n"
+	    "  file = \"%s\"\n"
+	    "  canary_column = \"trap\"\n"
+	    "  field \"mobile\" { kind = \"mobile\" }\n"
+	    "  field \"email\" { kind = \"email\" }\n"
+	    "  field \"id_no\" { kind = \"cn_id\" }\n"
+	    "  field \"name\" { kind = \"name\" }\n"
+	    "  field \"company\" { kind = \"company\" }\n"
+	    "}\n", dir, dir, csv_path);
+	write_file(conf_path, text);
+	if ((conf = conf_load_all(conf_path, err, sizeof err)) == NULL)
+		fail_msg("load: %s", err);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	conf_unref(conf);
+	(void)snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+/* Scans one text segment; returns the findings (caller frees). */
+static struct findings
+scan_text(const char *text)
+{
+	struct textseg *t = textseg_new();
+	struct findings f;
+	char err[256];
+
+	assert_non_null(textseg_add(t, "body text/plain", "text/plain",
+	    "utf-8", NULL, text, strlen(text)));
+	(void)findings_init(&f, 8);
+	if (engine_scan(conf->engine, t, &f, err, sizeof err) != 0)
+		fail_msg("scan: %s", err);
+	textseg_free(t);
+	return f;
+}
+
+static bool
+has_record(const struct findings *f, const char *id)
+{
+	const struct finding_record **v;
+	size_t n, i;
+	bool found = false;
+
+	v = findings_sorted(f, &n);
+	for (i = 0; i < n; i++)
+		found |= strcmp(v[i]->id, id) == 0;
+	g_free(v);
+	return found;
+}
+
+/* Each way of writing C001's mobile (13800138001) finds C001, once. */
+static void
+test_evasions(void **state)
+{
+	static const char *const rows[] = {
+		"call 13800138001 today",
+		"call 138-0013-8001",
+		"call 138 0013 8001",
+		"call 138.0013.8001",
+		"call 138/0013/8001",
+		"call +86 138 0013 8001",
+		"call 0086-13800138001",
+		"call \xef\xbc\x91\xef\xbc\x93\xef\xbc\x98\xef\xbc\x90\xef\xbc\x90"
+		    "\xef\xbc\x91\xef\xbc\x93\xef\xbc\x98\xef\xbc\x90\xef\xbc\x90"
+		    "\xef\xbc\x91",				/* full-width */
+		"call 138\xc2\xa0" "0013\xc2\xa0" "8001",	/* no-break */
+		"call 138\xe3\x80\x80" "0013\xe3\x80\x80" "8001", /* ideographic */
+		"call 138\xe2\x80\x8b" "0013\xe2\x80\x8b" "8001", /* zero-width */
+		"call 138\xc2\xad" "0013\xc2\xad" "8001",	/* soft hyphen */
+		"call 138-0013-\r\n8001",			/* wrapped */
+		"电话13800138001，谢谢",
+		"13800138001 13800138001 13800138001",		/* once */
+		"2026 13800138001",				/* year before */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct findings f = scan_text(rows[i]);
+
+		if (findings_records(&f) != 1 || !has_record(&f, "C001"))
+			fail_msg("row %zu: got %zu records, want C001 once",
+			    i, findings_records(&f));
+		assert_int_equal(f.kind_values[KIND_MOBILE], 1);
+		findings_free(&f);
+	}
+}
+
+static void
+test_not_matches(void **state)
+{
+	static const char *const rows[] = {
+		"order 913800138001",		/* inside a longer number */
+		"order 138001380019",
+		"ref A13800138001",		/* part of a word */
+		"call 13800138099",		/* not in the list */
+		"客户01 alone",			/* a weak field alone */
+		"公司01, Ltd alone",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct findings f = scan_text(rows[i]);
+
+		if (findings_records(&f) != 0)
+			fail_msg("row %zu (%s): got %zu records, want 0", i,
+			    rows[i], findings_records(&f));
+		findings_free(&f);
+	}
+}
+
+static void
+test_strong_kinds(void **state)
+{
+	char id[19], text[256];
+	struct findings f;
+
+	(void)state;
+	f = scan_text("mail USER02@Example.COM please");
+	assert_true(has_record(&f, "C002"));
+	assert_int_equal(f.kind_values[KIND_EMAIL], 1);
+	findings_free(&f);
+
+	make_id(3, id);
+	(void)snprintf(text, sizeof text, "身份证 %.6s %.8s %.4s", id, id + 6,
+	    id + 14);
+	f = scan_text(text);
+	if (!has_record(&f, "C003"))
+		fail_msg("ID written in groups: got %zu records",
+		    findings_records(&f));
+	assert_int_equal(f.kind_values[KIND_CN_ID], 1);
+	assert_int_equal(f.detector_values[DET_CN_RESIDENT_ID], 1);
+	findings_free(&f);
+}
+
+/* Weak fields count only with another field of the record near. */
+static void
+test_corroboration(void **state)
+{
+	struct findings f;
+	char far[1200];
+
+	(void)state;
+	f = scan_text("客户04 公司04, Ltd");
+	assert_int_equal(findings_records(&f), 1);
+	assert_true(has_record(&f, "C004"));
+	assert_int_equal(f.kind_values[KIND_NAME], 1);
+	assert_int_equal(f.kind_values[KIND_COMPANY], 1);
+	findings_free(&f);
+
+	f = scan_text("客户05 tel 13800138005");
+	assert_int_equal(findings_records(&f), 1);
+	assert_int_equal(f.kind_values[KIND_NAME], 1);
+	findings_free(&f);
+
+	/* the name of one record, the company of another: nothing */
+	f = scan_text("客户06 公司07, Ltd");
+	assert_int_equal(findings_records(&f), 0);
+	findings_free(&f);
+
+	/* too far apart (proximity 300) */
+	memset(far, 'x', sizeof far);
+	memcpy(far, "客户08 ", 9);
+	memcpy(far + sizeof far - 20, " 公司08, Ltd", 14);
+	far[sizeof far - 6] = '\0';
+	f = scan_text(far);
+	assert_int_equal(findings_records(&f), 0);
+	findings_free(&f);
+}
+
+static void
+test_canary_and_counts(void **state)
+{
+	struct findings f;
+
+	(void)state;
+	f = scan_text("13800138030 and 13800138010, 13800138011; "
+	    "user12@example.com");
+	assert_int_equal(findings_records(&f), 4);
+	assert_int_equal(f.canaries, 1);
+	assert_int_equal(f.per_list[0], 4);
+	assert_true(f.nsamples >= 4);
+	assert_non_null(strstr(f.samples[0].text, "****"));
+	assert_string_equal(f.list_version, engine_list_version(conf->engine));
+	assert_true(f.list_version[0] != '\0');
+	findings_free(&f);
+}
+
+static void
+test_detectors(void **state)
+{
+	struct findings f;
+
+	(void)state;
+	f = scan_text("ID 11010519491231002x, card 4111 1111 1111 1111, "
+	    "iban GB82 WEST 1234 5698 7654 32, uscc 91350100M000100Y43, "
+	    "ssn 078-05-1120, mobile 13912345678, bad card 4111111111111112, "
+	    "mail someone@example.org");
+	assert_int_equal(f.detector_values[DET_CN_RESIDENT_ID], 1);
+	assert_int_equal(f.detector_values[DET_PAYMENT_CARD], 1);
+	assert_int_equal(f.detector_values[DET_IBAN], 1);
+	assert_int_equal(f.detector_values[DET_CN_USCC], 1);
+	assert_int_equal(f.detector_values[DET_US_SSN], 1);
+	assert_int_equal(f.detector_values[DET_CN_MOBILE], 1);
+	assert_int_equal(f.detector_values[DET_EMAIL], 1);
+	assert_int_equal(findings_records(&f), 0);
+	findings_free(&f);
+}
+
+static void
+test_keywords(void **state)
+{
+	struct findings f = scan_text("这是机密文件, CONFIDENTIAL: Customer List");
+
+	(void)state;
+	assert_int_equal(g_hash_table_size(f.keywords), 3);
+	assert_non_null(g_hash_table_lookup(f.keywords, "机密"));
+	assert_non_null(g_hash_table_lookup(f.keywords, "customer list"));
+	findings_free(&f);
+}
+
+/* No value of the list may appear in clear in what the engine returns. */
+static void
+test_no_clear_values(void **state)
+{
+	struct findings f;
+	size_t i;
+
+	(void)state;
+	f = scan_text("13800138001 user01@example.com 客户01 公司01, Ltd "
+	    "4111111111111111");
+	for (i = 0; i < f.nsamples; i++) {
+		const char *s = f.samples[i].text;
+
+		if (strstr(s, "13800138001") || strstr(s, "user01@") ||
+		    strstr(s, "4111111111111111") || strstr(s, "客户01"))
+			fail_msg("sample %zu shows a value: %s", i, s);
+	}
+	findings_free(&f);
+}
+
+static void
+test_key_guards(void **state)
+{
+	char key[300], err[512];
+	struct conf *c;
+
+	(void)state;
+	(void)snprintf(key, sizeof key, "%s/list.key", dir);
+	assert_int_equal(chmod(key, 0644), 0);
+	c = conf_load_all(conf_path, err, sizeof err);
+	assert_null(c);
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_int_equal(chmod(key, 0600), 0);
+
+	/* A table compiled under another key is refused. */
+	assert_int_equal(rename(key, "/tmp/custos-test-engine.key"), 0);
+	c = conf_load(conf_path, err, sizeof err);
+	assert_non_null(c);
+	{
+		struct listbuild_stats st;
+
+		assert_int_equal(listbuild_run(c, false, &st, err, sizeof err),
+		    0);
+	}
+	assert_int_equal(rename("/tmp/custos-test-engine.key", key), 0);
+	assert_null(engine_load(c, err, sizeof err));
+	if (strstr(err, "another list key") == NULL)
+		fail_msg("got \"%s\", want another list key", err);
+	conf_unref(c);
+}
+
+/* A list newer than its build is compiled again at load. */
+static void
+test_stale_rebuild(void **state)
+{
+	char err[512], db[300];
+	struct conf *c;
+	struct stat before, after;
+
+	(void)state;
+	(void)snprintf(db, sizeof db, "%s/lists.db", dir);
+	c = conf_load(conf_path, err, sizeof err);
+	assert_non_null(c);
+	if (listbuild_stale(c)) {	/* after test_key_guards: other key */
+		struct listbuild_stats st;
+
+		assert_int_equal(listbuild_run(c, false, &st, err, sizeof err),
+		    0);
+		assert_int_equal(st.records, 30);
+		assert_int_equal(st.bad_rows, 1);
+	}
+	assert_false(listbuild_stale(c));
+	assert_int_equal(stat(db, &before), 0);
+	sleep(1);
+	write_list();
+	assert_true(listbuild_stale(c));
+	c->engine = engine_load(c, err, sizeof err);
+	if (c->engine == NULL)
+		fail_msg("reload: %s", err);
+	assert_int_equal(stat(db, &after), 0);
+	assert_true(after.st_mtime > before.st_mtime);
+	assert_false(listbuild_stale(c));
+	conf_unref(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_evasions),
+		cmocka_unit_test(test_not_matches),
+		cmocka_unit_test(test_strong_kinds),
+		cmocka_unit_test(test_corroboration),
+		cmocka_unit_test(test_canary_and_counts),
+		cmocka_unit_test(test_detectors),
+		cmocka_unit_test(test_keywords),
+		cmocka_unit_test(test_no_clear_values),
+		cmocka_unit_test(test_key_guards),
+		cmocka_unit_test(test_stale_rebuild),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
