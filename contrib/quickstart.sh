@@ -33,7 +33,8 @@ export top_srcdir=$SRCDIR top_builddir=$BUILD
 export E2E_DIR=$DEMO E2E_PERSIST=1
 export SMTP_PORT=2525 SINK_PORT=2526 MILTER_PORT=8891 REDIS_PORT=6390
 export CLIENT_PORT=2527
-export E2E_MILTER_CONF=$SRCDIR/conf/demo.conf
+# conf/demo.conf plus the demo customer list, with absolute paths.
+export E2E_MILTER_CONF=$DEMO/custos.conf
 # shellcheck source=test/e2e/lib.sh
 . "$SRCDIR/test/e2e/lib.sh"
 
@@ -100,9 +101,28 @@ check_ports() {
     done
 }
 
+# write_demo_conf: conf/demo.conf and the demo list (patterns/).
+write_demo_conf() {
+    cat "$SRCDIR/conf/demo.conf" - >"$E2E_MILTER_CONF" <<EOF
+
+# Added by contrib/quickstart.sh: the synthetic demo customer list.
+key_file = "$DEMO/list.key"
+database = "$DEMO/lists.db"
+list "customers" {
+    file = "$SRCDIR/patterns/demo-customers.csv"
+    canary_column = "canary"
+    field "mobile" { kind = "mobile" }
+    field "email" { kind = "email" }
+    field "id_no" { kind = "cn_id" }
+    field "name" { kind = "name" }
+    field "company" { kind = "company" }
+}
+EOF
+}
+
 # start_all: Redis, custos-milter, sink and Postfix in $DEMO.
 start_all() {
-    [ -f "$E2E_MILTER_CONF" ] || die "missing $E2E_MILTER_CONF"
+    write_demo_conf
     e2e_setup || die "cannot set up $DEMO"
     e2e_start_redis || die "redis did not start"
     echo "redis          127.0.0.1:$REDIS_PORT"
@@ -138,6 +158,10 @@ Here is the customer record you asked for:
   信用卡 Card:       4111 1111 1111 1111
   电话 Phone:        +86 138 0013 8000
 
+两位老客户 Two customers from the list (patterns/demo-customers.csv):
+  李磊娟  手机 139-0000-7919  customer00001@example.com
+  张涛娜  手机 １３９ ０００１ ５８３８
+
 请勿外传。Please do not forward.
 
 张三
@@ -169,8 +193,13 @@ show_delivery() {
 
 # show_scan FILE: what the command-line scanner says about FILE.
 show_scan() {
-    say "build/demo/custos scan -c conf/demo.conf $1"
-    (cd "$SRCDIR" && "$BUILD/custos" scan -c conf/demo.conf "$1")
+    say "build/demo/custos scan -c demo-run/custos.conf $1"
+    if command -v jq >/dev/null; then
+        "$BUILD/custos" scan -c "$E2E_MILTER_CONF" "$1" |
+            jq '{verdict, findings: (.findings | {records, record_ids, kinds, detectors, keywords, samples, list_version})}'
+    else
+        "$BUILD/custos" scan -c "$E2E_MILTER_CONF" "$1"
+    fi
 }
 
 # send_demo: send the demo message and show what happened.
@@ -202,7 +231,7 @@ usage_hints() {
 
     delivered mail:  $DEMO/sink/NNNNNN.eml (envelope in NNNNNN.env)
     logs:            $DEMO/milter.log  $DEMO/maillog
-    scan a file:     build/demo/custos scan -c conf/demo.conf FILE
+    scan a file:     build/demo/custos scan -c demo-run/custos.conf FILE
 
     stop everything: sudo $0 stop
 EOF

@@ -342,8 +342,10 @@ static cfg_opt_t conf_opts[] = {
 	CFG_INT_CB("max_scan_size", 50L << 20, CFGF_NONE, conf_size_cb),
 	CFG_SEC("milter", milter_opts, CFGF_NONE),
 	CFG_SEC("limits", limits_opts, CFGF_NONE),
-	CFG_STR("key_file", SYSCONFDIR "/custos/list.key", CFGF_NONE),
-	CFG_STR("database", LOCALSTATEDIR "/lib/custos/lists.db", CFGF_NONE),
+	/* Fixed FHS paths, not prefix-relative: the shipped custos.conf
+	 * documents exactly these. */
+	CFG_STR("key_file", "/etc/custos/list.key", CFGF_NONE),
+	CFG_STR("database", "/var/lib/custos/lists.db", CFGF_NONE),
 	CFG_INT("proximity", 300, CFGF_NONE),
 	CFG_INT("max_samples", 5, CFGF_NONE),
 	CFG_BOOL("cn_id_legacy", cfg_false, CFGF_NONE),

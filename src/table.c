@@ -216,6 +216,22 @@ table_home(uint64_t fp, uint64_t n)
 	return (uint64_t)(((unsigned __int128)fp * n) >> 64);
 }
 
+/* Big arrays are walked end to end: 2 MiB pages take 512 times fewer
+ * page faults (half the time of a 50M-value build went to faults).  A
+ * hint only; without transparent huge pages nothing changes. */
+static void
+table_hugepages(void *p, size_t len)
+{
+	uintptr_t start, end, pg = 4096;
+
+	if (len < (2u << 20))
+		return;
+	start = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+	end = ((uintptr_t)p + len) & ~(pg - 1);
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 /* Makes room for one more element of an array that doubles. */
 static int
 table_grow(void **p, size_t *cap, size_t n, size_t elsize)
@@ -230,6 +246,7 @@ table_grow(void **p, size_t *cap, size_t n, size_t elsize)
 		return -1;
 	*p = np;
 	*cap = ncap;
+	table_hugepages(np, ncap * elsize);
 	return 0;
 }
 
@@ -378,8 +395,32 @@ table_msd(struct bucket *a, struct bucket *tmp, size_t n, unsigned shift)
 			table_msd(a + sum, tmp + sum, count[d], shift - 8);
 }
 
+/* The top level of table_msd, sorting src into dst so that the biggest
+ * pass need not copy back; src is clobbered. */
+static void
+table_msd_top(struct bucket *src, struct bucket *dst, size_t n)
+{
+	size_t count[256], off[256], i, sum;
+	unsigned d;
+
+	memset(count, 0, sizeof count);
+	for (i = 0; i < n; i++)
+		count[src[i].key >> 56]++;
+	for (d = 0, sum = 0; d < 256; d++) {
+		off[d] = sum;
+		sum += count[d];
+	}
+	for (i = 0; i < n; i++)
+		dst[off[src[i].key >> 56]++] = src[i];
+	for (d = 0, sum = 0; d < 256; sum += count[d], d++)
+		if (count[d] > 1)
+			table_msd(dst + sum, src + sum, count[d], 48);
+}
+
+/* Sorts the n entries of *a by key; *a may be replaced (by an array of
+ * the same size, and capacity n). */
 static int
-table_sort(struct bucket *a, size_t n)
+table_sort(struct bucket **a, size_t n, size_t *cap)
 {
 	struct bucket *tmp;
 
@@ -387,8 +428,11 @@ table_sort(struct bucket *a, size_t n)
 		return 0;
 	if ((tmp = reallocarray(NULL, n, sizeof *tmp)) == NULL)
 		return -1;
-	table_msd(a, tmp, n, 56);
-	free(tmp);
+	table_hugepages(tmp, n * sizeof *tmp);
+	table_msd_top(*a, tmp, n);
+	free(*a);
+	*a = tmp;
+	*cap = n;
 	return 0;
 }
 
@@ -409,12 +453,14 @@ table_hitcmp(const void *pa, const void *pb)
 /* Sorts by key, orders each key's hits and drops repeats of (key, rec,
  * field).  Returns the new length; *nkeys gets the number of keys. */
 static int
-table_normalize(struct bucket *a, size_t *n, size_t *nkeys)
+table_normalize(struct bucket **pa, size_t *n, size_t *cap, size_t *nkeys)
 {
 	size_t i, j, k, out = 0, keys = 0;
+	struct bucket *a;
 
-	if (table_sort(a, *n) != 0)
+	if (table_sort(pa, *n, cap) != 0)
 		return -1;
+	a = *pa;
 	for (i = 0; i < *n; i = j) {
 		for (j = i + 1; j < *n && a[j].key == a[i].key; j++)
 			;
@@ -614,7 +660,8 @@ table_write_all(int fd, const uint8_t *p, size_t len)
 
 	while (len > 0) {
 		/* Linux writes at most about 2 GiB a call. */
-		if ((n = write(fd, p, len < (1u << 30) ? len : (1u << 30))) < 0) {
+		n = write(fd, p, len < (1u << 30) ? len : (1u << 30));
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
@@ -677,8 +724,10 @@ table_builder_write(struct table_builder *b, const char *path,
 	if (table_check_input(b, path, list_names, nlists, blob, bloblen,
 	    err, errlen) != 0)
 		return -1;
-	if (table_normalize(b->strong, &b->nstrong, &ndistinct) != 0 ||
-	    table_normalize(b->weak, &b->nweak, &nweakkeys) != 0) {
+	if (table_normalize(&b->strong, &b->nstrong, &b->capstrong,
+	    &ndistinct) != 0 ||
+	    table_normalize(&b->weak, &b->nweak, &b->capweak,
+	    &nweakkeys) != 0) {
 		table_seterr(err, errlen, "%s: out of memory sorting values",
 		    path);
 		return -1;
@@ -1097,12 +1146,18 @@ table_lookup_strong(const struct table *t, uint64_t fp,
 	if (fp == 0)
 		fp = 1;
 	i = table_home(fp, t->nbuckets);
-	/* table_open saw at least one empty bucket: the probe ends. */
+	/* table_open saw at least one empty bucket: the probe ends.
+	 * Along a probe the keys ascend (they went in sorted), so a larger
+	 * key that did not wrap round the end (its home is at or before
+	 * here) means fp would have been placed before it: a miss stops
+	 * after about as many buckets as a hit instead of at the next
+	 * empty bucket (2.2 instead of 6 at load 0.7). */
 	for (;;) {
 		bk = &t->buckets[i];
 		if (bk->key == fp)
 			break;
-		if (bk->key == 0) {
+		if (bk->key == 0 || (bk->key > fp &&
+		    table_home(bk->key, t->nbuckets) <= i)) {
 			*hits = NULL;
 			return 0;
 		}

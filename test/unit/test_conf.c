@@ -93,6 +93,21 @@ test_shipped_conf_matches_defaults(void **state)
 	assert_int_equal(shipped->drain_timeout, builtin->drain_timeout);
 	assert_memory_equal(&shipped->limits, &builtin->limits,
 	    sizeof shipped->limits);
+	assert_string_equal(shipped->key_file, builtin->key_file);
+	assert_string_equal(shipped->database, builtin->database);
+	assert_int_equal(shipped->proximity, builtin->proximity);
+	assert_int_equal(shipped->max_samples, builtin->max_samples);
+	assert_int_equal(shipped->cn_id_legacy, builtin->cn_id_legacy);
+	assert_int_equal(shipped->nkeywords, builtin->nkeywords);
+	{
+		size_t i;
+
+		for (i = 0; i < shipped->nkeywords; i++)
+			assert_string_equal(shipped->keywords[i],
+			    builtin->keywords[i]);
+	}
+	assert_memory_equal(shipped->detector_on, builtin->detector_on,
+	    sizeof shipped->detector_on);
 	conf_unref(shipped);
 	conf_unref(builtin);
 }
@@ -159,6 +174,69 @@ test_errors(void **state)
 		    strstr(err, rows[i].want) == NULL)
 			fail_msg("row %zu: got \"%s\", want \"%s...%s\"", i,
 			    err, want, rows[i].want);
+	}
+}
+
+static void
+test_lists(void **state)
+{
+	char err[512];
+	struct conf *c = load_text(
+	    "list \"crm\" {\n"
+	    "  file = \"/x.csv\"\n  encoding = \"gbk\"\n"
+	    "  field \"手机\" { kind = \"mobile\" }\n"
+	    "  field \"name\" { kind = \"name\" }\n"
+	    "  field \"cust\" { kind = \"custom\" strength = \"strong\" }\n"
+	    "}\n"
+	    "detector \"email\" { enabled = false }\n"
+	    "detector \"payment_card\" { threshold = 3 }\n"
+	    "keywords = {\"Secret\"}\n", err, sizeof err);
+
+	(void)state;
+	if (c == NULL)
+		fail_msg("got error %s", err);
+	assert_int_equal(c->nlists, 1);
+	assert_string_equal(c->lists[0].name, "crm");
+	assert_string_equal(c->lists[0].encoding, "gbk");
+	assert_int_equal(c->lists[0].nfields, 3);
+	assert_string_equal(c->lists[0].fields[0].column, "手机");
+	assert_true(c->lists[0].fields[0].strong);
+	assert_false(c->lists[0].fields[1].strong);
+	assert_true(c->lists[0].fields[2].strong);
+	assert_false(c->detector_on[DET_EMAIL]);
+	assert_true(c->detector_on[DET_IBAN]);
+	assert_int_equal(c->detector_threshold[DET_PAYMENT_CARD], 3);
+	assert_int_equal(c->nkeywords, 1);
+	assert_string_equal(c->keywords[0], "secret");	/* lower-cased */
+	conf_unref(c);
+}
+
+static void
+test_list_errors(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} rows[] = {
+		{ "list \"a\" {\n field \"m\" { kind = \"mobil\" }\n file=\"/x\"\n}\n",
+		    ":2: kind: \"mobil\"" },
+		{ "list \"a\" {\n file = \"/x\"\n}\n", "no field" },
+		{ "list \"a\" {\n field \"m\" { kind = \"mobile\" }\n}\n",
+		    "no file" },
+		{ "detector \"visa\" { }\n", "no such detector" },
+		{ "detector \"email\" { threshold = 0 }\n", "out of range" },
+		{ "list \"a\" {\n file = \"/x\"\n field \"m\" { strength = \"very\" }\n}\n",
+		    "strength" },
+	};
+	char err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct conf *c = load_text(rows[i].text, err, sizeof err);
+
+		if (c != NULL || strstr(err, rows[i].want) == NULL)
+			fail_msg("row %zu: got \"%s\", want ...%s", i,
+			    c ? "a config" : err, rows[i].want);
 	}
 }
 
@@ -254,6 +332,8 @@ main(void)
 		cmocka_unit_test(test_shipped_conf_matches_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_list_errors),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_sockets),
