@@ -2,9 +2,10 @@
  *
  * Reads the file in 64 KiB blocks, converts them to UTF-8 with iconv(3)
  * when the list is in another encoding (keeping a character split across
- * two blocks for the next one), and runs a byte-at-a-time state machine
- * that builds one row at a time in a reusable buffer.  Memory is three
- * fixed blocks plus the longest row seen (at most CSV_MAX_ROW).
+ * two blocks for the next one), and runs a state machine that builds one
+ * row at a time in a reusable buffer.  Memory is fixed (256 KiB, 384 KiB
+ * with conversion) plus the longest row seen (about CSV_MAX_ROW at most),
+ * however long the file.
  *
  * Owns the file descriptor, the iconv descriptor and the buffers.
  * A malformed row gives -1 ("line N: why", N the line the row starts
@@ -23,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <glib.h>

@@ -241,7 +241,11 @@ tv_fold(const unsigned char *s, size_t len, size_t *i, unsigned char out[4],
  * not what the current run already says.  Points stay sorted by view
  * offset; a second point at the same view offset (characters dropped
  * after a shrink) replaces the first, so the view offset maps to the
- * next character that is still there. */
+ * next character that is still there.
+ * XXX Every shrunk character that is not dropped costs a point (16
+ * bytes): text made only of no-break spaces needs 8 bytes of map per
+ * byte.  struct textview has no way to say "every character of this run
+ * shrank by the same amount"; the message size limit bounds the cost. */
 static int
 tv_mark(struct textview *v, size_t vo, size_t oo, size_t *delta)
 {

@@ -2,11 +2,17 @@
  *
  * The builder collects records, strong values (fingerprint, hit) and weak
  * values (weak id, hit) in growable arrays; table_builder_write sorts and
- * deduplicates them and lays the file out in a temporary file that is
- * mapped, filled in place, digested, fsync'd and renamed over the target.
+ * deduplicates them (MSD radix sort), builds the whole file image in
+ * anonymous memory, digests it, writes it to "PATH.tmp.XXXXXX" in the
+ * same directory, fsyncs it, renames it over PATH and fsyncs the
+ * directory.  Peak memory of a write: the builder's arrays, a scratch
+ * copy of the strong values for the sort, and the file image (at 50M
+ * values: 0.8 + 0.8 + 1.3 GB).
  * table_open maps a file read-only and checks all of it (header, layout,
  * digest, then every offset, count and index) before handing it out, so
- * lookups and accessors trust what they read and never leave the mapping.
+ * lookups and accessors trust what they read and never leave the mapping
+ * (measured at 50M values: 0.4 s for that pass, 2.6-4.5 s for the
+ * digest; BLAKE2b runs at about 600 MB/s on our 2-core test box).
  *
  * File format, version 1, host byte order (checked, little-endian on
  * every platform we ship), every section 8-byte aligned and packed in
@@ -39,8 +45,10 @@
  * ceil(n / 0.7) instead of a power of two: a power of two wastes up to
  * half the table (at 50M values: 2 GiB of buckets, 43 bytes a value,
  * instead of 23).  It also makes the home bucket monotone in fp, so
- * inserting the sorted fingerprints fills the table front to back.  A
- * real fingerprint 0 is stored and looked up as 1.
+ * inserting the sorted fingerprints fills the table front to back, and
+ * keys ascend along every probe sequence (an ordered hash table), which
+ * lets a miss stop early.  A real fingerprint 0 is stored and looked up
+ * as 1, so 0 and 1 are one key: a 2^-64 chance, like any collision.
  *
  * Owns: the builder its arrays, a table its mapping and the list name
  * index.  Errors: -1 or NULL with text in err; a failed write removes its
@@ -216,9 +224,11 @@ table_home(uint64_t fp, uint64_t n)
 	return (uint64_t)(((unsigned __int128)fp * n) >> 64);
 }
 
-/* Big arrays are walked end to end: 2 MiB pages take 512 times fewer
- * page faults (half the time of a 50M-value build went to faults).  A
- * hint only; without transparent huge pages nothing changes. */
+/* The sort's scratch array is written all over at once: 2 MiB pages
+ * take 512 times fewer page faults (measured: the write of 10M values
+ * 1.3 s instead of 2 s).  Not for the arrays that grow by realloc: there
+ * it measured slower.  A hint only; without transparent huge pages
+ * nothing changes. */
 static void
 table_hugepages(void *p, size_t len)
 {
@@ -246,7 +256,6 @@ table_grow(void **p, size_t *cap, size_t n, size_t elsize)
 		return -1;
 	*p = np;
 	*cap = ncap;
-	table_hugepages(np, ncap * elsize);
 	return 0;
 }
 
@@ -353,10 +362,11 @@ table_builder_add_weak(struct table_builder *b, uint32_t weak_id,
 }
 
 /* Sorts a[0..n) by the key bits below shift + 8: MSD radix sort, 8 bits
- * a level, tmp[0..n) as scratch.  The first level is one pass over main
- * memory with 256 write streams (kind to the TLB); the levels below work
- * on pieces that fit in cache.  A level where every key has the same
- * digit moves nothing, so weak ids (small keys) cost little. */
+ * a level, tmp[0..n) as scratch.  The top level (table_msd_top) is one
+ * pass over main memory with 256 write streams, kind to the TLB; by the
+ * second or third level the pieces fit in cache.  A level where every
+ * key has the same digit moves nothing, so weak ids (small keys) cost
+ * little.  Not stable: table_normalize orders each key's hits. */
 static void
 table_msd(struct bucket *a, struct bucket *tmp, size_t n, unsigned shift)
 {

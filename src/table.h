@@ -50,7 +50,10 @@ struct table_builder *table_builder_free(struct table_builder *);
 int	table_builder_add_record(struct table_builder *, const char *id,
 	    uint16_t list, bool canary, uint32_t *rec);
 /* A strong value of a record (the same fingerprint may come again, for
- * the same or other records: all are kept, exact duplicates once). */
+ * the same or other records: all are kept, exact duplicates -- same fp,
+ * rec and field -- once).  fp 0 is stored as 1.  The add functions
+ * return -1 (errno EINVAL) for a record not yet added or a kind with
+ * bit 15 set (the file format uses it), -1 (ENOMEM) out of memory. */
 int	table_builder_add_strong(struct table_builder *, uint64_t fp,
 	    struct table_hit hit);
 /* A weak literal (by the id the caller gave it in the Hyperscan
@@ -59,8 +62,10 @@ int	table_builder_add_weak(struct table_builder *, uint32_t weak_id,
 	    struct table_hit hit);
 /* Writes the table to path atomically (a temporary file in the same
  * directory, fsync, rename): a failed build never replaces a working
- * one.  info's counts are filled in by the builder.  The list names go
- * in the manifest.  blob: the weak-literal database, may be empty. */
+ * one.  info's counts are filled in by the builder (info may be NULL).
+ * The list names go in the manifest; every record's list must be below
+ * nlists.  blob: the weak-literal database, may be empty.  The file is
+ * mode 0644.  May be called again (after more adds, too). */
 int	table_builder_write(struct table_builder *, const char *path,
 	    struct table_info *info, const char *const *list_names,
 	    size_t nlists, const void *blob, size_t bloblen, char *err,
@@ -72,12 +77,14 @@ struct table	*table_open(const char *path, char *err, size_t errlen);
 struct table	*table_close(struct table *);		/* NULL-safe */
 
 /* The records holding fingerprint fp: returns how many, *hits points
- * into the table (valid while it is open).  0 when none. */
+ * into the table (valid while it is open), ordered by record.  0 (and
+ * *hits NULL) when none.  weak_id beyond the database gives 0. */
 size_t		 table_lookup_strong(const struct table *, uint64_t fp,
 		    const struct table_hit **hits);
 size_t		 table_lookup_weak(const struct table *, uint32_t weak_id,
 		    const struct table_hit **hits);
 
+/* A rec or list out of range gives NULL, 0 or false. */
 uint32_t	 table_records(const struct table *);
 const char	*table_record_id(const struct table *, uint32_t rec);
 uint16_t	 table_record_list(const struct table *, uint32_t rec);

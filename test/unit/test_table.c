@@ -961,6 +961,11 @@ test_forged(void **state)
 		size_t bsz = (size_t)get64(orig,
 		    HDR_SEC + 16 * SEC_BUCKETS + 8);
 		size_t i, single = 0, multi = 0, empty = 0;
+		struct {
+			const char	*what;
+			size_t		 at;
+			uint32_t	 val;
+		} bad[5];
 		uint16_t kind;
 
 		for (i = 0; i < bsz; i += 16) {
@@ -973,17 +978,21 @@ test_forged(void **state)
 				single = boff + i;
 		}
 		assert_true(single && multi && empty);
-		const struct {
-			const char	*what;
-			size_t		 at;
-			uint32_t	 val;
-		} bad[] = {
-			{ "single record", single + 8, 20 },
-			{ "multi offset", multi + 8, 1 },
-			{ "multi count", multi + 12, 0x80000015 },
-			{ "multi count 1", multi + 12, 0x80000001 },
-			{ "empty with a hit", empty + 8, 1 },
-		};
+		bad[0].what = "single record";
+		bad[0].at = single + 8;
+		bad[0].val = 20;
+		bad[1].what = "multi offset";
+		bad[1].at = multi + 8;
+		bad[1].val = 1;
+		bad[2].what = "multi count";
+		bad[2].at = multi + 12;
+		bad[2].val = 0x80000015;	/* count 21 of 20 */
+		bad[3].what = "multi count 1";
+		bad[3].at = multi + 12;
+		bad[3].val = 0x80000001;
+		bad[4].what = "empty with a hit";
+		bad[4].at = empty + 8;
+		bad[4].val = 1;
 		for (r = 0; r < sizeof bad / sizeof bad[0]; r++) {
 			memcpy(buf, orig, len);
 			put32(buf, bad[r].at, bad[r].val);
