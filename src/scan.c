@@ -428,19 +428,26 @@ scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
 		return 0;
 	}
 	/* A value thousands of records share (a common name) can only be
-	 * corroborated by a strong field found near it. */
+	 * corroborated by a strong field found near it: look those records
+	 * up in its hits, which the table keeps sorted by record. */
 	for (k = 0; k < x->strong->len; k++) {
 		const struct pos_hit *s = &g_array_index(x->strong,
 		    struct pos_hit, k);
+		size_t lo = 0, hi = n;
 
-		for (i = 0; i < n; i++)
-			if (h[i].rec == s->rec) {
-				struct pos_hit p = { h[i].rec, (uint32_t)to,
-				    h[i].field, h[i].kind };
+		while (lo < hi) {
+			i = lo + (hi - lo) / 2;
+			if (h[i].rec < s->rec)
+				lo = i + 1;
+			else
+				hi = i;
+		}
+		for (i = lo; i < n && h[i].rec == s->rec; i++) {
+			struct pos_hit p = { h[i].rec, (uint32_t)to,
+			    h[i].field, h[i].kind };
 
-				g_array_append_val(x->weak, p);
-				break;
-			}
+			g_array_append_val(x->weak, p);
+		}
 	}
 	return 0;
 }
