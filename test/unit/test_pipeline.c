@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "engine.h"
 #include "pipeline.h"
 
 static struct conf *
@@ -125,6 +126,40 @@ test_incidents_differ(void **state)
 	conf_unref(c);
 }
 
+/* Evasions that live in the MIME and HTML layers reach the detectors
+ * joined: tags, comments and character references inside a number.  A
+ * number cut across two parts is two halves, not a number. */
+static void
+test_html_and_parts(void **state)
+{
+	static const char html[] =
+	    "Content-Type: text/html; charset=utf-8\r\n\r\n"
+	    "<p>a <span>139</span><span>1234</span><b>5601</b></p>"
+	    "<p>b &#49;&#51;&#57;&#49;&#50;&#51;&#52;&#53;&#54;&#48;&#50;</p>"
+	    "<p>c 139<!-- hidden -->1234 5603</p>\r\n";
+	static const char parts[] =
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nnumber 13912\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\n345604 end\r\n"
+	    "--b--\r\n";
+	struct conf *c = conf_with("");
+	struct pipeline_result r;
+	char err[256];
+
+	(void)state;
+	if ((c->engine = engine_load(c, err, sizeof err)) == NULL)
+		fail_msg("engine: %s", err);
+	assert_int_equal(run(c, html, &r), 0);
+	if (r.findings.detector_values[DET_CN_MOBILE] != 3)
+		fail_msg("html: got %zu mobiles, want 3",
+		    r.findings.detector_values[DET_CN_MOBILE]);
+	pipeline_result_clear(&r);
+	assert_int_equal(run(c, parts, &r), 0);
+	assert_int_equal(r.findings.detector_values[DET_CN_MOBILE], 0);
+	pipeline_result_clear(&r);
+	conf_unref(c);
+}
+
 int
 main(void)
 {
@@ -133,6 +168,7 @@ main(void)
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_limits_from_config),
 		cmocka_unit_test(test_incidents_differ),
+		cmocka_unit_test(test_html_and_parts),
 	};
 	int rc;
 
