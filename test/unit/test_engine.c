@@ -30,8 +30,11 @@ make_id(int n, char out[19])
 	    8, 4, 2 };
 	static const char check[] = "10X98765432";
 	int i, sum = 0;
+	char body[32];
 
-	(void)snprintf(out, 19, "440305198001%02d%03d", 1 + n % 28, 100 + n);
+	(void)snprintf(body, sizeof body, "440305198001%02u%03u",
+	    (unsigned)(1 + n % 28), (unsigned)(100 + n % 900));
+	memcpy(out, body, 17);
 	for (i = 0; i < 17; i++)
 		sum += (out[i] - '0') * w[i];
 	out[17] = check[sum % 11];
