@@ -25,6 +25,7 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "template.h"
 
 /* libconfuse's error callback has no user pointer: the buffer of the
  * conf_load running on this thread is reached through these. */
@@ -33,6 +34,8 @@ static __thread size_t	 conf_errlen;
 static __thread const char *conf_errpath;	/* sections have no filename */
 
 static pthread_mutex_t	 conf_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void	conf_free_policy(struct conf *);
 static struct conf	*conf_active;
 
 static void
@@ -192,6 +195,11 @@ static const struct conf_bound {
 	{ "limits|scan_time", 1, 3600 },
 	{ "proximity", 10, 100000 },
 	{ "max_samples", 0, 100 },
+	{ "redis|port", 1, 65535 },
+	{ "redis|db", 0, 1000 },
+	{ "redis|connect_timeout", 1, 60000 },
+	{ "redis|command_timeout", 1, 60000 },
+	{ "redis|stream_maxlen", 100, 100000000 },
 };
 
 static int
@@ -328,6 +336,212 @@ static cfg_opt_t detector_opts[] = {
 	CFG_END()
 };
 
+int
+conf_parse_duration(const char *s, unsigned *out)
+{
+	unsigned long v, mult = 1;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case 's': end++; break;
+	case 'm': mult = 60; end++; break;
+	case 'h': mult = 3600; end++; break;
+	case 'd': mult = 86400; end++; break;
+	case 'w': mult = 7 * 86400; end++; break;
+	default: break;
+	}
+	if (*end != '\0' || v == 0 || v > 366UL * 86400 / mult)
+		return -1;
+	*out = (unsigned)(v * mult);
+	return 0;
+}
+
+/* "cn_resident_id:5" or "cn_resident_id" (1). */
+static int
+conf_parse_detector_min(const char *s, enum detector *d, unsigned long *min)
+{
+	char name[64], *colon, *end;
+
+	(void)snprintf(name, sizeof name, "%s", s);
+	*min = 1;
+	if ((colon = strchr(name, ':')) != NULL) {
+		*colon++ = '\0';
+		*min = strtoul(colon, &end, 10);
+		if (*colon == '\0' || *end != '\0' || *min == 0)
+			return -1;
+	}
+	return detector_parse(name, d);
+}
+
+static bool
+conf_mode_ok(const char *v, bool allow_empty)
+{
+	return (allow_empty && *v == '\0') || strcmp(v, "enforce") == 0 ||
+	    strcmp(v, "monitor") == 0;
+}
+
+/* What can be checked of a rule on its own, at its line. */
+static int
+conf_validate_rule(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *r = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
+	const char *t = cfg_title(r), *v;
+	enum action a;
+	enum detector d;
+	unsigned long min;
+	unsigned w;
+	size_t i;
+
+	if (action_parse(cfg_getstr(r, "action"), &a) != 0) {
+		cfg_error(cfg, "rule \"%s\": action \"%s\" must be pass, tag, "
+		    "hold, quarantine, reject or tempfail", t,
+		    cfg_getstr(r, "action"));
+		return -1;
+	}
+	v = cfg_getstr(r, "recipients");
+	if (strcmp(v, "any") != 0 && strcmp(v, "external") != 0 &&
+	    strcmp(v, "partner") != 0 && strncmp(v, "partner:", 8) != 0 &&
+	    strcmp(v, "not-internal") != 0 &&
+	    strcmp(v, "internal-only") != 0) {
+		cfg_error(cfg, "rule \"%s\": recipients \"%s\" must be any, "
+		    "external, partner, partner:NAME, not-internal or "
+		    "internal-only", t, v);
+		return -1;
+	}
+	for (i = 0; i < cfg_size(r, "detectors"); i++)
+		if (conf_parse_detector_min(cfg_getnstr(r, "detectors",
+		    (unsigned)i), &d, &min) != 0) {
+			cfg_error(cfg, "rule \"%s\": detectors: \"%s\" is not "
+			    "NAME or NAME:COUNT of a detector", t,
+			    cfg_getnstr(r, "detectors", (unsigned)i));
+			return -1;
+		}
+	if (!conf_mode_ok(cfg_getstr(r, "mode"), true)) {
+		cfg_error(cfg, "rule \"%s\": mode must be enforce or monitor",
+		    t);
+		return -1;
+	}
+	v = cfg_getstr(r, "window");
+	if (*v != '\0' && conf_parse_duration(v, &w) != 0) {
+		cfg_error(cfg, "rule \"%s\": window \"%s\" is not a duration "
+		    "(1h, 1d, 7d)", t, v);
+		return -1;
+	}
+	if (cfg_getint(r, "records") < 0 ||
+	    cfg_getint(r, "history_records") < 0 ||
+	    cfg_getint(r, "history_messages") < 0 ||
+	    cfg_getint(r, "history_recipients") < 0) {
+		cfg_error(cfg, "rule \"%s\": counts cannot be negative", t);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_validate_windows(cfg_t *cfg, cfg_opt_t *opt)
+{
+	unsigned w;
+	size_t i;
+
+	if (cfg_opt_size(opt) > POLICY_MAX_WINDOWS) {
+		cfg_error(cfg, "windows: at most %d", POLICY_MAX_WINDOWS);
+		return -1;
+	}
+	for (i = 0; i < cfg_opt_size(opt); i++)
+		if (conf_parse_duration(cfg_opt_getnstr(opt, (unsigned)i),
+		    &w) != 0) {
+			cfg_error(cfg, "windows: \"%s\" is not a duration (1h, "
+			    "1d, 7d)", cfg_opt_getnstr(opt, (unsigned)i));
+			return -1;
+		}
+	return 0;
+}
+
+static int
+conf_validate_choice(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	static const struct {
+		const char *name, *a, *b;
+	} choices[] = {
+		{ "mode", "enforce", "monitor" },
+		{ "store", "memory", "redis" },
+		{ "on_store_error", "continue", "tempfail" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+		if (strcmp(opt->name, choices[i].name) != 0)
+			continue;
+		if (v != NULL && (strcmp(v, choices[i].a) == 0 ||
+		    strcmp(v, choices[i].b) == 0))
+			return 0;
+		cfg_error(cfg, "%s: \"%s\" must be %s or %s", opt->name,
+		    v ? v : "", choices[i].a, choices[i].b);
+		return -1;
+	}
+	return 0;
+}
+
+static cfg_opt_t partner_opts[] = {
+	CFG_STR_LIST("domains", "{}", CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t group_opts[] = {
+	CFG_STR_LIST("members", "{}", CFGF_NONE),
+	CFG_STR("file", "", CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t exemption_opts[] = {
+	CFG_STR("sender", "", CFGF_NONE),
+	CFG_STR_LIST("recipient_domains", "{}", CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t rule_opts[] = {
+	CFG_INT("records", 0, CFGF_NONE),
+	CFG_STR("list", "", CFGF_NONE),
+	CFG_STR_LIST("detectors", "{}", CFGF_NONE),
+	CFG_BOOL("canary", cfg_false, CFGF_NONE),
+	CFG_BOOL("unscannable", cfg_false, CFGF_NONE),
+	CFG_BOOL("keywords", cfg_false, CFGF_NONE),
+	CFG_STR("recipients", "any", CFGF_NONE),
+	CFG_STR("sender_group", "", CFGF_NONE),
+	CFG_STR("window", "", CFGF_NONE),
+	CFG_INT("history_records", 0, CFGF_NONE),
+	CFG_INT("history_messages", 0, CFGF_NONE),
+	CFG_INT("history_recipients", 0, CFGF_NONE),
+	CFG_STR("action", "tag", CFGF_NONE),
+	CFG_STR("template", "", CFGF_NONE),
+	CFG_STR("mode", "", CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t history_opts[] = {
+	CFG_STR_LIST("windows", "{\"1h\", \"1d\", \"7d\"}", CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t redis_opts[] = {
+	CFG_STR("host", "127.0.0.1", CFGF_NONE),
+	CFG_INT("port", 6379, CFGF_NONE),
+	CFG_STR("password", "", CFGF_NONE),
+	CFG_INT("db", 0, CFGF_NONE),
+	CFG_STR("prefix", "custos:", CFGF_NONE),
+	CFG_INT("connect_timeout", 50, CFGF_NONE),
+	CFG_INT("command_timeout", 50, CFGF_NONE),
+	CFG_INT("stream_maxlen", 100000, CFGF_NONE),
+	CFG_END()
+};
+
 static cfg_opt_t conf_opts[] = {
 	CFG_STR("socket", "unix:/run/custos/custos.sock", CFGF_NONE),
 	CFG_STR("user", "", CFGF_NONE),
@@ -355,6 +569,24 @@ static cfg_opt_t conf_opts[] = {
 	    CFGF_NO_TITLE_DUPES),
 	CFG_SEC("detector", detector_opts, CFGF_MULTI | CFGF_TITLE |
 	    CFGF_NO_TITLE_DUPES),
+	CFG_STR("mode", "enforce", CFGF_NONE),
+	CFG_STR_LIST("internal_domains", "{}", CFGF_NONE),
+	CFG_SEC("partner", partner_opts, CFGF_MULTI | CFGF_TITLE |
+	    CFGF_NO_TITLE_DUPES),
+	CFG_SEC("sender_group", group_opts, CFGF_MULTI | CFGF_TITLE |
+	    CFGF_NO_TITLE_DUPES),
+	CFG_SEC("exemption", exemption_opts, CFGF_MULTI | CFGF_TITLE |
+	    CFGF_NO_TITLE_DUPES),
+	CFG_SEC("rule", rule_opts, CFGF_MULTI | CFGF_TITLE |
+	    CFGF_NO_TITLE_DUPES),
+	CFG_SEC("history", history_opts, CFGF_NONE),
+	CFG_STR("store", "memory", CFGF_NONE),
+	CFG_SEC("redis", redis_opts, CFGF_NONE),
+	CFG_STR("on_store_error", "continue", CFGF_NONE),
+	CFG_STR("audit_log", "", CFGF_NONE),
+	CFG_STR("templates", PKGDATADIR "/templates", CFGF_NONE),
+	CFG_STR_LIST("reply_languages", "{\"zh_CN\", \"en\"}", CFGF_NONE),
+	CFG_STR("contact", "your security team", CFGF_NONE),
 	CFG_END()
 };
 
@@ -387,6 +619,9 @@ conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	engine_unref(c->engine);
+	store_free(c->history);
+	template_free(c->explain);
+	conf_free_policy(c);
 	conf_free_lists(c);
 	free(c->key_file);
 	free(c->database);
@@ -492,6 +727,341 @@ conf_engine_from_cfg(cfg_t *cfg, struct conf *c)
 	return c->key_file != NULL && c->database != NULL ? 0 : -1;
 }
 
+static void
+conf_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A copy of a string list option, lower-cased when lower. */
+static char **
+conf_strv(cfg_t *sec, const char *name, bool lower, size_t *n)
+{
+	char **v;
+	size_t i;
+
+	*n = cfg_size(sec, name);
+	if ((v = calloc(*n + 1, sizeof *v)) == NULL)
+		return NULL;
+	for (i = 0; i < *n; i++) {
+		char *s = lower ? g_ascii_strdown(cfg_getnstr(sec, name,
+		    (unsigned)i), -1) : g_strdup(cfg_getnstr(sec, name,
+		    (unsigned)i));
+
+		v[i] = strdup(s);
+		g_free(s);
+		if (v[i] == NULL) {
+			conf_strv_free(v, i);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* Appends the members listed in file, one per line (# comments). */
+static int
+conf_group_file(struct policy_group *g, const char *file, char *err,
+    size_t errlen)
+{
+	char *text = NULL, **lines, **grown;
+	size_t i, n = 0;
+	GError *ge = NULL;
+
+	if (!g_file_get_contents(file, &text, NULL, &ge)) {
+		(void)snprintf(err, errlen, "sender_group \"%s\": %s", g->name,
+		    ge->message);
+		g_error_free(ge);
+		return -1;
+	}
+	lines = g_strsplit(text, "\n", -1);
+	g_free(text);
+	for (i = 0; lines[i] != NULL; i++)
+		n++;
+	grown = realloc(g->members, (g->nmembers + n + 1) * sizeof *grown);
+	if (grown == NULL) {
+		g_strfreev(lines);
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	g->members = grown;
+	for (i = 0; lines[i] != NULL; i++) {
+		char *l = g_strstrip(lines[i]);
+
+		if (*l == '\0' || *l == '#')
+			continue;
+		l = g_ascii_strdown(l, -1);
+		g->members[g->nmembers++] = strdup(l);
+		g_free(l);
+	}
+	g_strfreev(lines);
+	return 0;
+}
+
+static int
+conf_partner_index(const struct policy_conf *pc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pc->npartners; i++)
+		if (strcmp(pc->partners[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+conf_group_index(const struct policy_conf *pc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pc->ngroups; i++)
+		if (strcmp(pc->groups[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* One rule, its references resolved.  Returns 0 or -1 with err. */
+static int
+conf_rule(cfg_t *rs, struct conf *c, struct policy_rule *r, char *err,
+    size_t errlen)
+{
+	struct policy_conf *pc = &c->policy;
+	const char *v;
+	enum detector d;
+	unsigned long min;
+	unsigned w;
+	size_t i;
+
+	r->name = strdup(cfg_title(rs));
+	r->template = strdup(cfg_getstr(rs, "template"));
+	if (r->name == NULL || r->template == NULL)
+		goto nomem;
+	r->records_min = (size_t)cfg_getint(rs, "records");
+	r->list = -1;
+	if (*(v = cfg_getstr(rs, "list")) != '\0') {
+		for (i = 0; i < c->nlists; i++)
+			if (strcmp(c->lists[i].name, v) == 0)
+				r->list = (int)i;
+		if (r->list < 0) {
+			(void)snprintf(err, errlen, "rule \"%s\": no list \"%s\"",
+			    r->name, v);
+			return -1;
+		}
+	}
+	for (i = 0; i < cfg_size(rs, "detectors"); i++)
+		if (conf_parse_detector_min(cfg_getnstr(rs, "detectors",
+		    (unsigned)i), &d, &min) == 0)
+			r->detector_min[d] = min;
+	r->canary = cfg_getbool(rs, "canary");
+	r->unscannable = cfg_getbool(rs, "unscannable");
+	r->keyword = cfg_getbool(rs, "keywords");
+	r->partner = -1;
+	v = cfg_getstr(rs, "recipients");
+	if (strcmp(v, "external") == 0)
+		r->recipients = COND_RCPT_EXTERNAL;
+	else if (strcmp(v, "not-internal") == 0)
+		r->recipients = COND_RCPT_NOT_INTERNAL;
+	else if (strcmp(v, "internal-only") == 0)
+		r->recipients = COND_RCPT_INTERNAL_ONLY;
+	else if (strncmp(v, "partner", 7) == 0) {
+		r->recipients = COND_RCPT_PARTNER;
+		if (v[7] == ':' &&
+		    (r->partner = conf_partner_index(pc, v + 8)) < 0) {
+			(void)snprintf(err, errlen, "rule \"%s\": no partner "
+			    "\"%s\"", r->name, v + 8);
+			return -1;
+		}
+	}
+	r->group = -1;
+	if (*(v = cfg_getstr(rs, "sender_group")) != '\0') {
+		r->not_in_group = *v == '!';
+		if ((r->group = conf_group_index(pc,
+		    v + r->not_in_group)) < 0) {
+			(void)snprintf(err, errlen, "rule \"%s\": no sender_group "
+			    "\"%s\"", r->name, v + r->not_in_group);
+			return -1;
+		}
+	}
+	r->window = -1;
+	if (*(v = cfg_getstr(rs, "window")) != '\0') {
+		(void)conf_parse_duration(v, &w);
+		for (i = 0; i < pc->nwindows; i++)
+			if (pc->windows[i] == w)
+				r->window = (int)i;
+		if (r->window < 0) {
+			(void)snprintf(err, errlen, "rule \"%s\": window \"%s\" "
+			    "is not one of history's windows", r->name, v);
+			return -1;
+		}
+	}
+	r->history_records_min = (uint64_t)cfg_getint(rs, "history_records");
+	r->history_messages_min = (uint64_t)cfg_getint(rs, "history_messages");
+	r->history_recipients_min = (uint64_t)cfg_getint(rs,
+	    "history_recipients");
+	if (r->window < 0 && (r->history_records_min ||
+	    r->history_messages_min || r->history_recipients_min)) {
+		(void)snprintf(err, errlen, "rule \"%s\": history_* needs a "
+		    "window", r->name);
+		return -1;
+	}
+	(void)action_parse(cfg_getstr(rs, "action"), &r->action);
+	v = cfg_getstr(rs, "mode");
+	r->monitor = strcmp(v, "monitor") == 0;
+	return 0;
+nomem:
+	(void)snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* Policy, store, audit and explanation settings.  Returns 0 or -1 with
+ * err (a reference to something not defined, a group file missing). */
+static int
+conf_policy_from_cfg(cfg_t *cfg, struct conf *c, char *err, size_t errlen)
+{
+	struct policy_conf *pc = &c->policy;
+	struct store_conf *sc = &c->store;
+	cfg_t *h = cfg_getsec(cfg, "history"), *rd = cfg_getsec(cfg, "redis");
+	size_t i, n;
+
+	pc->monitor = strcmp(cfg_getstr(cfg, "mode"), "monitor") == 0;
+	if ((pc->internal_domains = conf_strv(cfg, "internal_domains", true,
+	    &pc->ninternal)) == NULL)
+		goto nomem;
+	for (i = 0; i < cfg_size(h, "windows"); i++)
+		(void)conf_parse_duration(cfg_getnstr(h, "windows",
+		    (unsigned)i), &pc->windows[pc->nwindows++]);
+	n = cfg_size(cfg, "partner");
+	if (n > POLICY_MAX_PARTNERS) {
+		(void)snprintf(err, errlen, "more than %d partners",
+		    POLICY_MAX_PARTNERS);
+		return -1;
+	}
+	if ((pc->partners = calloc(n + 1, sizeof *pc->partners)) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++, pc->npartners++) {
+		cfg_t *s = cfg_getnsec(cfg, "partner", (unsigned)i);
+		struct policy_partner *p = &pc->partners[i];
+
+		if ((p->name = strdup(cfg_title(s))) == NULL ||
+		    (p->domains = conf_strv(s, "domains", true,
+		    &p->ndomains)) == NULL)
+			goto nomem;
+	}
+	n = cfg_size(cfg, "sender_group");
+	if ((pc->groups = calloc(n + 1, sizeof *pc->groups)) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++, pc->ngroups++) {
+		cfg_t *s = cfg_getnsec(cfg, "sender_group", (unsigned)i);
+		struct policy_group *g = &pc->groups[i];
+
+		if ((g->name = strdup(cfg_title(s))) == NULL ||
+		    (g->members = conf_strv(s, "members", true,
+		    &g->nmembers)) == NULL)
+			goto nomem;
+		if (*cfg_getstr(s, "file") != '\0' &&
+		    conf_group_file(g, cfg_getstr(s, "file"), err, errlen) != 0)
+			return -1;
+	}
+	n = cfg_size(cfg, "exemption");
+	if ((pc->exemptions = calloc(n + 1, sizeof *pc->exemptions)) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++, pc->nexemptions++) {
+		cfg_t *s = cfg_getnsec(cfg, "exemption", (unsigned)i);
+		struct policy_exemption *x = &pc->exemptions[i];
+		char *snd = g_ascii_strdown(cfg_getstr(s, "sender"), -1);
+
+		x->name = strdup(cfg_title(s));
+		x->sender = strdup(snd);
+		g_free(snd);
+		if (x->name == NULL || x->sender == NULL ||
+		    (x->rcpt_domains = conf_strv(s, "recipient_domains", true,
+		    &x->nrcpt_domains)) == NULL)
+			goto nomem;
+		/* Narrow by construction: both halves must be named. */
+		if (*x->sender == '\0' || x->nrcpt_domains == 0) {
+			(void)snprintf(err, errlen, "exemption \"%s\": needs a "
+			    "sender and recipient_domains", x->name);
+			return -1;
+		}
+	}
+	n = cfg_size(cfg, "rule");
+	if ((pc->rules = calloc(n + 1, sizeof *pc->rules)) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++, pc->nrules++)
+		if (conf_rule(cfg_getnsec(cfg, "rule", (unsigned)i), c,
+		    &pc->rules[i], err, errlen) != 0)
+			return -1;
+
+	sc->redis = strcmp(cfg_getstr(cfg, "store"), "redis") == 0;
+	sc->host = strdup(cfg_getstr(rd, "host"));
+	sc->password = strdup(cfg_getstr(rd, "password"));
+	sc->prefix = strdup(cfg_getstr(rd, "prefix"));
+	if (sc->host == NULL || sc->password == NULL || sc->prefix == NULL)
+		goto nomem;
+	sc->port = (int)cfg_getint(rd, "port");
+	sc->db = (int)cfg_getint(rd, "db");
+	sc->connect_timeout_ms = (int)cfg_getint(rd, "connect_timeout");
+	sc->command_timeout_ms = (int)cfg_getint(rd, "command_timeout");
+	sc->stream_maxlen = (size_t)cfg_getint(rd, "stream_maxlen");
+	memcpy(sc->windows, pc->windows, sizeof sc->windows);
+	sc->nwindows = pc->nwindows;
+	c->store_error_tempfail =
+	    strcmp(cfg_getstr(cfg, "on_store_error"), "tempfail") == 0;
+	c->audit_log = strdup(cfg_getstr(cfg, "audit_log"));
+	c->templates = strdup(cfg_getstr(cfg, "templates"));
+	c->contact = strdup(cfg_getstr(cfg, "contact"));
+	if (c->audit_log == NULL || c->templates == NULL || c->contact == NULL ||
+	    (c->languages = conf_strv(cfg, "reply_languages", false,
+	    &c->nlanguages)) == NULL)
+		goto nomem;
+	return 0;
+nomem:
+	(void)snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static void
+conf_free_policy(struct conf *c)
+{
+	struct policy_conf *pc = &c->policy;
+	size_t i;
+
+	conf_strv_free(pc->internal_domains, pc->ninternal);
+	for (i = 0; i < pc->npartners; i++) {
+		free(pc->partners[i].name);
+		conf_strv_free(pc->partners[i].domains,
+		    pc->partners[i].ndomains);
+	}
+	free(pc->partners);
+	for (i = 0; i < pc->ngroups; i++) {
+		free(pc->groups[i].name);
+		conf_strv_free(pc->groups[i].members, pc->groups[i].nmembers);
+	}
+	free(pc->groups);
+	for (i = 0; i < pc->nexemptions; i++) {
+		free(pc->exemptions[i].name);
+		free(pc->exemptions[i].sender);
+		conf_strv_free(pc->exemptions[i].rcpt_domains,
+		    pc->exemptions[i].nrcpt_domains);
+	}
+	free(pc->exemptions);
+	for (i = 0; i < pc->nrules; i++) {
+		free(pc->rules[i].name);
+		free(pc->rules[i].template);
+	}
+	free(pc->rules);
+	free(c->store.host);
+	free(c->store.password);
+	free(c->store.prefix);
+	free(c->audit_log);
+	free(c->templates);
+	free(c->contact);
+	conf_strv_free(c->languages, c->nlanguages);
+}
+
 /* Copies the parsed table into a snapshot.  Returns NULL on no memory. */
 static struct conf *
 conf_from_cfg(cfg_t *cfg, const char *path)
@@ -575,6 +1145,11 @@ conf_load(const char *path, char *err, size_t errlen)
 	    conf_validate_strength);
 	cfg_set_validate_func(cfg, "list", conf_validate_list);
 	cfg_set_validate_func(cfg, "detector", conf_validate_detector);
+	cfg_set_validate_func(cfg, "rule", conf_validate_rule);
+	cfg_set_validate_func(cfg, "history|windows", conf_validate_windows);
+	cfg_set_validate_func(cfg, "mode", conf_validate_choice);
+	cfg_set_validate_func(cfg, "store", conf_validate_choice);
+	cfg_set_validate_func(cfg, "on_store_error", conf_validate_choice);
 	for (i = 0; i < sizeof conf_bounds / sizeof conf_bounds[0]; i++)
 		cfg_set_validate_func(cfg, conf_bounds[i].path,
 		    conf_validate_bound);
@@ -595,8 +1170,19 @@ conf_load(const char *path, char *err, size_t errlen)
 		    FINDINGS_MAX_LISTS);
 		goto out;
 	}
-	if ((c = conf_from_cfg(cfg, path)) == NULL)
+	if ((c = conf_from_cfg(cfg, path)) == NULL) {
 		(void)snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	{
+		char why[400];
+
+		if (conf_policy_from_cfg(cfg, c, why, sizeof why) != 0) {
+			(void)snprintf(err, errlen, "%s: %s", path, why);
+			conf_free(c);
+			c = NULL;
+		}
+	}
 out:
 	if (cfg != NULL)
 		cfg_free(cfg);
@@ -656,12 +1242,37 @@ struct conf *
 conf_load_all(const char *path, char *err, size_t errlen)
 {
 	struct conf *c;
+	size_t i;
+	bool templates = false;
 
 	if ((c = conf_load(path, err, errlen)) == NULL)
 		return NULL;
-	if ((c->engine = engine_load(c, err, errlen)) == NULL) {
-		conf_unref(c);
-		return NULL;
+	if ((c->engine = engine_load(c, err, errlen)) == NULL)
+		goto fail;
+	if ((c->history = store_new(&c->store, err, errlen)) == NULL)
+		goto fail;
+	/* Explanations are loaded when a rule names one; a missing one is
+	 * a start-up error, not a blank bounce later. */
+	for (i = 0; i < c->policy.nrules; i++)
+		templates |= *c->policy.rules[i].template != '\0';
+	if (templates) {
+		if ((c->explain = template_load(c->templates,
+		    (const char *const *)c->languages, c->nlanguages, err,
+		    errlen)) == NULL)
+			goto fail;
+		for (i = 0; i < c->policy.nrules; i++) {
+			const char *t = c->policy.rules[i].template;
+
+			if (*t != '\0' && !template_has(c->explain, t)) {
+				(void)snprintf(err, errlen, "%s: rule \"%s\": no "
+				    "template \"%s\" in %s", path,
+				    c->policy.rules[i].name, t, c->templates);
+				goto fail;
+			}
+		}
 	}
 	return c;
+fail:
+	conf_unref(c);
+	return NULL;
 }

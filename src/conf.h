@@ -16,9 +16,12 @@
 #include "kinds.h"
 #include "log.h"
 #include "message.h"
+#include "policy.h"
+#include "store.h"
 #include "verdict.h"
 
 struct engine;
+struct template_set;
 
 /* One column of a customer list that custos looks for. */
 struct conf_field {
@@ -79,7 +82,19 @@ struct conf {
 	char			**keywords;	/* classification keywords */
 	size_t			 nkeywords;
 
+	/* Policy, history, audit, explanations. */
+	struct policy_conf	 policy;
+	struct store_conf	 store;
+	bool			 store_error_tempfail;	/* on_store_error */
+	char			*audit_log;	/* "" = none */
+	char			*templates;	/* directory */
+	char			**languages;	/* reply languages, in order */
+	size_t			 nlanguages;
+	char			*contact;	/* for explanations */
+
 	struct engine		*engine;	/* set by engine_load's caller */
+	struct store		*history;	/* set by conf_load_all */
+	struct template_set	*explain;	/* set by conf_load_all */
 };
 
 /* Reads and checks path.  Returns a snapshot with one reference, or NULL
@@ -98,6 +113,9 @@ struct conf	*conf_load_all(const char *path, char *err, size_t errlen);
  * c (taking over the caller's reference) and drops the old one. */
 struct conf	*conf_current(void);
 void		 conf_replace(struct conf *c);
+
+/* Parses "90s", "30m", "1h", "7d" (or bare seconds).  Returns 0/-1. */
+int		 conf_parse_duration(const char *, unsigned *);
 
 /* Parses "10M", "512k", "1G", "4096" into bytes.  Returns 0 or -1. */
 int		 conf_parse_size(const char *, size_t *);

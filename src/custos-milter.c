@@ -23,6 +23,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
@@ -154,6 +155,10 @@ control_thread(void *arg)
 		conf_unref(old);
 		if (!opt.verbose)
 			log_set_level(c->log_level);
+		/* Opened again even when the path is the same: this is how
+		 * logrotate's new file is picked up. */
+		if (audit_open(c->audit_log, err, sizeof err) != 0)
+			log_err("audit log: %s", err);
 		conf_replace(c);
 		log_info("configuration reloaded from %s", opt.config);
 	}
@@ -274,6 +279,12 @@ main(int argc, char **argv)
 	if (*pidfile != '\0' &&
 	    daemon_write_pidfile(pidfile, err, sizeof err) != 0) {
 		log_err("%s", err);
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	/* As root: the log's directory may be root's. */
+	if (audit_open(c->audit_log, err, sizeof err) != 0) {
+		log_err("audit log: %s", err);
 		rc = EX_CANTCREAT;
 		goto out;
 	}

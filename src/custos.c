@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "envelope.h"
 #include "json.h"
 #include "listbuild.h"
 #include "log.h"
@@ -28,20 +30,26 @@
 #include "pipeline.h"
 #include "report.h"
 #include "spool.h"
+#include "stats.h"
 #include "version.h"
 
 static void
 usage(FILE *fp)
 {
 	(void)fprintf(fp,
-"usage: custos scan [-c config] [--text] FILE...   (- for stdin)\n"
+"usage: custos scan [-c config] [--text] [--from ADDR] [--to ADDR]...\n"
+"                   [--auth USER] FILE...   (- for stdin)\n"
 "       custos compile [-c config]\n"
+"       custos stats [-c config] [--json] [-n INCIDENTS]\n"
 "       custos check-config [-c config]\n"
 "       custos --version | --help\n"
 "  scan          run the milter's pipeline on stored messages; one JSON\n"
 "                object per message on stdout\n"
 "  --text        also print the text extracted from each segment\n"
+"  --from, --to, --auth  the envelope the policy sees (as the milter\n"
+"                would); the sender's history is not read or changed\n"
 "  compile       build the customer-list table the milter loads\n"
+"  stats         counters, top senders and incidents from Redis\n"
 "  check-config  check the configuration, like custos-milter -t\n"
 "  -c config     configuration file (default " CONF_DEFAULT_PATH ";\n"
 "                built-in defaults when it does not exist)\n");
@@ -107,7 +115,8 @@ fail:
 }
 
 static int
-scan_one(const struct conf *c, const char *file, bool with_text)
+scan_one(const struct conf *c, const char *file, const struct envelope *env,
+    bool with_text)
 {
 	struct pipeline_result r;
 	struct spool *sp;
@@ -122,7 +131,8 @@ scan_one(const struct conf *c, const char *file, bool with_text)
 	if ((sp = read_message(c, file)) == NULL)
 		return 1;
 	if ((st = spool_stream(sp, &raw, &len, err, sizeof err)) == NULL ||
-	    pipeline_run(c, st, raw, len, NULL, &r, err, sizeof err) != 0) {
+	    pipeline_run(c, st, raw, len, env, false, &r, err,
+	    sizeof err) != 0) {
 		(void)fprintf(stderr, "custos: %s: %s (the milter would "
 		    "apply on_error = %s)\n", file, err,
 		    c->on_error == ACTION_PASS ? "accept" :
@@ -150,34 +160,46 @@ cmd_scan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "text", no_argument, NULL, 'T' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'R' },
+		{ "auth", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config = NULL;
+	struct envelope env;
 	struct conf *c;
 	bool with_text = false;
 	int ch, i, rc = 0;
 
+	envelope_init(&env);
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c': config = optarg; break;
 		case 'T': with_text = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'F': (void)envelope_set_addr(&env.mail_from, optarg); break;
+		case 'R': (void)envelope_add_rcpt(&env, optarg); break;
+		case 'A': (void)envelope_set(&env.auth_user, optarg); break;
+		case 'h': usage(stdout); envelope_clear(&env); return 0;
+		default: usage(stderr); envelope_clear(&env); return 2;
 		}
 	if (optind == argc) {
 		usage(stderr);
+		envelope_clear(&env);
 		return 2;
 	}
-	if ((c = load_config(config)) == NULL)
+	if ((c = load_config(config)) == NULL) {
+		envelope_clear(&env);
 		return EX_CONFIG;
+	}
 	message_init();
 	for (i = optind; i < argc; i++)
-		if (scan_one(c, argv[i], with_text) != 0)
+		if (scan_one(c, argv[i], &env, with_text) != 0)
 			rc = 1;
 	(void)fflush(stdout);
 	message_shutdown();
 	conf_unref(c);
+	envelope_clear(&env);
 	return rc;
 }
 
@@ -215,6 +237,38 @@ cmd_compile(int argc, char **argv)
 	    st.seconds);
 	conf_unref(c);
 	return 0;
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config = CONF_DEFAULT_PATH;
+	struct conf *c;
+	char err[512];
+	size_t n = 10;
+	bool json = false;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:n:", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'c': config = optarg; break;
+		case 'n': n = (size_t)strtoul(optarg, NULL, 10); break;
+		case 'j': json = true; break;
+		default: usage(stderr); return 2;
+		}
+	if ((c = conf_load(config, err, sizeof err)) == NULL) {
+		(void)fprintf(stderr, "%s\n", err);
+		return EX_CONFIG;
+	}
+	rc = stats_print(c, time(NULL), json, n, stdout, err, sizeof err);
+	if (rc != 0)
+		(void)fprintf(stderr, "custos stats: %s\n", err);
+	conf_unref(c);
+	return rc == 0 ? 0 : 1;
 }
 
 static int
@@ -259,6 +313,8 @@ main(int argc, char **argv)
 		return cmd_check_config(argc - 1, argv + 1);
 	if (strcmp(argv[1], "compile") == 0)
 		return cmd_compile(argc - 1, argv + 1);
+	if (strcmp(argv[1], "stats") == 0)
+		return cmd_stats(argc - 1, argv + 1);
 	(void)fprintf(stderr, "custos: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -20,8 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
+
+#include "audit.h"
 #include "conf.h"
 #include "envelope.h"
+#include "explain.h"
+#include "store.h"
+#include "template.h"
 #include "log.h"
 #include "milter.h"
 #include "pipeline.h"
@@ -432,18 +438,78 @@ milter_summary(const struct connctx *cc, const struct pipeline_result *r,
 	/* elapsed: since MAIL FROM, the client's pace included; scan:
 	 * what custos itself spent at end of message. */
 	milter_detectors(&r->findings, dets, sizeof dets);
-	log_info("%s: client=%s[%s] from=<%s> rcpts=%zu size=%zu action=%s "
-	    "incident=%s segments=%zu records=%zu canaries=%zu "
-	    "detectors=%s list=%s reasons=\"%s\" elapsed=%.1fms "
-	    "scan=%.2fms", milter_qid(cc),
+	log_info("%s: client=%s[%s] from=<%s> rcpts=%zu (ext=%zu) size=%zu "
+	    "action=%s%s%s incident=%s segments=%zu records=%zu "
+	    "canaries=%zu detectors=%s list=%s reasons=\"%s\" "
+	    "elapsed=%.1fms scan=%.2fms", milter_qid(cc),
 	    log_safe(cc->env.client_name, client, sizeof client),
 	    cc->env.client_addr ? cc->env.client_addr : "?",
 	    log_safe(cc->env.mail_from, from, sizeof from),
-	    cc->env.nrcpt, r->size, action, r->verdict.incident,
+	    cc->env.nrcpt, r->outcome.rcpt_count[RCPT_PARTNER] +
+	    r->outcome.rcpt_count[RCPT_EXTERNAL], r->size, action,
+	    r->outcome.monitored ? " would=" : "",
+	    r->outcome.monitored ? action_name(r->outcome.would) : "",
+	    r->verdict.incident,
 	    r->text != NULL ? r->text->nseg : 0,
 	    findings_records(&r->findings), r->findings.canaries, dets,
 	    r->findings.list_version[0] ? r->findings.list_version : "-",
 	    reasons, milter_now_ms() - cc->msg->start_ms, r->elapsed_ms);
+}
+
+/* X-Custos: the verdict, incident id, counts and rule names; never a
+ * value. */
+static int
+milter_tag(SMFICTX *ctx, struct connctx *cc, const struct pipeline_result *r)
+{
+	GString *h = g_string_new(cc->leadspc ? " " : "");
+	size_t i;
+	int rc;
+
+	/* With SMFIP_HDR_LEADSPC negotiated the MTA adds no space after
+	 * the colon: we do. */
+	g_string_append_printf(h, "%s; incident=%s; records=%zu",
+	    action_name(r->verdict.action), r->verdict.incident,
+	    findings_records(&r->findings));
+	for (i = 0; i < r->outcome.nmatched; i++)
+		g_string_append_printf(h, "%s%s", i ? "," : "; rules=",
+		    cc->conf->policy.rules[r->outcome.matched[i]].name);
+	g_string_append_printf(h, "; node=%s; version=%s", cc->conf->node,
+	    CUSTOS_VERSION);
+	rc = smfi_addheader(ctx, "X-Custos", h->str);
+	g_string_free(h, TRUE);
+	return rc == MI_SUCCESS ? 0 : -1;
+}
+
+/* The reject reply: the explanation template, or a plain line. */
+static void
+milter_reject_reply(SMFICTX *ctx, struct connctx *cc,
+    const struct pipeline_result *r)
+{
+	char *l[TEMPLATE_MAX_LINES + 1], **lines = NULL, err[256], one[256];
+	int n, i;
+
+	n = explain_lines(cc->conf, r, &lines, err, sizeof err);
+	if (n < 0)
+		log_warn("%s: explanation: %s", milter_qid(cc), err);
+	if (n <= 0) {
+		(void)snprintf(one, sizeof one, "Message refused by the "
+		    "data-loss filter, incident %s", r->verdict.incident);
+		(void)smfi_setreply(ctx, "550", "5.7.1", one);
+		return;
+	}
+	/* smfi_setmlreply stops at the first NULL line. */
+	for (i = 0; i <= TEMPLATE_MAX_LINES; i++)
+		l[i] = i < n ? lines[i] : NULL;
+	if (smfi_setmlreply(ctx, "550", "5.7.1", l[0], l[1], l[2], l[3],
+	    l[4], l[5], l[6], l[7], l[8], l[9], l[10], l[11], l[12], l[13],
+	    l[14], l[15], l[16], l[17], l[18], l[19], l[20], l[21], l[22],
+	    l[23], l[24], l[25], l[26], l[27], l[28], l[29], l[30], l[31],
+	    (char *)NULL) != MI_SUCCESS) {
+		(void)snprintf(one, sizeof one, "Message refused by the "
+		    "data-loss filter, incident %s", r->verdict.incident);
+		(void)smfi_setreply(ctx, "550", "5.7.1", one);
+	}
+	explain_free(lines, n);
 }
 
 /* Turns a verdict into what the MTA is told: the one place, like
@@ -452,46 +518,85 @@ static sfsistat
 milter_act(SMFICTX *ctx, struct connctx *cc, const struct pipeline_result *r)
 {
 	const struct verdict *v = &r->verdict;
-	char hdr[512], reasons[256], id[INCIDENT_ID_SIZE + 1];
+	char why[512], reasons[256], id[INCIDENT_ID_SIZE + 1];
 
 	milter_reasons(v, reasons, sizeof reasons);
 	switch (v->action) {
 	case ACTION_PASS:
-		if (!cc->conf->add_header)
-			return SMFIS_ACCEPT;
-		/* FALLTHROUGH */
+		if (cc->conf->add_header && milter_tag(ctx, cc, r) != 0)
+			return milter_fail(ctx, cc, "cannot add header");
+		return SMFIS_ACCEPT;
 	case ACTION_TAG:
-		/* With SMFIP_HDR_LEADSPC negotiated the MTA adds no space
-		 * after the colon: we do. */
-		(void)snprintf(hdr, sizeof hdr, "%s%s; incident=%s; node=%s; "
-		    "version=%s", cc->leadspc ? " " : "",
-		    action_name(v->action), v->incident, cc->conf->node,
-		    CUSTOS_VERSION);
-		if (smfi_addheader(ctx, "X-Custos", hdr) != MI_SUCCESS)
+		if (milter_tag(ctx, cc, r) != 0)
 			return milter_fail(ctx, cc, "cannot add header");
 		return SMFIS_ACCEPT;
 	case ACTION_HOLD:
 	case ACTION_QUARANTINE:
-		(void)snprintf(hdr, sizeof hdr, "custos %s incident %s: %s",
+		/* XXX quarantine behaves as hold until the quarantine store
+		 * exists: the message waits in Postfix's hold queue. */
+		(void)snprintf(why, sizeof why, "custos %s incident %s: %s",
 		    action_name(v->action), v->incident, reasons);
 		(void)snprintf(id, sizeof id, "%s%s", cc->leadspc ? " " : "",
 		    v->incident);
-		if (smfi_addheader(ctx, "X-Custos-Incident", id) != MI_SUCCESS ||
-		    smfi_quarantine(ctx, hdr) != MI_SUCCESS)
+		if (milter_tag(ctx, cc, r) != 0 ||
+		    smfi_addheader(ctx, "X-Custos-Incident", id) != MI_SUCCESS ||
+		    smfi_quarantine(ctx, why) != MI_SUCCESS)
 			return milter_fail(ctx, cc, "cannot hold message");
 		return SMFIS_ACCEPT;
 	case ACTION_REJECT:
-		(void)snprintf(hdr, sizeof hdr,
-		    "Message refused by the data-loss filter, incident %s",
-		    v->incident);
-		(void)smfi_setreply(ctx, "550", "5.7.1", hdr);
+		milter_reject_reply(ctx, cc, r);
 		return SMFIS_REJECT;
 	case ACTION_TEMPFAIL:
 	default:
 		(void)smfi_setreply(ctx, "451", "4.7.1",
-		    "Message deferred by the content filter");
+		    "Message deferred by the content filter, try again later");
 		return SMFIS_TEMPFAIL;
 	}
+}
+
+/* The decision goes to the SOC counters, the incident stream and the
+ * audit log.  Failures are logged, never a reason to hold mail back. */
+static void
+milter_record(struct connctx *cc, const struct pipeline_result *r,
+    const char *enforced)
+{
+	const char *rules[64];
+	struct store_event ev;
+	struct audit_entry ae;
+	char err[256];
+	size_t i;
+
+	memset(&ev, 0, sizeof ev);
+	ev.when = time(NULL);
+	ev.node = cc->conf->node;
+	ev.sender = r->outcome.sender != NULL ? r->outcome.sender : "";
+	ev.incident = r->verdict.action != ACTION_PASS ||
+	    r->outcome.monitored ? r->verdict.incident : NULL;
+	ev.action = enforced;
+	ev.monitor = r->outcome.monitored;
+	ev.would = action_name(r->outcome.would);
+	ev.bytes = r->size;
+	ev.records = findings_records(&r->findings);
+	for (i = 0; i < r->outcome.nmatched && i < 64; i++)
+		rules[i] = cc->conf->policy.rules[r->outcome.matched[i]].name;
+	ev.rules = rules;
+	ev.nrules = i;
+	ev.detectors = r->findings.detector_values;
+	ev.store_error = r->store_error;
+	if (cc->conf->history != NULL &&
+	    store_account(cc->conf->history, &ev, err, sizeof err) != 0)
+		log_debug("%s: stats not recorded: %s", milter_qid(cc), err);
+
+	memset(&ae, 0, sizeof ae);
+	ae.when = 0;	/* now, with milliseconds */
+	ae.conf = cc->conf;
+	ae.env = &cc->env;
+	ae.result = r;
+	ae.outcome = &r->outcome;
+	ae.store_error = r->store_error;
+	ae.elapsed_ms = milter_now_ms() - cc->msg->start_ms;
+	if (audit_write(&ae, err, sizeof err) != 0)
+		log_err("%s: audit log: %s", milter_qid(cc), err);
 }
 
 static sfsistat
@@ -500,7 +605,7 @@ mlfi_eom(SMFICTX *ctx)
 	struct connctx *cc = smfi_getpriv(ctx);
 	struct pipeline_result r;
 	GMimeStream *stream = NULL;
-	const char *raw;
+	const char *raw, *action;
 	size_t len;
 	char err[256];
 	sfsistat rc;
@@ -519,15 +624,24 @@ mlfi_eom(SMFICTX *ctx)
 	}
 	if ((stream = spool_stream(cc->msg->spool, &raw, &len, err,
 	    sizeof err)) == NULL ||
-	    pipeline_run(cc->conf, stream, raw, len, &cc->env, &r, err,
+	    pipeline_run(cc->conf, stream, raw, len, &cc->env, true, &r, err,
 	    sizeof err) != 0) {
 		rc = milter_fail(ctx, cc, err);
 		goto out;
 	}
+	if (r.store_error)
+		log_warn("%s: sender history unavailable (%s); on_store_error "
+		    "= %s", milter_qid(cc), r.store_why,
+		    cc->conf->store_error_tempfail ? "tempfail" : "continue");
+	if (r.outcome.exemption != NULL)
+		log_info("%s: exemption \"%s\" applied", milter_qid(cc),
+		    r.outcome.exemption);
 	rc = milter_act(ctx, cc, &r);
-	milter_summary(cc, &r, rc == SMFIS_ACCEPT ?
-	    action_name(r.verdict.action) : rc == SMFIS_REJECT ? "reject" :
-	    rc == SMFIS_TEMPFAIL ? "tempfail" : "?");
+	action = rc == SMFIS_ACCEPT ? action_name(r.verdict.action) :
+	    rc == SMFIS_REJECT ? "reject" : rc == SMFIS_TEMPFAIL ?
+	    "tempfail" : "?";
+	milter_record(cc, &r, action);
+	milter_summary(cc, &r, action);
 out:
 	if (stream != NULL)
 		g_object_unref(stream);

@@ -5,11 +5,15 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <glib.h>
+
 #include "engine.h"
 #include "pipeline.h"
+#include "store.h"
 
 void
 pipeline_result_init(struct pipeline_result *r)
@@ -36,10 +40,10 @@ pipeline_now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Until the policy issue lands, every verdict is pass; what could not be
- * read is still named as a reason so it shows in logs and reports. */
+/* What could not be read is named as a reason even when it changes
+ * nothing, so it shows in logs and reports. */
 static int
-pipeline_decide(const struct pipeline_result *r, struct verdict *v)
+pipeline_unscannable(const struct pipeline_result *r, struct verdict *v)
 {
 	char why[128];
 	size_t i;
@@ -53,15 +57,61 @@ pipeline_decide(const struct pipeline_result *r, struct verdict *v)
 	return 0;
 }
 
+/* Adds this message to the sender's history and reads the history back.
+ * Only records sent to someone outside the company count. */
+static void
+pipeline_history(const struct conf *c, const struct envelope *env,
+    struct pipeline_result *r)
+{
+	const struct finding_record **recs = NULL;
+	char **keys = NULL;
+	const char **ext = NULL;
+	size_t nrec = 0, next = 0, i;
+	int partner;
+
+	if (env != NULL && env->nrcpt > 0) {
+		ext = calloc(env->nrcpt, sizeof *ext);
+		for (i = 0; ext != NULL && i < env->nrcpt; i++)
+			if (policy_rcpt_class(&c->policy, env->rcpt[i],
+			    &partner) != RCPT_INTERNAL)
+				ext[next++] = env->rcpt[i];
+	}
+	if (next > 0) {
+		recs = findings_sorted(&r->findings, &nrec);
+		keys = calloc(nrec + 1, sizeof *keys);
+		for (i = 0; keys != NULL && i < nrec; i++)
+			keys[i] = g_strdup_printf("%s:%s",
+			    recs[i]->list < c->nlists ?
+			    c->lists[recs[i]->list].name : "?", recs[i]->id);
+	}
+	if (keys == NULL)
+		nrec = 0;
+	if (store_history(c->history, policy_sender(env), time(NULL),
+	    (const char *const *)keys, nrec, ext, nrec > 0 ? next : 0,
+	    &r->history, r->store_why, sizeof r->store_why) != 0) {
+		r->store_error = true;
+		r->history.known = false;
+	}
+	for (i = 0; keys != NULL && i < nrec; i++)
+		g_free(keys[i]);
+	free(keys);
+	g_free(recs);
+	free(ext);
+}
+
 int
 pipeline_run(const struct conf *c, GMimeStream *stream, const char *raw,
-    size_t size, const struct envelope *env, struct pipeline_result *r,
-    char *err, size_t errlen)
+    size_t size, const struct envelope *env, bool history,
+    struct pipeline_result *r, char *err, size_t errlen)
 {
 	double start = pipeline_now_ms();
 	int rc = -1;
 
-	(void)env;	/* policy will test the envelope */
+	struct envelope none;
+
+	envelope_init(&none);
+	if (env == NULL)
+		env = &none;
 	r->size = size;
 	if ((r->text = textseg_new()) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
@@ -87,7 +137,17 @@ pipeline_run(const struct conf *c, GMimeStream *stream, const char *raw,
 	if (c->engine != NULL && engine_scan(c->engine, r->text, &r->findings,
 	    err, errlen) != 0)
 		goto out;
-	if (pipeline_decide(r, &r->verdict) != 0) {
+	if (history && c->history != NULL)
+		pipeline_history(c, env, r);
+	if (pipeline_unscannable(r, &r->verdict) != 0 ||
+	    policy_decide(&c->policy, env, &r->findings, r->text, &r->history,
+	    &r->verdict, &r->outcome) != 0) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (r->store_error && c->store_error_tempfail &&
+	    verdict_raise(&r->verdict, ACTION_TEMPFAIL, "history store "
+	    "unavailable (on_store_error = tempfail)") != 0) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto out;
 	}

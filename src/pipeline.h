@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "envelope.h"
 #include "findings.h"
+#include "policy.h"
 #include "textseg.h"
 #include "verdict.h"
 
@@ -25,6 +26,10 @@ struct pipeline_result {
 	struct textseg	*text;		/* segments and unscannable notes */
 	struct verdict	 verdict;
 	struct findings	 findings;	/* what the engine found */
+	struct policy_outcome outcome;	/* recipients, rules, monitor */
+	struct policy_history history;	/* the sender's, this message in */
+	bool		 store_error;	/* the history store did not answer */
+	char		 store_why[128];
 	size_t		 size;		/* raw message bytes */
 	bool		 parsed;	/* false when too large to parse */
 	double		 elapsed_ms;
@@ -34,9 +39,12 @@ void	pipeline_result_init(struct pipeline_result *);
 void	pipeline_result_clear(struct pipeline_result *);
 
 /* Runs the pipeline over stream, whose bytes are raw[0..size) (see
- * spool_stream).  env may be NULL (the CLI on a stored file). */
+ * spool_stream): MIME walk, engine, recipients, sender history (added to
+ * and read from the store when history is true), policy.  env may be
+ * NULL (the CLI on a stored file).  A store that does not answer is not
+ * an error: r->store_error says so and on_store_error decides. */
 int	pipeline_run(const struct conf *, GMimeStream *stream,
 	    const char *raw, size_t size, const struct envelope *env,
-	    struct pipeline_result *, char *err, size_t errlen);
+	    bool history, struct pipeline_result *, char *err, size_t errlen);
 
 #endif

@@ -107,6 +107,52 @@ report_segment(struct json *j, const struct segment *s, bool with_text)
 	json_object_end(j);
 }
 
+/* The decision: sender, recipient classes, matching rules, monitor mode,
+ * the sender's history when known. */
+static void
+report_policy(struct json *j, const struct pipeline_result *r,
+    const struct conf *c)
+{
+	const struct policy_outcome *o = &r->outcome;
+	size_t i;
+
+	json_key(j, "policy");
+	json_object_begin(j);
+	json_kv_string(j, "sender", o->sender);
+	json_key(j, "recipients");
+	json_object_begin(j);
+	json_kv_uint(j, "internal", o->rcpt_count[RCPT_INTERNAL]);
+	json_kv_uint(j, "partner", o->rcpt_count[RCPT_PARTNER]);
+	json_kv_uint(j, "external", o->rcpt_count[RCPT_EXTERNAL]);
+	json_object_end(j);
+	json_key(j, "rules");
+	json_array_begin(j);
+	for (i = 0; c != NULL && i < o->nmatched; i++)
+		json_string(j, c->policy.rules[o->matched[i]].name);
+	json_array_end(j);
+	json_kv_string(j, "would", action_name(o->would));
+	json_key(j, "monitored");
+	json_bool(j, o->monitored);
+	if (o->exemption != NULL)
+		json_kv_string(j, "exemption", o->exemption);
+	json_key(j, "history");
+	if (!r->history.known || c == NULL) {
+		json_null(j);
+	} else {
+		json_array_begin(j);
+		for (i = 0; i < c->policy.nwindows; i++) {
+			json_object_begin(j);
+			json_kv_uint(j, "window_seconds", c->policy.windows[i]);
+			json_kv_uint(j, "records", r->history.records[i]);
+			json_kv_uint(j, "messages", r->history.messages[i]);
+			json_kv_uint(j, "recipients", r->history.recipients[i]);
+			json_object_end(j);
+		}
+		json_array_end(j);
+	}
+	json_object_end(j);
+}
+
 void
 report_json(struct json *j, const char *file, const struct pipeline_result *r,
     const struct conf *c, bool with_text)
@@ -140,6 +186,7 @@ report_json(struct json *j, const char *file, const struct pipeline_result *r,
 	json_array_end(j);
 
 	report_findings(j, &r->findings, r->text, c);
+	report_policy(j, r, c);
 
 	json_key(j, "unscannable");
 	json_array_begin(j);

@@ -108,6 +108,25 @@ test_shipped_conf_matches_defaults(void **state)
 	}
 	assert_memory_equal(shipped->detector_on, builtin->detector_on,
 	    sizeof shipped->detector_on);
+	assert_int_equal(shipped->policy.monitor, builtin->policy.monitor);
+	assert_int_equal(shipped->policy.nwindows, builtin->policy.nwindows);
+	assert_memory_equal(shipped->policy.windows, builtin->policy.windows,
+	    sizeof shipped->policy.windows);
+	assert_int_equal(shipped->store.redis, builtin->store.redis);
+	assert_string_equal(shipped->store.host, builtin->store.host);
+	assert_int_equal(shipped->store.port, builtin->store.port);
+	assert_string_equal(shipped->store.prefix, builtin->store.prefix);
+	assert_int_equal(shipped->store.connect_timeout_ms,
+	    builtin->store.connect_timeout_ms);
+	assert_int_equal(shipped->store.command_timeout_ms,
+	    builtin->store.command_timeout_ms);
+	assert_int_equal(shipped->store.stream_maxlen,
+	    builtin->store.stream_maxlen);
+	assert_int_equal(shipped->store_error_tempfail,
+	    builtin->store_error_tempfail);
+	assert_string_equal(shipped->audit_log, builtin->audit_log);
+	assert_string_equal(shipped->contact, builtin->contact);
+	assert_int_equal(shipped->nlanguages, builtin->nlanguages);
 	conf_unref(shipped);
 	conf_unref(builtin);
 }
@@ -241,6 +260,113 @@ test_list_errors(void **state)
 }
 
 static void
+test_policy(void **state)
+{
+	char err[512];
+	struct conf *c = load_text(
+	    "mode = \"monitor\"\n"
+	    "internal_domains = {\"Example.COM\"}\n"
+	    "partner \"auditor\" { domains = {\"audit.example.net\"} }\n"
+	    "sender_group \"finance\" { members = {\"@finance.example.com\"} }\n"
+	    "exemption \"crm\" { sender = \"CRM@example.com\"\n"
+	    "  recipient_domains = {\"example.net\"} }\n"
+	    "history { windows = {\"30m\", \"1d\"} }\n"
+	    "rule \"r1\" { records = 10  recipients = \"partner:auditor\"\n"
+	    "  sender_group = \"!finance\"  detectors = {\"iban:2\"}\n"
+	    "  window = \"1d\"  history_records = 200\n"
+	    "  action = \"reject\"  mode = \"enforce\" }\n"
+	    "store = \"redis\"\n"
+	    "redis { port = 6390  prefix = \"x:\" }\n"
+	    "on_store_error = \"tempfail\"\n", err, sizeof err);
+	const struct policy_rule *r;
+
+	(void)state;
+	if (c == NULL)
+		fail_msg("got error %s", err);
+	assert_true(c->policy.monitor);
+	assert_string_equal(c->policy.internal_domains[0], "example.com");
+	assert_int_equal(c->policy.npartners, 1);
+	assert_int_equal(c->policy.nwindows, 2);
+	assert_int_equal(c->policy.windows[0], 1800);
+	assert_int_equal(c->policy.windows[1], 86400);
+	assert_string_equal(c->policy.exemptions[0].sender, "crm@example.com");
+	r = &c->policy.rules[0];
+	assert_int_equal(r->records_min, 10);
+	assert_int_equal(r->recipients, COND_RCPT_PARTNER);
+	assert_int_equal(r->partner, 0);
+	assert_int_equal(r->group, 0);
+	assert_true(r->not_in_group);
+	assert_int_equal(r->detector_min[DET_IBAN], 2);
+	assert_int_equal(r->window, 1);
+	assert_int_equal(r->history_records_min, 200);
+	assert_int_equal(r->action, ACTION_REJECT);
+	assert_false(r->monitor);
+	assert_true(c->store.redis);
+	assert_int_equal(c->store.port, 6390);
+	assert_string_equal(c->store.prefix, "x:");
+	assert_true(c->store_error_tempfail);
+	conf_unref(c);
+}
+
+static void
+test_policy_errors(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} rows[] = {
+		{ "rule \"a\" {\n action = \"drop\"\n}\n", ":3: rule \"a\": action" },
+		{ "rule \"a\" { recipients = \"outside\" }\n", "recipients" },
+		{ "rule \"a\" { recipients = \"partner:nobody\" }\n", "no partner" },
+		{ "rule \"a\" { sender_group = \"ghosts\" }\n", "no sender_group" },
+		{ "rule \"a\" { window = \"2d\" history_records = 5 }\n", "not one of history" },
+		{ "rule \"a\" { history_records = 5 }\n", "needs a window" },
+		{ "rule \"a\" { detectors = {\"visa:2\"} }\n", "detectors" },
+		{ "rule \"a\" { list = \"crm\" }\n", "no list" },
+		{ "exemption \"e\" { sender = \"a@b.c\" }\n", "needs a sender and" },
+		{ "mode = \"audit\"\n", "mode" },
+		{ "store = \"sql\"\n", "store" },
+		{ "history { windows = {\"1x\"} }\n", "windows" },
+		{ "sender_group \"g\" { file = \"/nonexistent/g.txt\" }\n",
+		    "sender_group \"g\"" },
+	};
+	char err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct conf *c = load_text(rows[i].text, err, sizeof err);
+
+		if (c != NULL || strstr(err, rows[i].want) == NULL)
+			fail_msg("row %zu: got \"%s\", want ...%s", i,
+			    c ? "a config" : err, rows[i].want);
+	}
+}
+
+static void
+test_durations(void **state)
+{
+	static const struct {
+		const char *in;
+		unsigned want;	/* 0: error */
+	} rows[] = {
+		{ "90", 90 }, { "90s", 90 }, { "30m", 1800 }, { "1h", 3600 },
+		{ "1d", 86400 }, { "7d", 604800 }, { "1w", 604800 },
+		{ "0", 0 }, { "h", 0 }, { "1y", 0 }, { "-1h", 0 }, { "", 0 },
+	};
+	unsigned got;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		int ok = conf_parse_duration(rows[i].in, &got) == 0;
+
+		if (ok != (rows[i].want != 0) || (ok && got != rows[i].want))
+			fail_msg("\"%s\": got %d/%u, want %u", rows[i].in, ok,
+			    ok ? got : 0, rows[i].want);
+	}
+}
+
+static void
 test_missing_file(void **state)
 {
 	char err[512];
@@ -334,6 +460,9 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_list_errors),
+		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_sockets),

@@ -39,7 +39,8 @@ run(const struct conf *c, const char *raw, struct pipeline_result *r)
 	int rc;
 
 	pipeline_result_init(r);
-	rc = pipeline_run(c, st, raw, strlen(raw), NULL, r, err, sizeof err);
+	rc = pipeline_run(c, st, raw, strlen(raw), NULL, false, r, err,
+	    sizeof err);
 	g_object_unref(st);
 	return rc;
 }

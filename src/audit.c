@@ -1,0 +1,451 @@
+/* audit.c - the JSON audit log (see audit.h).
+ *
+ * Owns one process-wide descriptor and the path it was opened from,
+ * behind a rwlock: writers share the read side, since O_APPEND makes
+ * each write(2) land whole at the end of the file; audit_open, reopen
+ * and close take the write side to swap the descriptor.  A line is
+ * built in memory before the lock is taken, so the lock is held only
+ * for the write.
+ *
+ * Fails: audit_open and audit_reopen return -1 with err and keep the
+ * descriptor they had (reopen keeps writing to the rotated file rather
+ * than lose lines); audit_write returns -1 with err when the write
+ * fails.  None of them exits, and none of them logs: the caller does. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <glib.h>
+
+#include "audit.h"
+#include "json.h"
+
+/* Record ids per line.  XXX A message with a whole customer list in it
+ * would otherwise make a line of megabytes, which SIEM collectors cut or
+ * drop; "records" keeps the true count and "record_ids_omitted" says how
+ * many ids are missing (the held message, if any, still has them). */
+#define AUDIT_MAX_RECORD_IDS	1000
+
+static pthread_rwlock_t	 audit_lock = PTHREAD_RWLOCK_INITIALIZER;
+static int		 audit_fd = -1;		/* under audit_lock */
+static char		*audit_path;		/* under audit_lock */
+
+static void audit_err(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+audit_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+audit_openfd(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0640);
+	if (fd < 0)
+		audit_err(err, errlen, "audit log %s: %s", path,
+		    g_strerror(errno));
+	return fd;
+}
+
+int
+audit_open(const char *path, char *err, size_t errlen)
+{
+	char *oldpath;
+	int fd = -1, oldfd;
+
+	if (path != NULL && *path != '\0' &&
+	    (fd = audit_openfd(path, err, errlen)) < 0)
+		return -1;
+	(void)pthread_rwlock_wrlock(&audit_lock);
+	oldfd = audit_fd;
+	oldpath = audit_path;
+	audit_fd = fd;
+	audit_path = fd >= 0 ? g_strdup(path) : NULL;
+	(void)pthread_rwlock_unlock(&audit_lock);
+	if (oldfd >= 0)
+		(void)close(oldfd);
+	g_free(oldpath);
+	return 0;
+}
+
+int
+audit_reopen(char *err, size_t errlen)
+{
+	int fd, oldfd, rc = 0;
+
+	/* Under the write lock throughout, so a concurrent audit_open
+	 * cannot be undone by a reopen of the path it replaced. */
+	(void)pthread_rwlock_wrlock(&audit_lock);
+	if (audit_path == NULL)
+		goto out;
+	if ((fd = audit_openfd(audit_path, err, errlen)) < 0) {
+		rc = -1;
+		goto out;
+	}
+	oldfd = audit_fd;
+	audit_fd = fd;
+	if (oldfd >= 0)
+		(void)close(oldfd);
+out:
+	(void)pthread_rwlock_unlock(&audit_lock);
+	return rc;
+}
+
+void
+audit_close(void)
+{
+	(void)audit_open("", NULL, 0);
+}
+
+/* RFC 3339, UTC, milliseconds: "2024-05-01T08:30:12.345Z". */
+static void
+audit_time(struct json *j, time_t when)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[40];
+	long ms = 0;
+
+	if (when == 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+		when = ts.tv_sec;
+		ms = ts.tv_nsec / 1000000;
+	}
+	if (gmtime_r(&when, &tm) == NULL ||
+	    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		json_null(j);
+		return;
+	}
+	(void)snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+	    ".%03ldZ", ms);
+	json_string(j, buf);
+}
+
+struct audit_domain {
+	char		*domain;
+	const char	*class;		/* NULL: no config to class it */
+	const char	*partner;	/* partner name, or NULL */
+	size_t		 count;
+};
+
+static const char *
+audit_class_name(enum rcpt_class c)
+{
+	switch (c) {
+	case RCPT_INTERNAL:	return "internal";
+	case RCPT_PARTNER:	return "partner";
+	case RCPT_EXTERNAL:	return "external";
+	}
+	return "external";
+}
+
+/* The domain of an address, lower case, without a trailing dot; "" for
+ * an address without one.  Only the part after the last '@' is kept:
+ * the local part never reaches the log. */
+static char *
+audit_domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	char *d = g_ascii_strdown(at != NULL ? at + 1 : "", -1);
+	size_t n = strlen(d);
+
+	while (n > 0 && d[n - 1] == '.')
+		d[--n] = '\0';
+	return d;
+}
+
+/* Recipients as [{"domain","class","partner","count"}], one entry per
+ * domain in the order first seen. */
+static void
+audit_recipients(struct json *j, const struct conf *c,
+    const struct envelope *env)
+{
+	struct audit_domain *doms;
+	GHashTable *index;
+	size_t i, n = 0;
+
+	json_key(j, "recipients");
+	json_array_begin(j);
+	if (env == NULL || env->nrcpt == 0) {
+		json_array_end(j);
+		return;
+	}
+	doms = g_new0(struct audit_domain, env->nrcpt);
+	index = g_hash_table_new(g_str_hash, g_str_equal);
+	for (i = 0; i < env->nrcpt; i++) {
+		char *d = audit_domain_of(env->rcpt[i] != NULL ?
+		    env->rcpt[i] : "");
+		gpointer slot;
+		int partner = -1;
+
+		if (g_hash_table_lookup_extended(index, d, NULL, &slot)) {
+			doms[GPOINTER_TO_SIZE(slot)].count++;
+			g_free(d);
+			continue;
+		}
+		doms[n].domain = d;
+		doms[n].count = 1;
+		if (c != NULL) {
+			enum rcpt_class rc = policy_rcpt_class(&c->policy,
+			    env->rcpt[i] != NULL ? env->rcpt[i] : "",
+			    &partner);
+
+			doms[n].class = audit_class_name(rc);
+			if (rc == RCPT_PARTNER && partner >= 0 &&
+			    (size_t)partner < c->policy.npartners)
+				doms[n].partner =
+				    c->policy.partners[partner].name;
+		}
+		g_hash_table_insert(index, d, GSIZE_TO_POINTER(n));
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		json_object_begin(j);
+		json_kv_string(j, "domain", doms[i].domain);
+		if (doms[i].class != NULL)
+			json_kv_string(j, "class", doms[i].class);
+		if (doms[i].partner != NULL)
+			json_kv_string(j, "partner", doms[i].partner);
+		json_kv_uint(j, "count", doms[i].count);
+		json_object_end(j);
+		g_free(doms[i].domain);
+	}
+	json_array_end(j);
+	g_hash_table_destroy(index);
+	g_free(doms);
+}
+
+static const char *
+audit_where(const struct textseg *t, uint32_t seg)
+{
+	return t != NULL && seg < t->nseg && t->seg[seg].source != NULL ?
+	    t->seg[seg].source : "?";
+}
+
+static gint
+audit_strcmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(a, b);
+}
+
+/* What the engine found: counts, record ids with where each was first
+ * seen, masked samples.  Never a value in clear. */
+static void
+audit_findings(struct json *j, const struct conf *c,
+    const struct pipeline_result *r)
+{
+	const struct findings *f = &r->findings;
+	const struct finding_record **recs;
+	GList *keys, *l;
+	size_t i, n;
+
+	json_kv_uint(j, "records", findings_records(f));
+	json_kv_uint(j, "canaries", f->canaries);
+	json_key(j, "per_list");
+	json_object_begin(j);
+	for (i = 0; c != NULL && i < c->nlists && i < FINDINGS_MAX_LISTS; i++)
+		if (f->per_list[i] > 0)
+			json_kv_uint(j, c->lists[i].name, f->per_list[i]);
+	json_object_end(j);
+
+	json_key(j, "record_ids");
+	json_array_begin(j);
+	recs = findings_sorted(f, &n);
+	for (i = 0; i < n && i < AUDIT_MAX_RECORD_IDS; i++) {
+		json_object_begin(j);
+		json_kv_string(j, "id", recs[i]->id);
+		json_kv_string(j, "list", c != NULL &&
+		    recs[i]->list < c->nlists ?
+		    c->lists[recs[i]->list].name : "?");
+		json_kv_string(j, "where", audit_where(r->text,
+		    recs[i]->segment));
+		if (recs[i]->canary) {
+			json_key(j, "canary");
+			json_bool(j, true);
+		}
+		json_object_end(j);
+	}
+	g_free(recs);
+	json_array_end(j);
+	if (n > AUDIT_MAX_RECORD_IDS)
+		json_kv_uint(j, "record_ids_omitted",
+		    n - AUDIT_MAX_RECORD_IDS);
+
+	json_key(j, "detectors");
+	json_object_begin(j);
+	for (i = 0; i < DET_COUNT; i++)
+		if (f->detector_values[i] > 0)
+			json_kv_uint(j, detector_name((enum detector)i),
+			    f->detector_values[i]);
+	json_object_end(j);
+
+	/* Sorted, so equal findings give equal lines. */
+	json_key(j, "keywords");
+	json_object_begin(j);
+	keys = f->keywords != NULL ?
+	    g_list_sort(g_hash_table_get_keys(f->keywords), audit_strcmp) :
+	    NULL;
+	for (l = keys; l != NULL; l = l->next)
+		json_kv_uint(j, l->data, GPOINTER_TO_SIZE(
+		    g_hash_table_lookup(f->keywords, l->data)));
+	g_list_free(keys);
+	json_object_end(j);
+
+	json_key(j, "samples");
+	json_array_begin(j);
+	for (i = 0; i < f->nsamples; i++) {
+		const struct finding_sample *s = &f->samples[i];
+
+		json_object_begin(j);
+		json_kv_string(j, s->detector ? "detector" : "kind",
+		    s->detector ? detector_name((enum detector)s->kind) :
+		    kind_name((enum field_kind)s->kind));
+		json_kv_string(j, "sample", s->text);
+		json_kv_string(j, "where", audit_where(r->text, s->segment));
+		json_object_end(j);
+	}
+	json_array_end(j);
+
+	json_key(j, "unscannable");
+	json_array_begin(j);
+	for (i = 0; r->text != NULL && i < r->text->nuns; i++) {
+		json_object_begin(j);
+		json_kv_string(j, "reason", r->text->uns[i].reason);
+		json_kv_string(j, "where", r->text->uns[i].where);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_kv_string(j, "list_version", f->list_version);
+}
+
+static void
+audit_build(struct json *j, const struct audit_entry *e)
+{
+	const struct conf *c = e->conf;
+	const struct envelope *env = e->env;
+	const struct pipeline_result *r = e->result;
+	const struct policy_outcome *o = e->outcome;
+	enum action action = r != NULL ? r->verdict.action : ACTION_PASS;
+	bool monitor;
+	size_t i;
+
+	json_object_begin(j);
+	json_key(j, "time");
+	audit_time(j, e->when);
+	json_kv_string(j, "node", c != NULL ? c->node : NULL);
+	json_kv_string(j, "queue_id", env != NULL ? env->qid : NULL);
+	json_kv_string(j, "incident", r != NULL && r->verdict.incident[0] !=
+	    '\0' ? r->verdict.incident : NULL);
+	json_kv_string(j, "sender", env != NULL ? env->mail_from : NULL);
+	json_kv_string(j, "auth_user", env != NULL ? env->auth_user : NULL);
+	json_kv_string(j, "client", env != NULL ? env->client_addr : NULL);
+	json_kv_string(j, "client_name", env != NULL ? env->client_name :
+	    NULL);
+	audit_recipients(j, c, env);
+	json_kv_uint(j, "size", r != NULL ? r->size : 0);
+
+	json_kv_string(j, "action", action_name(action));
+	/* Under global monitor mode nothing is enforced, whether or not a
+	 * rule matched this message. */
+	monitor = (o != NULL && o->monitored) ||
+	    (c != NULL && c->policy.monitor);
+	json_kv_string(j, "mode", monitor ? "monitor" : "enforce");
+	json_kv_string(j, "would", action_name(o != NULL ? o->would :
+	    action));
+	json_key(j, "rules");
+	json_array_begin(j);
+	for (i = 0; o != NULL && c != NULL && i < o->nmatched &&
+	    i < G_N_ELEMENTS(o->matched); i++)
+		if (o->matched[i] < c->policy.nrules)
+			json_string(j, c->policy.rules[o->matched[i]].name);
+	json_array_end(j);
+	json_kv_string(j, "exemption", o != NULL ? o->exemption : NULL);
+
+	if (r != NULL)
+		audit_findings(j, c, r);
+	json_key(j, "store_error");
+	json_bool(j, e->store_error);
+	json_key(j, "elapsed_ms");
+	json_double(j, e->elapsed_ms, 3);
+	json_object_end(j);
+}
+
+char *
+audit_json(const struct audit_entry *e, size_t *len)
+{
+	struct json j;
+
+	json_init(&j);
+	audit_build(&j, e);
+	return json_finish(&j, len);
+}
+
+/* Writes all of buf, through signals and short writes.  A short write
+ * to a regular file means the disk is full; the retry then fails with
+ * ENOSPC and we report that. */
+static int
+audit_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+audit_write(const struct audit_entry *e, char *err, size_t errlen)
+{
+	struct json j;
+	char *line;
+	size_t len;
+	int rc = 0, saved;
+
+	/* Nothing to build when nobody reads it. */
+	(void)pthread_rwlock_rdlock(&audit_lock);
+	if (audit_fd < 0) {
+		(void)pthread_rwlock_unlock(&audit_lock);
+		return 0;
+	}
+	(void)pthread_rwlock_unlock(&audit_lock);
+
+	json_init(&j);
+	audit_build(&j, e);
+	g_string_append_c(j.out, '\n');
+	line = json_finish(&j, &len);
+
+	(void)pthread_rwlock_rdlock(&audit_lock);
+	if (audit_fd >= 0 && audit_write_all(audit_fd, line, len) != 0) {
+		saved = errno;
+		audit_err(err, errlen, "audit log %s: %s",
+		    audit_path != NULL ? audit_path : "?", g_strerror(saved));
+		rc = -1;
+	}
+	(void)pthread_rwlock_unlock(&audit_lock);
+	g_free(line);
+	return rc;
+}
