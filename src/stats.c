@@ -82,7 +82,7 @@ stats_print(const struct conf *c, time_t now, bool json, size_t incidents,
 	redisReply *rep;
 	struct json j;
 	struct tm tm;
-	char hour[16], day[16], key[256];
+	char hour[16], day[16], key[256], count[24];
 	size_t i, k;
 
 	if (!sc->redis) {
@@ -132,7 +132,10 @@ stats_print(const struct conf *c, time_t now, bool json, size_t incidents,
 
 	(void)snprintf(key, sizeof key, "%sstats:{stats}:incidents",
 	    sc->prefix);
-	rep = redisCommand(r, "XREVRANGE %s + - COUNT %zu", key, incidents);
+	/* hiredis formats only a few printf conversions: pass the count
+	 * as a string. */
+	(void)snprintf(count, sizeof count, "%zu", incidents);
+	rep = redisCommand(r, "XREVRANGE %s + - COUNT %s", key, count);
 	if (json) {
 		json_key(&j, "incidents");
 		json_array_begin(&j);

@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 e2e_require
-tap_plan 16
+tap_plan 19
 e2e_setup
 fx=$E2E/fx
 "$PYTHON3" "$top_srcdir/test/fixtures/make-fixtures.py" "$fx" || exit 1
@@ -103,6 +103,22 @@ hour=$(date -u +%Y%m%d%H)
 stats=$(rcli HGETALL "e2e:stats:{stats}:hour:$hour" | paste -sd' ')
 tap_check "stats: the hour counts the reject and the monitored reject ($stats)" \
 	bash -c "grep -q 'action:reject 1' <<<'$stats' && grep -q 'monitor:reject 1' <<<'$stats'"
+
+# custos stats reads the same counters and the incident stream.
+"$top_builddir/custos" stats -c "$E2E/custos.conf" --json >"$E2E/stats.json"
+tap_check "custos stats: the day counts one reject" \
+	test "$(jq -r '.day["action:reject"]' "$E2E/stats.json")" = 1
+tap_check "custos stats: the incident stream holds the reject's incident" \
+	test "$(jq -r --arg id "$id" '[.incidents[] | select(.incident == $id)] | length' "$E2E/stats.json")" = 1
+
+# logrotate: the log is moved away, HUP, the next line goes to a new file.
+mv "$E2E/audit.log" "$E2E/audit.log.1"
+kill -HUP "$(cat "$E2E/milter.pid")"
+for _ in $(seq 100); do [ "$(grep -c 'configuration reloaded' "$E2E/milter.log")" -ge 2 ] && break; sleep 0.1; done
+e2e_send "$fx/plain.eml"
+tap_check "audit log reopened on HUP: a new file with the next decision" \
+	test "$(wc -l <"$E2E/audit.log" 2>/dev/null)" = 1
+cat "$E2E/audit.log.1" >>"$E2E/audit.log"
 
 # Nothing custos wrote holds a value of the list in clear.
 cut -d, -f2-6 "$E2E/list.csv" | tail -n +2 | tr ',' '\n' | grep -v '^$' | sort -u >"$E2E/values"
