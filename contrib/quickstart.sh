@@ -17,7 +17,7 @@
 #                                         relays everything to the sink)
 #   4. sends a short Chinese/English demo message with swaks and shows the
 #      SMTP reply, the milter's log lines, the delivered headers and the
-#      JSON of `./custos scan -c conf/demo.conf` on the same message.
+#      JSON of `custos scan` on the same message.
 #
 # Only loopback addresses are used; the system's own Postfix and Redis are
 # not touched (install-deps.sh merely stops them if the install started
@@ -117,6 +117,15 @@ list "customers" {
     field "name" { kind = "name" }
     field "company" { kind = "company" }
 }
+internal_domains = {"example.com"}
+rule "customers-outside" {
+    records = 2  recipients = "not-internal"
+    action = "reject"  template = "records"
+}
+rule "any-customer" { records = 1  action = "tag" }
+templates = "$SRCDIR/conf/templates"
+contact = "security@example.com"
+audit_log = "$DEMO/audit.log"
 EOF
 }
 
@@ -168,10 +177,15 @@ Here is the customer record you asked for:
 EOF
 }
 
-# show_reply: the SMTP transaction's outcome.
+# show_reply: the SMTP transaction's outcome, every line of a
+# multi-line reply.
 show_reply() {
     say "SMTP reply from Postfix (127.0.0.1:$SMTP_PORT)"
-    e2e_last_reply || sed 's/^/    /' "$DEMO/swaks.out"
+    if grep -aq '^<\*\* ' "$DEMO/swaks.out"; then
+        grep -a '^<\*\* ' "$DEMO/swaks.out" | sed 's/^<\*\* */    /'
+    else
+        e2e_last_reply || sed 's/^/    /' "$DEMO/swaks.out"
+    fi
 }
 
 # show_milter_log FROM_LINE: milter log lines written since FROM_LINE.
@@ -193,30 +207,43 @@ show_delivery() {
 
 # show_scan FILE: what the command-line scanner says about FILE.
 show_scan() {
-    say "build/demo/custos scan -c demo-run/custos.conf $1"
+    say "build/demo/custos scan -c demo-run/custos.conf --from ... --to ... $1"
     if command -v jq >/dev/null; then
-        "$BUILD/custos" scan -c "$E2E_MILTER_CONF" "$1" |
-            jq '{verdict, findings: (.findings | {records, record_ids, kinds, detectors, keywords, samples, list_version})}'
+        "$BUILD/custos" scan -c "$E2E_MILTER_CONF" --from zhang.san@example.com \
+            --to partner@example.net "$1" |
+            jq '{verdict, policy: (.policy | {sender, recipients, rules}), findings: (.findings | {records, record_ids, kinds, detectors, keywords, samples, list_version})}'
     else
-        "$BUILD/custos" scan -c "$E2E_MILTER_CONF" "$1"
+        "$BUILD/custos" scan -c "$E2E_MILTER_CONF" --from zhang.san@example.com \
+            --to partner@example.net "$1"
     fi
 }
 
-# send_demo: send the demo message and show what happened.
+# send_demo: a plain message (delivered) and one with two customers of
+# the demo list to an outside address (refused, explained); show what
+# happened to each.
 send_demo() {
-    local msg=$DEMO/demo.eml milter_lines
+    local msg=$DEMO/demo.eml plain=$DEMO/hello.eml milter_lines
     write_demo_message "$msg"
+    printf 'From: zhang.san@example.com\r\nTo: partner@example.net\r\nSubject: lunch\r\n\r\nLunch at 12?\r\n' >"$plain"
     milter_lines=$(wc -l <"$DEMO/milter.log")
-    say "sending $msg with swaks"
+    say "sending $plain (no customer data) with swaks"
+    E2E_FROM=zhang.san@example.com E2E_TO=partner@example.net e2e_send "$plain"
+    show_reply
+    case $(e2e_last_reply) in
+    2*) show_delivery ;;
+    esac
+    say "sending $msg (two customers from the list) with swaks"
     E2E_FROM=zhang.san@example.com E2E_TO=partner@example.net e2e_send "$msg"
     show_reply
     case $(e2e_last_reply) in
     2*) show_delivery ;;
-    *) echo "(not accepted: custos or Postfix refused it, nothing delivered)" ;;
+    *) echo "(refused: nothing was delivered; the sender keeps the message)" ;;
     esac
     sleep 1
     show_milter_log "$milter_lines"
     show_scan "$msg"
+    say "audit log ($DEMO/audit.log), last line"
+    tail -n 1 "$DEMO/audit.log" 2>/dev/null
 }
 
 # usage_hints: how to go on.
