@@ -202,4 +202,8 @@ mask_value(enum field_kind k, const char *value, size_t len,
 		mask_email(&o, value, len);
 	else
 		mask_rule_apply(&o, &mask_rules[k], value, len);
+	/* ID numbers are canonical with a lower-case x; people read and
+	 * write the check character as X. */
+	if (k == KIND_CN_ID && o.pos > 0 && out[o.pos - 1] == 'x')
+		out[o.pos - 1] = 'X';
 }

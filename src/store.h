@@ -60,13 +60,23 @@ struct store_event {
 
 struct store;
 
+/* Checks conf (windows > 0, no brace in the prefix, a Redis host and
+ * port) and copies it; does not connect.  NULL with err. */
 struct store	*store_new(const struct store_conf *, char *err, size_t errlen);
-struct store	*store_free(struct store *);		/* NULL-safe */
+/* NULL-safe, returns NULL.  Closes the calling thread's connection;
+ * other threads close theirs at their next call or when they exit. */
+struct store	*store_free(struct store *);
 
-/* Adds what this message carries to sender's history (when records > 0
- * or it goes to external recipients) and returns the history with it
- * included, for every window: one round trip.  record_keys: "list:id"
- * strings; ext_rcpts: the non-internal recipient addresses. */
+/* Adds this message to sender's history when it carries records
+ * (nrecords > 0; its external recipients count only then) and returns
+ * the history with it included, for every window: one round trip.
+ * The sender and recipients are compared in lower case.  now places
+ * the message in the windows' time buckets: a window of w seconds
+ * covers between w and w + b seconds back (b = max(60, w/24), the
+ * bucket size).  record_keys: "list:id" strings; ext_rcpts: the
+ * non-internal recipient addresses.  On -1, out->known is false and
+ * err says why ("redis unavailable (backoff)" while Redis is being
+ * given time after a failure). */
 int	store_history(struct store *, const char *sender, time_t now,
 	    const char *const *record_keys, size_t nrecords,
 	    const char *const *ext_rcpts, size_t nrcpts,

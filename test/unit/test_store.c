@@ -465,6 +465,10 @@ hangup_run(void *arg)
 
 	if ((fd = accept(hu->lfd, NULL, NULL)) >= 0) {
 		(void)read(fd, buf, sizeof buf);
+		/* FIN first, then the reset for unread data: the client's
+		 * next write then fails with EPIPE, not ECONNRESET. */
+		(void)shutdown(fd, SHUT_WR);
+		(void)usleep(50000);
 		(void)close(fd);
 	}
 	return NULL;
