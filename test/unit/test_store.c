@@ -804,7 +804,7 @@ reply_has(const redisReply *r, const char *needle)
 static redisReply *
 read_value(redisContext *c, const char *key)
 {
-	redisReply *t, *r;
+	redisReply *t, *r = NULL;
 
 	t = redisCommand(c, "TYPE %s", key);
 	assert_non_null(t);
