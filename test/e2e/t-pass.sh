@@ -54,7 +54,7 @@ E2E_FROM=alice@example.com E2E_TO="bob@example.net carol@example.org" e2e_send "
 qid=$(e2e_queue_id)
 n=$((n + 1)); e2e_wait_sink "$n" 30
 line=$(grep "custos-milter\[info\]: $qid: " "$E2E/milter.log")
-if [[ $line == *"client="*"[127.0.0.1] from=<alice@example.com> rcpts=2 size="*" action=pass incident="*" elapsed="* ]]; then
+if [[ $line == *"client="*"[127.0.0.1] from=<alice@example.com> rcpts=2 (ext=2) size="*" action=pass incident="*" elapsed="* ]]; then
 	tap_ok "one summary line with queue id, sender, recipients, action"
 else
 	tap_fail "one summary line with queue id, sender, recipients, action" "got: $line"
@@ -80,7 +80,7 @@ e2e_stop_milter && e2e_start_milter || tap_fail "restart custos-milter"
 e2e_send "$fx/plain.eml"
 n=$((n + 1)); e2e_wait_sink "$n" 30
 hdr=$(grep -a '^X-Custos:' "$(e2e_sink_file "$n")" | tr -d '\r')
-if [[ $hdr =~ ^X-Custos:\ pass\;\ incident=[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\;\ node=.+\;\ version=.+$ ]]; then
+if [[ $hdr =~ ^X-Custos:\ pass\;\ incident=[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\;\ records=0\;\ node=.+\;\ version=.+$ ]]; then
 	tap_ok "add_header: X-Custos: pass; incident=..."
 else
 	tap_fail "add_header: X-Custos: pass; incident=..." "got: $hdr"
