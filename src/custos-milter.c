@@ -26,6 +26,7 @@
 #include "audit.h"
 #include "conf.h"
 #include "daemon.h"
+#include "engine.h"
 #include "log.h"
 #include "message.h"
 #include "milter.h"
@@ -220,6 +221,8 @@ main(int argc, char **argv)
 
 	parse_options(argc, argv);
 	log_open("custos-milter", opt.foreground || opt.check, LOG_MAIL);
+	/* A check reads the whole compiled table; a start maps it. */
+	engine_verify_tables(opt.check);
 	if ((c = conf_load_all(opt.config, err, sizeof err)) == NULL) {
 		/* -t prints exactly "file:line: message" for editors and
 		 * scripts; a daemon also tells syslog. */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "engine.h"
 #include "envelope.h"
 #include "json.h"
 #include "listbuild.h"
@@ -283,6 +284,7 @@ cmd_check_config(int argc, char **argv)
 		case 'c': config = optarg; break;
 		default: usage(stderr); return 2;
 		}
+	engine_verify_tables(true);
 	if ((c = load_config(config)) == NULL)
 		return 1;
 	(void)printf("%s: configuration OK\n", config);

@@ -30,6 +30,10 @@ struct engine	*engine_load(const struct conf *c, char *err, size_t errlen);
 struct engine	*engine_ref(struct engine *);
 void		 engine_unref(struct engine *);		/* NULL-safe */
 
+/* Verify compiled tables' digests at load (slow for big lists; for
+ * checks, not for the milter's start).  Default: off. */
+void		 engine_verify_tables(bool);
+
 /* "" when no list is loaded. */
 const char	*engine_list_version(const struct engine *);
 

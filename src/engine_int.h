@@ -17,6 +17,8 @@ enum {
 	CAND_DIGITS = 1,	/* 5+ digits, maybe grouped */
 	CAND_EMAIL,		/* x@y.zz */
 	CAND_TOKEN,		/* a letter next to a digit */
+	CAND_IBAN,		/* country, check digits, more */
+	CAND_USCC,		/* 18 letters/digits, 6 digits in place */
 	CAND_KEYWORD = 1000	/* + index into keywords */
 };
 
@@ -28,6 +30,8 @@ struct engine {
 	struct table		*table;		/* NULL: no list loaded */
 	struct listkey		 key;
 	bool			 alnum_values;	/* custom or cn_id strong */
+	bool			 token_values;	/* custom strong: tokens */
+	uint64_t		 lengths[4];	/* table_info.lengths */
 	char			**keywords;
 	size_t			 nkeywords;
 	size_t			 proximity;
@@ -41,5 +45,12 @@ struct engine {
 /* The calling thread's scratch, valid for both databases of e. */
 hs_scratch_t	*engine_scratch(const struct engine *e, char *err,
 		    size_t errlen);
+
+/* 1 when the table may hold a strong value of this class and length. */
+static inline int
+engine_length_possible(const struct engine *e, unsigned class, size_t len)
+{
+	return (e->lengths[class & 3] >> (len < 63 ? len : 63)) & 1;
+}
 
 #endif

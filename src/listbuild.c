@@ -39,6 +39,7 @@ struct build {
 	GPtrArray		*literals;	/* by id */
 	struct listbuild_stats	*st;
 	bool			 progress;
+	uint64_t		 lengths[4];	/* strong value lengths */
 	crypto_generichash_state contents;
 };
 
@@ -94,10 +95,9 @@ listbuild_stale(const struct conf *c)
 {
 	unsigned char defs[16];
 	char hex[33], err[256];
-	struct table *t;
+	struct table_info info;
 	time_t built;
 	size_t i;
-	bool stale;
 
 	if (c->nlists == 0)
 		return false;
@@ -113,13 +113,12 @@ listbuild_stale(const struct conf *c)
 			return true;
 	if (listbuild_mtime(c->key_file) > built)
 		return true;
-	if ((t = table_open(c->database, err, sizeof err)) == NULL)
+	/* The manifest only: opening the table would read all of it. */
+	if (table_read_info(c->database, &info, err, sizeof err) != 0)
 		return true;
 	listbuild_defs_digest(c, defs);
 	listbuild_hex(defs, sizeof defs, hex);
-	stale = strncmp(table_info(t)->digest, hex, 32) != 0;
-	table_close(t);
-	return stale;
+	return strncmp(info.digest, hex, 32) != 0;
 }
 
 /* Column index of name in the header row (case and spaces ignored), or
@@ -206,6 +205,8 @@ listbuild_row(struct build *b, const struct conf_list *l, uint16_t li,
 			uint64_t fp = listkey_fingerprint(&b->key,
 			    kind_class(fd->kind), canon, len);
 
+			b->lengths[kind_class(fd->kind) & 3] |=
+			    1ULL << (len < 63 ? len : 63);
 			if (table_builder_add_strong(b->tb, fp, hit) != 0)
 				goto nomem;
 		} else {
@@ -407,9 +408,19 @@ listbuild_run(const struct conf *c, bool progress,
 	    info.digest + 32);
 	info.key_id = b.key.id;
 	info.built = (int64_t)now;
+	memcpy(info.lengths, b.lengths, sizeof info.lengths);
 	if (table_builder_write(b.tb, c->database, &info, names, c->nlists,
 	    blob, bloblen, err, errlen) != 0)
 		goto out;
+	/* Read back what was written, digest and all, so a build that
+	 * did not land whole is reported here, not at the milter. */
+	{
+		struct table *t = table_open(c->database, err, errlen);
+
+		if (t == NULL)
+			goto out;
+		table_close(t);
+	}
 	st->strong_values = info.strong_values;
 	st->weak_values = info.weak_values;
 	st->table_bytes = stat(c->database, &sb) == 0 ? (size_t)sb.st_size : 0;

@@ -42,6 +42,11 @@ struct pos_hit {
 	uint16_t	kind;
 };
 
+struct group {
+	size_t	start, end;	/* view offsets of the digits */
+	char	sep;		/* first separator before it, or 0 */
+};
+
 struct scan_ctx {
 	const struct engine	*e;
 	struct findings		*f;
@@ -53,11 +58,7 @@ struct scan_ctx {
 	size_t			 token_done;
 	GArray			*strong;	/* struct pos_hit */
 	GArray			*weak;		/* struct pos_hit */
-};
-
-struct group {
-	size_t	start, end;	/* view offsets of the digits */
-	char	sep;		/* first separator before it, or 0 */
+	struct group		*groups;	/* RUN_MAX_GROUPS, reused */
 };
 
 static bool
@@ -115,7 +116,10 @@ static void
 scan_lookup(struct scan_ctx *x, enum value_class class, size_t pos,
     const char *canon, size_t len)
 {
-	if (x->e->table == NULL || len == 0)
+	/* Most candidates (dates, amounts, order numbers) have a length no
+	 * list value has: no hash, no random read into a big table. */
+	if (x->e->table == NULL || len == 0 ||
+	    !engine_length_possible(x->e, class, len))
 		return;
 	scan_strong_hits(x, listkey_fingerprint(&x->e->key, class, canon, len),
 	    pos, canon, len);
@@ -260,8 +264,7 @@ scan_digit_run(struct scan_ctx *x, size_t end)
 		return;
 	xsuffix = e < len && buf[e] == 'x' &&
 	    (e + 1 >= len || !scan_isalnum(buf[e + 1]));
-	if ((g = malloc(sizeof *g * RUN_MAX_GROUPS)) == NULL)
-		return;
+	g = x->groups;
 	for (p = s; p < e && ng < RUN_MAX_GROUPS;) {
 		char sep = 0;
 
@@ -277,7 +280,6 @@ scan_digit_run(struct scan_ctx *x, size_t end)
 		g[ng++].end = p;
 	}
 	scan_groups(x, g, ng, xsuffix);
-	free(g);
 }
 
 static bool
@@ -372,7 +374,7 @@ scan_token(struct scan_ctx *x, size_t end)
 			    scan_isdigit(t[2]) && scan_isdigit(t[3]) &&
 			    validate_iban(t, n))
 				scan_detected(x, DET_IBAN, KIND_ACCOUNT, t, n);
-			if (x->e->alnum_values)
+			if (x->e->token_values)
 				scan_lookup(x, CLASS_ALNUM, g[i].start, t, n);
 		}
 	}
@@ -396,6 +398,8 @@ scan_on_candidate(unsigned int id, unsigned long long from,
 			scan_email(x, (size_t)to);
 		break;
 	case CAND_TOKEN:
+	case CAND_IBAN:
+	case CAND_USCC:
 		if (to > x->token_done)
 			scan_token(x, (size_t)to);
 		break;
@@ -585,6 +589,12 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	x.today = scan_today();
 	x.strong = g_array_new(FALSE, FALSE, sizeof(struct pos_hit));
 	x.weak = g_array_new(FALSE, FALSE, sizeof(struct pos_hit));
+	if ((x.groups = malloc(sizeof *x.groups * RUN_MAX_GROUPS)) == NULL) {
+		g_array_free(x.strong, TRUE);
+		g_array_free(x.weak, TRUE);
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	(void)snprintf(f->list_version, sizeof f->list_version, "%s",
 	    e->version);
 	for (i = 0; i < t->nseg && rc == 0; i++) {
@@ -600,5 +610,6 @@ engine_scan(const struct engine *e, const struct textseg *t,
 			f->detector_values[i] = 0;
 	g_array_free(x.strong, TRUE);
 	g_array_free(x.weak, TRUE);
+	free(x.groups);
 	return rc;
 }

@@ -146,6 +146,7 @@ struct disk_info {
 	uint32_t	 strong_values;
 	uint32_t	 weak_values;
 	uint32_t	 lists;
+	uint64_t	 lengths[4];
 };
 
 /* A bucket in the file, and in the builder a strong value (key = fp) or
@@ -159,7 +160,7 @@ _Static_assert(sizeof(struct disk_header) == TABLE_HDR_SIZE,
     "header layout");
 _Static_assert(sizeof(struct disk_record) == 8, "record layout");
 _Static_assert(sizeof(struct disk_weak) == 8, "weak index layout");
-_Static_assert(sizeof(struct disk_info) == 168, "manifest layout");
+_Static_assert(sizeof(struct disk_info) == 200, "manifest layout");
 _Static_assert(sizeof(struct table_hit) == 8, "hit layout");
 _Static_assert(sizeof(struct bucket) == 16, "bucket layout");
 _Static_assert(sizeof(((struct table_info *)0)->digest) <=
@@ -617,6 +618,7 @@ table_fill_manifest(uint8_t *p, const struct table_info *info,
 	di.strong_values = info->strong_values;
 	di.weak_values = info->weak_values;
 	di.lists = (uint32_t)nlists;
+	memcpy(di.lengths, info->lengths, sizeof di.lengths);
 	memcpy(p, &di, sizeof di);
 	p += sizeof di;
 	for (i = 0; i < nlists; i++) {
@@ -958,6 +960,7 @@ table_read_manifest(struct table *t, const struct disk_header *h,
 	t->info.records = di.records;
 	t->info.strong_values = di.strong_values;
 	t->info.weak_values = di.weak_values;
+	memcpy(t->info.lengths, di.lengths, sizeof t->info.lengths);
 	if (di.lists > 0 &&
 	    (t->lists = calloc(di.lists, sizeof *t->lists)) == NULL) {
 		table_seterr(err, errlen, "%s: out of memory", path);
@@ -1045,8 +1048,8 @@ table_check_body(const struct table *t, const struct disk_header *h,
 	return 0;
 }
 
-struct table *
-table_open(const char *path, char *err, size_t errlen)
+static struct table *
+table_open_mode(const char *path, bool verify, char *err, size_t errlen)
 {
 	struct disk_header h;
 	uint8_t digest[TABLE_DIGEST];
@@ -1091,15 +1094,18 @@ table_open(const char *path, char *err, size_t errlen)
 	memcpy(&h, map, size < sizeof h ? size : sizeof h);
 	if (table_check_header(path, &h, size, err, errlen) != 0)
 		goto fail;
-	/* The digest pass reads all of it anyway: start the reads now. */
-	(void)madvise(map, size, MADV_WILLNEED);
-	(void)crypto_generichash(digest, sizeof digest,
-	    (const uint8_t *)map + TABLE_HDR_SIZE, size - TABLE_HDR_SIZE, NULL,
-	    0);
-	if (sodium_memcmp(digest, h.digest, sizeof digest) != 0) {
-		table_seterr(err, errlen, "%s: corrupt (digest mismatch)",
-		    path);
-		goto fail;
+	if (verify) {
+		/* The digest pass reads all of it anyway: start the reads
+		 * now. */
+		(void)madvise(map, size, MADV_WILLNEED);
+		(void)crypto_generichash(digest, sizeof digest,
+		    (const uint8_t *)map + TABLE_HDR_SIZE,
+		    size - TABLE_HDR_SIZE, NULL, 0);
+		if (sodium_memcmp(digest, h.digest, sizeof digest) != 0) {
+			table_seterr(err, errlen, "%s: corrupt (digest "
+			    "mismatch)", path);
+			goto fail;
+		}
 	}
 	if ((t = calloc(1, sizeof *t)) == NULL) {
 		table_seterr(err, errlen, "%s: out of memory", path);
@@ -1132,6 +1138,60 @@ fail:
 	if (fd >= 0)
 		(void)close(fd);
 	return table_close(t);
+}
+
+struct table *
+table_open(const char *path, char *err, size_t errlen)
+{
+	return table_open_mode(path, true, err, errlen);
+}
+
+struct table *
+table_open_unverified(const char *path, char *err, size_t errlen)
+{
+	return table_open_mode(path, false, err, errlen);
+}
+
+int
+table_read_info(const char *path, struct table_info *info, char *err,
+    size_t errlen)
+{
+	struct disk_header h;
+	struct disk_info di;
+	struct stat st;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		table_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(&h, 0, sizeof h);
+	if (fstat(fd, &st) != 0 || pread(fd, &h, sizeof h, 0) < 0) {
+		table_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (table_check_header(path, &h, (size_t)st.st_size, err,
+	    errlen) != 0)
+		goto out;
+	if (h.sec[SEC_MANIFEST].size < sizeof di ||
+	    pread(fd, &di, sizeof di, (off_t)h.sec[SEC_MANIFEST].off) !=
+	    (ssize_t)sizeof di) {
+		table_seterr(err, errlen, "%s: corrupt (manifest)", path);
+		goto out;
+	}
+	memset(info, 0, sizeof *info);
+	memcpy(info->version, di.version, sizeof info->version - 1);
+	memcpy(info->digest, di.digest, sizeof info->digest - 1);
+	info->key_id = di.key_id;
+	info->built = di.built;
+	info->records = di.records;
+	info->strong_values = di.strong_values;
+	info->weak_values = di.weak_values;
+	memcpy(info->lengths, di.lengths, sizeof info->lengths);
+	rc = 0;
+out:
+	(void)close(fd);
+	return rc;
 }
 
 struct table *

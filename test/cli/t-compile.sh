@@ -32,7 +32,7 @@ expect() {
 	if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_fail "$1" "got:  $2" "want: $3"; fi
 }
 
-tap_plan 16
+tap_plan 18
 
 "$custos" compile -c "$work/c.conf" >"$work/out" 2>"$work/err"
 expect "compile: exit 0" "$?" "0"
@@ -70,10 +70,17 @@ expect "a failed build says why and exits 1" "$?:$(grep -c 'no column "nom"' "$w
 tap_check "... and the table is untouched" cmp -s "$work/lists.db" "$work/good.db"
 sed -i 's/field "nom"/field "name"/' "$work/c.conf"
 
-# A corrupt table is refused with a clear reason (sources gone: no rebuild).
+# A corrupt table is refused with a clear reason by the checks that read
+# it whole (sources gone: no rebuild).
 printf 'X' | dd of="$work/lists.db" bs=1 seek=5000 conv=notrunc 2>/dev/null
 mv "$work/list.csv" "$work/list.away"
+"$custos" check-config -c "$work/c.conf" >/dev/null 2>"$work/err"
+expect "check-config refuses a corrupt table" "$?:$(grep -c 'corrupt' "$work/err")" "1:1"
+"$top_builddir/custos-milter" -t -c "$work/c.conf" >/dev/null 2>"$work/err"
+expect "custos-milter -t refuses it too" "$?:$(grep -c 'corrupt' "$work/err")" "1:1"
+# A truncated one is refused even by the milter's quick load.
+truncate -s 3000 "$work/lists.db"
 "$custos" scan -c "$work/c.conf" "$fx/plain.eml" >/dev/null 2>"$work/err"
-expect "a corrupt table is refused" "$?:$(grep -c 'corrupt' "$work/err")" "78:1"
+expect "a truncated table is refused at load" "$?:$(grep -c 'truncated' "$work/err")" "78:1"
 
 tap_done
