@@ -741,13 +741,13 @@ conf_strv_free(char **v, size_t n)
 static char **
 conf_strv(cfg_t *sec, const char *name, bool lower, size_t *n)
 {
+	size_t i, count = cfg_size(sec, name);
 	char **v;
-	size_t i;
 
-	*n = cfg_size(sec, name);
-	if ((v = calloc(*n + 1, sizeof *v)) == NULL)
+	*n = 0;		/* nothing for conf_strv_free until it is all here */
+	if ((v = calloc(count + 1, sizeof *v)) == NULL)
 		return NULL;
-	for (i = 0; i < *n; i++) {
+	for (i = 0; i < count; i++) {
 		char *s = lower ? g_ascii_strdown(cfg_getnstr(sec, name,
 		    (unsigned)i), -1) : g_strdup(cfg_getnstr(sec, name,
 		    (unsigned)i));
@@ -759,6 +759,7 @@ conf_strv(cfg_t *sec, const char *name, bool lower, size_t *n)
 			return NULL;
 		}
 	}
+	*n = count;
 	return v;
 }
 
@@ -941,9 +942,11 @@ conf_policy_from_cfg(cfg_t *cfg, struct conf *c, char *err, size_t errlen)
 	}
 	if ((pc->partners = calloc(n + 1, sizeof *pc->partners)) == NULL)
 		goto nomem;
-	for (i = 0; i < n; i++, pc->npartners++) {
+	/* Each entry is counted before it is filled, so an error half way
+	 * leaves nothing conf_free_policy does not see. */
+	for (i = 0; i < n; i++) {
 		cfg_t *s = cfg_getnsec(cfg, "partner", (unsigned)i);
-		struct policy_partner *p = &pc->partners[i];
+		struct policy_partner *p = &pc->partners[pc->npartners++];
 
 		if ((p->name = strdup(cfg_title(s))) == NULL ||
 		    (p->domains = conf_strv(s, "domains", true,
@@ -953,9 +956,9 @@ conf_policy_from_cfg(cfg_t *cfg, struct conf *c, char *err, size_t errlen)
 	n = cfg_size(cfg, "sender_group");
 	if ((pc->groups = calloc(n + 1, sizeof *pc->groups)) == NULL)
 		goto nomem;
-	for (i = 0; i < n; i++, pc->ngroups++) {
+	for (i = 0; i < n; i++) {
 		cfg_t *s = cfg_getnsec(cfg, "sender_group", (unsigned)i);
-		struct policy_group *g = &pc->groups[i];
+		struct policy_group *g = &pc->groups[pc->ngroups++];
 
 		if ((g->name = strdup(cfg_title(s))) == NULL ||
 		    (g->members = conf_strv(s, "members", true,
@@ -968,9 +971,9 @@ conf_policy_from_cfg(cfg_t *cfg, struct conf *c, char *err, size_t errlen)
 	n = cfg_size(cfg, "exemption");
 	if ((pc->exemptions = calloc(n + 1, sizeof *pc->exemptions)) == NULL)
 		goto nomem;
-	for (i = 0; i < n; i++, pc->nexemptions++) {
+	for (i = 0; i < n; i++) {
 		cfg_t *s = cfg_getnsec(cfg, "exemption", (unsigned)i);
-		struct policy_exemption *x = &pc->exemptions[i];
+		struct policy_exemption *x = &pc->exemptions[pc->nexemptions++];
 		char *snd = g_ascii_strdown(cfg_getstr(s, "sender"), -1);
 
 		x->name = strdup(cfg_title(s));
@@ -990,9 +993,9 @@ conf_policy_from_cfg(cfg_t *cfg, struct conf *c, char *err, size_t errlen)
 	n = cfg_size(cfg, "rule");
 	if ((pc->rules = calloc(n + 1, sizeof *pc->rules)) == NULL)
 		goto nomem;
-	for (i = 0; i < n; i++, pc->nrules++)
+	for (i = 0; i < n; i++)
 		if (conf_rule(cfg_getnsec(cfg, "rule", (unsigned)i), c,
-		    &pc->rules[i], err, errlen) != 0)
+		    &pc->rules[pc->nrules++], err, errlen) != 0)
 			return -1;
 
 	sc->redis = strcmp(cfg_getstr(cfg, "store"), "redis") == 0;
