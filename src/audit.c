@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <glib.h>
 
+#include "errbuf.h"
 #include "audit.h"
 #include "json.h"
 
@@ -37,21 +38,6 @@ static pthread_rwlock_t	 audit_lock = PTHREAD_RWLOCK_INITIALIZER;
 static int		 audit_fd = -1;		/* under audit_lock */
 static char		*audit_path;		/* under audit_lock */
 
-static void audit_err(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-audit_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 audit_openfd(const char *path, char *err, size_t errlen)
 {
@@ -60,7 +46,7 @@ audit_openfd(const char *path, char *err, size_t errlen)
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
 	    0640);
 	if (fd < 0)
-		audit_err(err, errlen, "audit log %s: %s", path,
+		errbuf_set(err, errlen, "audit log %s: %s", path,
 		    g_strerror(errno));
 	return fd;
 }
@@ -441,7 +427,7 @@ audit_write(const struct audit_entry *e, char *err, size_t errlen)
 	(void)pthread_rwlock_rdlock(&audit_lock);
 	if (audit_fd >= 0 && audit_write_all(audit_fd, line, len) != 0) {
 		saved = errno;
-		audit_err(err, errlen, "audit log %s: %s",
+		errbuf_set(err, errlen, "audit log %s: %s",
 		    audit_path != NULL ? audit_path : "?", g_strerror(saved));
 		rc = -1;
 	}

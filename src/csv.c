@@ -28,6 +28,7 @@
 
 #include <glib.h>
 
+#include "errbuf.h"
 #include "csv.h"
 
 #define CSV_BLOCK	(64 * 1024)
@@ -76,22 +77,6 @@ struct csv_reader {
 	size_t		 fcap;
 };
 
-static void
-csv_err(char *err, size_t errlen, const char *fmt, ...)
-    G_GNUC_PRINTF(3, 4);
-
-static void
-csv_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* The iconv name for an encoding label; NULL for UTF-8 (no conversion).
  * GBK and GB2312 files are read as GB18030, a superset of both, so
  * characters outside GB2312 in a "gb2312" file still convert. */
@@ -121,11 +106,11 @@ csv_open(const char *path, const char *encoding, char *err, size_t errlen)
 	const char		*name;
 
 	if (path == NULL || strcmp(path, "-") == 0) {
-		csv_err(err, errlen, "a file name is required");
+		errbuf_set(err, errlen, "a file name is required");
 		return NULL;
 	}
 	if ((r = calloc(1, sizeof *r)) == NULL) {
-		csv_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	r->fd = -1;
@@ -134,11 +119,11 @@ csv_open(const char *path, const char *encoding, char *err, size_t errlen)
 	r->bom = 1;
 	if ((name = csv_encname(encoding)) != NULL) {
 		if (strlen(name) >= sizeof r->enc) {
-			csv_err(err, errlen, "unknown encoding");
+			errbuf_set(err, errlen, "unknown encoding");
 			goto fail;
 		}
 		if ((r->cd = iconv_open("UTF-8", name)) == (iconv_t)-1) {
-			csv_err(err, errlen, "unknown encoding %s", name);
+			errbuf_set(err, errlen, "unknown encoding %s", name);
 			goto fail;
 		}
 		(void)g_strlcpy(r->enc, name, sizeof r->enc);
@@ -149,17 +134,17 @@ csv_open(const char *path, const char *encoding, char *err, size_t errlen)
 	if ((r->dec = malloc(CSV_DECCAP)) == NULL)
 		goto nomem;
 	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		csv_err(err, errlen, "%s: %s", path, g_strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, g_strerror(errno));
 		goto fail;
 	}
 	if (fstat(r->fd, &sb) == -1 || S_ISDIR(sb.st_mode)) {
-		csv_err(err, errlen, "%s: %s", path,
+		errbuf_set(err, errlen, "%s: %s", path,
 		    S_ISDIR(sb.st_mode) ? "is a directory" : g_strerror(errno));
 		goto fail;
 	}
 	return r;
 nomem:
-	csv_err(err, errlen, "out of memory");
+	errbuf_set(err, errlen, "out of memory");
 fail:
 	csv_close(r);
 	return NULL;
@@ -380,17 +365,17 @@ csv_finish(struct csv_reader *r, char ***fields, size_t **lens, size_t *n,
 		r->lens[i] = end - r->fstart[i];
 		/* A NUL would cut the field short for every C consumer. */
 		if (memchr(r->fields[i], '\0', r->lens[i]) != NULL) {
-			csv_err(err, errlen, "line %zu: NUL byte",
+			errbuf_set(err, errlen, "line %zu: NUL byte",
 			    r->rowline);
 			return -1;
 		}
 		if (!g_utf8_validate(r->fields[i], (gssize)r->lens[i],
 		    NULL)) {
 			if (r->cd == (iconv_t)-1)
-				csv_err(err, errlen, "line %zu: invalid UTF-8",
+				errbuf_set(err, errlen, "line %zu: invalid UTF-8",
 				    r->rowline);
 			else
-				csv_err(err, errlen, "line %zu: bytes invalid "
+				errbuf_set(err, errlen, "line %zu: bytes invalid "
 				    "in %s", r->rowline, r->enc);
 			return -1;
 		}
@@ -468,7 +453,7 @@ csv_next(struct csv_reader *r, char ***fields, size_t **lens, size_t *n,
 		if (r->decpos == r->declen || (r->bom &&
 		    r->declen - r->decpos < 3 && !r->eof)) {
 			if ((rc = csv_fill(r)) == -1) {
-				csv_err(err, errlen, "read: %s",
+				errbuf_set(err, errlen, "read: %s",
 				    g_strerror(errno));
 				r->done = -2;
 				return -2;
@@ -600,7 +585,7 @@ endfield:
 			if ((rc = csv_endfield(r, 1)) == -1)
 				goto nomem;
 			if (rc == -2) {
-				csv_err(err, errlen, "line %zu: more than %d "
+				errbuf_set(err, errlen, "line %zu: more than %d "
 				    "fields", r->rowline, CSV_MAX_FIELDS);
 				r->st = CSV_START;	/* after the ',' */
 				goto skiprow;
@@ -625,7 +610,7 @@ eof:
 	*line = r->rowline;
 	if (r->st == CSV_Q) {
 		r->inrow = 0;
-		csv_err(err, errlen, "line %zu: unterminated quote",
+		errbuf_set(err, errlen, "line %zu: unterminated quote",
 		    r->rowline);
 		return -1;
 	}
@@ -635,11 +620,11 @@ eof:
 	return csv_finish(r, fields, lens, n, err, errlen);
 
 toolong:
-	csv_err(err, errlen, "line %zu: row longer than %d bytes", r->rowline,
+	errbuf_set(err, errlen, "line %zu: row longer than %d bytes", r->rowline,
 	    CSV_MAX_ROW);
 	goto skiprow;
 bad:
-	csv_err(err, errlen, "line %zu: %s", r->rowline, why);
+	errbuf_set(err, errlen, "line %zu: %s", r->rowline, why);
 skiprow:
 	r->decpos = (size_t)(p - r->dec);
 	r->skip = 1;
@@ -652,7 +637,7 @@ skiprow:
 	return -1;
 
 nomem:
-	csv_err(err, errlen, "out of memory");
+	errbuf_set(err, errlen, "out of memory");
 	r->done = -2;
 	return -2;
 }

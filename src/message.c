@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "charset.h"
 #include "html.h"
 #include "message.h"
@@ -66,8 +67,6 @@ static const char *const msg_text_exts[] = {
 
 static int	msg_walk_object(struct walk *, GMimeObject *, const char *,
 		    size_t);
-static void	msg_err(char *, size_t, const char *, ...) G_GNUC_PRINTF(3, 4);
-
 void
 message_limits_default(struct message_limits *lim)
 {
@@ -96,18 +95,6 @@ void
 message_shutdown(void)
 {
 	g_mime_shutdown();
-}
-
-static void
-msg_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 static int
@@ -892,7 +879,7 @@ msg_extract(GMimeStream *stream, const char *raw, size_t len,
 
 done:
 	if (w.oom)
-		msg_err(err, errlen, "message: out of memory");
+		errbuf_set(err, errlen, "message: out of memory");
 	else
 		rc = 0;
 	/* The message may refer to the options: free them last. */
@@ -913,11 +900,11 @@ message_extract(GMimeStream *stream, const char *raw, size_t len,
 {
 	if (stream == NULL || (raw == NULL && len > 0) || lim == NULL ||
 	    out == NULL) {
-		msg_err(err, errlen, "message: no stream");
+		errbuf_set(err, errlen, "message: no stream");
 		return -1;
 	}
 	if (g_mime_stream_reset(stream) != 0) {
-		msg_err(err, errlen, "message: cannot rewind the stream");
+		errbuf_set(err, errlen, "message: cannot rewind the stream");
 		return -1;
 	}
 	return msg_extract(stream, raw != NULL ? raw : "", len, lim, out, err,
@@ -933,7 +920,7 @@ message_extract_buffer(const char *raw, size_t len,
 	int		 rc;
 
 	if ((raw == NULL && len > 0) || lim == NULL || out == NULL) {
-		msg_err(err, errlen, "message: no buffer");
+		errbuf_set(err, errlen, "message: no buffer");
 		return -1;
 	}
 	if (raw == NULL)

@@ -67,6 +67,7 @@
 
 #include <sodium.h>
 
+#include "errbuf.h"
 #include "table.h"
 
 #define TABLE_MAGIC	"CUSTOSTB"
@@ -196,21 +197,6 @@ struct table {
 	size_t		 nlists;
 	struct table_info info;
 };
-
-static void table_seterr(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-table_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint64_t
 table_align8(uint64_t n)
@@ -637,29 +623,29 @@ table_check_input(const struct table_builder *b, const char *path,
 	size_t i;
 
 	if (nlists > MAX_LISTS) {
-		table_seterr(err, errlen, "%s: %zu lists, at most %u", path,
+		errbuf_set(err, errlen, "%s: %zu lists, at most %u", path,
 		    nlists, MAX_LISTS);
 		return -1;
 	}
 	if (nlists > 0 && list_names == NULL) {
-		table_seterr(err, errlen, "%s: no list names", path);
+		errbuf_set(err, errlen, "%s: no list names", path);
 		return -1;
 	}
 	for (i = 0; i < nlists; i++)
 		if (list_names[i] == NULL) {
-			table_seterr(err, errlen, "%s: list %zu has no name",
+			errbuf_set(err, errlen, "%s: list %zu has no name",
 			    path, i);
 			return -1;
 		}
 	for (i = 0; i < b->nrecs; i++)
 		if (b->recs[i].list >= nlists) {
-			table_seterr(err, errlen, "%s: record %zu (%s) is in "
+			errbuf_set(err, errlen, "%s: record %zu (%s) is in "
 			    "list %u of %zu", path, i,
 			    b->pool + b->recs[i].id, b->recs[i].list, nlists);
 			return -1;
 		}
 	if (bloblen > 0 && blob == NULL) {
-		table_seterr(err, errlen, "%s: no blob", path);
+		errbuf_set(err, errlen, "%s: no blob", path);
 		return -1;
 	}
 	return 0;
@@ -699,12 +685,12 @@ table_sync_dir(const char *path, char *err, size_t errlen)
 	else
 		dir = strndup(path, (size_t)(slash - path));
 	if (dir == NULL) {
-		table_seterr(err, errlen, "%s: out of memory", path);
+		errbuf_set(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    fsync(fd) != 0)
-		table_seterr(err, errlen, "%s: written, but fsync of %s: %s",
+		errbuf_set(err, errlen, "%s: written, but fsync of %s: %s",
 		    path, dir, strerror(errno));
 	else
 		rc = 0;
@@ -730,7 +716,7 @@ table_builder_write(struct table_builder *b, const char *path,
 	if (info == NULL)
 		memset(&zero, 0, sizeof zero);
 	if (sodium_init() < 0) {
-		table_seterr(err, errlen, "%s: libsodium init failed", path);
+		errbuf_set(err, errlen, "%s: libsodium init failed", path);
 		return -1;
 	}
 	if (table_check_input(b, path, list_names, nlists, blob, bloblen,
@@ -740,7 +726,7 @@ table_builder_write(struct table_builder *b, const char *path,
 	    &ndistinct) != 0 ||
 	    table_normalize(&b->weak, &b->nweak, &b->capweak,
 	    &nweakkeys) != 0) {
-		table_seterr(err, errlen, "%s: out of memory sorting values",
+		errbuf_set(err, errlen, "%s: out of memory sorting values",
 		    path);
 		return -1;
 	}
@@ -764,7 +750,7 @@ table_builder_write(struct table_builder *b, const char *path,
 	 * write instead of a SIGBUS. */
 	if ((map = mmap(NULL, h->file_size, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
-		table_seterr(err, errlen, "%s: %llu bytes: %s", path,
+		errbuf_set(err, errlen, "%s: %llu bytes: %s", path,
 		    (unsigned long long)h->file_size, strerror(errno));
 		return -1;
 	}
@@ -790,34 +776,34 @@ table_builder_write(struct table_builder *b, const char *path,
 
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
 		tmp = NULL;
-		table_seterr(err, errlen, "%s: out of memory", path);
+		errbuf_set(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		table_seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
 	}
 	/* mkstemp makes 0600; the filter reads the table as its own user. */
 	if (fchmod(fd, 0644) != 0) {
-		table_seterr(err, errlen, "%s: chmod: %s", tmp,
+		errbuf_set(err, errlen, "%s: chmod: %s", tmp,
 		    strerror(errno));
 		goto out;
 	}
 	if (table_write_all(fd, map, h->file_size) != 0 || fsync(fd) != 0) {
-		table_seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (close(fd) != 0) {
 		fd = -1;
-		table_seterr(err, errlen, "%s: close: %s", tmp,
+		errbuf_set(err, errlen, "%s: close: %s", tmp,
 		    strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) != 0) {
-		table_seterr(err, errlen, "%s: rename to %s: %s", tmp, path,
+		errbuf_set(err, errlen, "%s: rename to %s: %s", tmp, path,
 		    strerror(errno));
 		goto out;
 	}
@@ -854,49 +840,49 @@ table_check_header(const char *path, const struct disk_header *h,
 
 	if (size < sizeof h->magic ||
 	    memcmp(h->magic, TABLE_MAGIC, sizeof h->magic) != 0) {
-		table_seterr(err, errlen, "%s: not a custos table", path);
+		errbuf_set(err, errlen, "%s: not a custos table", path);
 		return -1;
 	}
 	if (size < offsetof(struct disk_header, file_size)) {
-		table_seterr(err, errlen, "%s: truncated (%zu bytes, header "
+		errbuf_set(err, errlen, "%s: truncated (%zu bytes, header "
 		    "alone is %d)", path, size, TABLE_HDR_SIZE);
 		return -1;
 	}
 	if (h->endian != TABLE_ENDIAN) {
-		table_seterr(err, errlen, "%s: byte order differs from this "
+		errbuf_set(err, errlen, "%s: byte order differs from this "
 		    "host's", path);
 		return -1;
 	}
 	if (h->version != TABLE_VERSION) {
-		table_seterr(err, errlen, "%s: format version %u, this custos "
+		errbuf_set(err, errlen, "%s: format version %u, this custos "
 		    "reads %d", path, h->version, TABLE_VERSION);
 		return -1;
 	}
 	if (size < offsetof(struct disk_header, header_size)) {
-		table_seterr(err, errlen, "%s: truncated (%zu bytes, header "
+		errbuf_set(err, errlen, "%s: truncated (%zu bytes, header "
 		    "alone is %d)", path, size, TABLE_HDR_SIZE);
 		return -1;
 	}
 	if (size < h->file_size) {
-		table_seterr(err, errlen, "%s: truncated (%zu bytes, header "
+		errbuf_set(err, errlen, "%s: truncated (%zu bytes, header "
 		    "says %llu)", path, size,
 		    (unsigned long long)h->file_size);
 		return -1;
 	}
 	if (size > h->file_size) {
-		table_seterr(err, errlen, "%s: corrupt (%zu bytes, header "
+		errbuf_set(err, errlen, "%s: corrupt (%zu bytes, header "
 		    "says %llu)", path, size,
 		    (unsigned long long)h->file_size);
 		return -1;
 	}
 	if (size < TABLE_HDR_SIZE || h->header_size != TABLE_HDR_SIZE ||
 	    h->sections != SEC_COUNT) {
-		table_seterr(err, errlen, "%s: corrupt (bad header)", path);
+		errbuf_set(err, errlen, "%s: corrupt (bad header)", path);
 		return -1;
 	}
 	for (i = 0; i < sizeof h->reserved; i++)
 		if (h->reserved[i] != 0) {
-			table_seterr(err, errlen, "%s: corrupt (bad header)",
+			errbuf_set(err, errlen, "%s: corrupt (bad header)",
 			    path);
 			return -1;
 		}
@@ -905,7 +891,7 @@ table_check_header(const char *path, const struct disk_header *h,
 		off = h->sec[s].off;
 		if (off != table_align8(end) || off > size ||
 		    h->sec[s].size > size - off) {
-			table_seterr(err, errlen, "%s: corrupt (%s section "
+			errbuf_set(err, errlen, "%s: corrupt (%s section "
 			    "at %llu, %llu bytes, file is %zu)", path,
 			    table_secname[s], (unsigned long long)off,
 			    (unsigned long long)h->sec[s].size, size);
@@ -927,7 +913,7 @@ table_check_header(const char *path, const struct disk_header *h,
 	    !table_count_ok(h->sec[SEC_WEAK_HITS].size, h->weak_hits,
 	    sizeof(struct table_hit)) || h->weak_hits > UINT32_MAX ||
 	    h->sec[SEC_MANIFEST].size < sizeof(struct disk_info)) {
-		table_seterr(err, errlen, "%s: corrupt (counts disagree with "
+		errbuf_set(err, errlen, "%s: corrupt (counts disagree with "
 		    "section sizes)", path);
 		return -1;
 	}
@@ -949,7 +935,7 @@ table_read_manifest(struct table *t, const struct disk_header *h,
 	if (di.records != h->records || di.strong_values != h->strong ||
 	    di.weak_values != h->weak || di.lists > MAX_LISTS ||
 	    di.lists > left) {
-		table_seterr(err, errlen, "%s: corrupt (manifest counts)",
+		errbuf_set(err, errlen, "%s: corrupt (manifest counts)",
 		    path);
 		return -1;
 	}
@@ -963,13 +949,13 @@ table_read_manifest(struct table *t, const struct disk_header *h,
 	memcpy(t->info.lengths, di.lengths, sizeof t->info.lengths);
 	if (di.lists > 0 &&
 	    (t->lists = calloc(di.lists, sizeof *t->lists)) == NULL) {
-		table_seterr(err, errlen, "%s: out of memory", path);
+		errbuf_set(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	t->nlists = di.lists;
 	for (i = 0; i < t->nlists; i++) {
 		if ((len = strnlen(p, left)) == left) {
-			table_seterr(err, errlen, "%s: corrupt (list names)",
+			errbuf_set(err, errlen, "%s: corrupt (list names)",
 			    path);
 			return -1;
 		}
@@ -978,7 +964,7 @@ table_read_manifest(struct table *t, const struct disk_header *h,
 		left -= len + 1;
 	}
 	if (left != 0) {
-		table_seterr(err, errlen, "%s: corrupt (list names)", path);
+		errbuf_set(err, errlen, "%s: corrupt (list names)", path);
 		return -1;
 	}
 	return 0;
@@ -1042,7 +1028,7 @@ table_check_body(const struct table *t, const struct disk_header *h,
 		if (t->weak_hits[i].rec >= t->nrecs)
 			what = "weak hits";
 	if (what != NULL) {
-		table_seterr(err, errlen, "%s: corrupt (%s)", path, what);
+		errbuf_set(err, errlen, "%s: corrupt (%s)", path, what);
 		return -1;
 	}
 	return 0;
@@ -1060,23 +1046,23 @@ table_open_mode(const char *path, bool verify, char *err, size_t errlen)
 	int fd;
 
 	if (sodium_init() < 0) {
-		table_seterr(err, errlen, "%s: libsodium init failed", path);
+		errbuf_set(err, errlen, "%s: libsodium init failed", path);
 		return NULL;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		table_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0) {
-		table_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		table_seterr(err, errlen, "%s: not a regular file", path);
+		errbuf_set(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
 	if (st.st_size == 0) {
-		table_seterr(err, errlen, "%s: not a custos table", path);
+		errbuf_set(err, errlen, "%s: not a custos table", path);
 		goto fail;
 	}
 	size = (size_t)st.st_size;
@@ -1084,7 +1070,7 @@ table_open_mode(const char *path, bool verify, char *err, size_t errlen)
 	 * page cache copy. */
 	if ((map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0)) ==
 	    MAP_FAILED) {
-		table_seterr(err, errlen, "%s: mmap: %s", path,
+		errbuf_set(err, errlen, "%s: mmap: %s", path,
 		    strerror(errno));
 		goto fail;
 	}
@@ -1102,13 +1088,13 @@ table_open_mode(const char *path, bool verify, char *err, size_t errlen)
 		    (const uint8_t *)map + TABLE_HDR_SIZE,
 		    size - TABLE_HDR_SIZE, NULL, 0);
 		if (sodium_memcmp(digest, h.digest, sizeof digest) != 0) {
-			table_seterr(err, errlen, "%s: corrupt (digest "
+			errbuf_set(err, errlen, "%s: corrupt (digest "
 			    "mismatch)", path);
 			goto fail;
 		}
 	}
 	if ((t = calloc(1, sizeof *t)) == NULL) {
-		table_seterr(err, errlen, "%s: out of memory", path);
+		errbuf_set(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
 	t->map = map;
@@ -1162,12 +1148,12 @@ table_read_info(const char *path, struct table_info *info, char *err,
 	int fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		table_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	memset(&h, 0, sizeof h);
 	if (fstat(fd, &st) != 0 || pread(fd, &h, sizeof h, 0) < 0) {
-		table_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (table_check_header(path, &h, (size_t)st.st_size, err,
@@ -1176,7 +1162,7 @@ table_read_info(const char *path, struct table_info *info, char *err,
 	if (h.sec[SEC_MANIFEST].size < sizeof di ||
 	    pread(fd, &di, sizeof di, (off_t)h.sec[SEC_MANIFEST].off) !=
 	    (ssize_t)sizeof di) {
-		table_seterr(err, errlen, "%s: corrupt (manifest)", path);
+		errbuf_set(err, errlen, "%s: corrupt (manifest)", path);
 		goto out;
 	}
 	memset(info, 0, sizeof *info);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <glib.h>
 
+#include "errbuf.h"
 #include "template.h"
 
 /* A template is a few lines of prose; a file this large is a mistake
@@ -99,21 +100,6 @@ struct template_set {
 	size_t			 ntpl;
 };
 
-static void template_err(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-template_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Names and languages become parts of file names: letters, digits, '_'
  * and '-' only, so neither can climb out of the directory. */
 static bool
@@ -169,7 +155,7 @@ template_parse(const char *path, const char *buf, size_t len,
 		for (p = buf; p < bad; p++)
 			if (*p == '\n')
 				line++;
-		template_err(err, errlen, "%s:%u: not UTF-8", path, line);
+		errbuf_set(err, errlen, "%s:%u: not UTF-8", path, line);
 		return -1;
 	}
 	p = buf;
@@ -198,7 +184,7 @@ template_parse(const char *path, const char *buf, size_t len,
 			continue;
 		}
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			template_err(err, errlen, "%s:%u: control character "
+			errbuf_set(err, errlen, "%s:%u: control character "
 			    "0x%02x", path, line, c);
 			goto out;
 		}
@@ -217,7 +203,7 @@ template_parse(const char *path, const char *buf, size_t len,
 		for (q = p + 2; q < end && *q != '}' && *q != '\n'; q++)
 			;
 		if (q >= end || *q != '}') {
-			template_err(err, errlen, "%s:%u: unterminated \"${\"",
+			errbuf_set(err, errlen, "%s:%u: unterminated \"${\"",
 			    path, line);
 			goto out;
 		}
@@ -227,7 +213,7 @@ template_parse(const char *path, const char *buf, size_t len,
 			    memcmp(template_var_names[v], p + 2, n) == 0)
 				break;
 		if (v == TVAR_COUNT) {
-			template_err(err, errlen, "%s:%u: unknown variable "
+			errbuf_set(err, errlen, "%s:%u: unknown variable "
 			    "${%.*s}", path, line,
 			    (int)MIN(n, TEMPLATE_ERR_NAME), p + 2);
 			goto out;
@@ -238,7 +224,7 @@ template_parse(const char *path, const char *buf, size_t len,
 	}
 	template_add_part(t, -1, lit);
 	if (t->nparts == 0) {
-		template_err(err, errlen, "%s: empty template", path);
+		errbuf_set(err, errlen, "%s: empty template", path);
 		goto out;
 	}
 	/* Values never hold a newline (template_value), so the line count
@@ -267,15 +253,15 @@ template_read(const char *path, struct template_text *t, char *err,
 
 	if (!g_file_get_contents(path, &buf, &len, &gerr)) {
 		if (gerr->code == G_FILE_ERROR_NOENT)
-			template_err(err, errlen, "%s: missing (every template "
+			errbuf_set(err, errlen, "%s: missing (every template "
 			    "needs every language)", path);
 		else
-			template_err(err, errlen, "%s", gerr->message);
+			errbuf_set(err, errlen, "%s", gerr->message);
 		g_error_free(gerr);
 		return -1;
 	}
 	if (len > TEMPLATE_MAX_FILE) {
-		template_err(err, errlen, "%s: larger than %d bytes", path,
+		errbuf_set(err, errlen, "%s: larger than %d bytes", path,
 		    TEMPLATE_MAX_FILE);
 		g_free(buf);
 		return -1;
@@ -339,17 +325,17 @@ template_load(const char *dir, const char *const *langs, size_t nlangs,
 	size_t i, k, total;
 
 	if (nlangs == 0) {
-		template_err(err, errlen, "%s: no template languages", dir);
+		errbuf_set(err, errlen, "%s: no template languages", dir);
 		goto fail;
 	}
 	for (i = 0; i < nlangs; i++)
 		if (langs[i] == NULL || !template_word_ok(langs[i])) {
-			template_err(err, errlen, "bad template language "
+			errbuf_set(err, errlen, "bad template language "
 			    "\"%s\"", langs[i] != NULL ? langs[i] : "(null)");
 			goto fail;
 		}
 	if ((d = g_dir_open(dir, 0, &gerr)) == NULL) {
-		template_err(err, errlen, "%s", gerr->message);
+		errbuf_set(err, errlen, "%s", gerr->message);
 		g_error_free(gerr);
 		goto fail;
 	}
@@ -363,7 +349,7 @@ template_load(const char *dir, const char *const *langs, size_t nlangs,
 		if ((name = template_entry_name(ent, langs, nlangs)) == NULL)
 			continue;
 		if (!template_word_ok(name)) {
-			template_err(err, errlen, "%s/%s: a template name has "
+			errbuf_set(err, errlen, "%s/%s: a template name has "
 			    "only letters, digits, '_' and '-'", dir, ent);
 			g_free(name);
 			goto fail;
@@ -403,7 +389,7 @@ template_load(const char *dir, const char *const *langs, size_t nlangs,
 		/* Better refused at load (`custos-milter -t`) than cut off
 		 * in front of the employee. */
 		if (total > TEMPLATE_MAX_LINES) {
-			template_err(err, errlen, "%s/%s.*.txt: %zu lines in "
+			errbuf_set(err, errlen, "%s/%s.*.txt: %zu lines in "
 			    "all languages, at most %d", dir, t->name, total,
 			    TEMPLATE_MAX_LINES);
 			goto fail;
@@ -589,7 +575,7 @@ template_render(const struct template_set *set, const char *name,
 
 	*lines = NULL;
 	if ((t = template_find(set, name)) == NULL) {
-		template_err(err, errlen, "no template \"%s\"",
+		errbuf_set(err, errlen, "no template \"%s\"",
 		    name != NULL ? name : "(null)");
 		return -1;
 	}
