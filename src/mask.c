@@ -30,12 +30,14 @@ struct mask_rule {
 	unsigned int	 head, tail, stars, full;
 };
 
+/* Numbers hide at least the half of them a guess would need: a short
+ * phone number never shows all but one digit. */
 static const struct mask_rule mask_rules[] = {
-	[KIND_MOBILE] =		{ 3, 4, 0, 8 },
-	[KIND_PHONE] =		{ 3, 4, 0, 8 },
+	[KIND_MOBILE] =		{ 3, 4, 0, 11 },
+	[KIND_PHONE] =		{ 2, 2, 0, 8 },
 	[KIND_EMAIL] =		{ 1, 0, 3, 2 },	/* of the local part */
-	[KIND_CN_ID] =		{ 3, 4, 0, 8 },
-	[KIND_ACCOUNT] =	{ 4, 4, 0, 9 },
+	[KIND_CN_ID] =		{ 3, 4, 0, 15 },
+	[KIND_ACCOUNT] =	{ 4, 4, 0, 13 },
 	[KIND_NAME] =		{ 1, 0, 0, 2 },
 	[KIND_COMPANY] =	{ 2, 0, 2, 3 },
 	[KIND_ADDRESS] =	{ 2, 0, 2, 3 },

@@ -31,17 +31,17 @@ struct row {
 
 static const struct row rows[] = {
 	R(KIND_MOBILE, "13812345678", "138****5678"),
-	R(KIND_MOBILE, "12345678", "123*5678"),
+	R(KIND_MOBILE, "12345678", "1*******"),	/* short: first only */
 	R(KIND_MOBILE, "1234567", "1******"),	/* <= kept: first only */
-	R(KIND_PHONE, "02087654321", "020****4321"),
-	R(KIND_PHONE, "075512345678", "075*****5678"),
+	R(KIND_PHONE, "02087654321", "02*******21"),
+	R(KIND_PHONE, "075512345678", "07********78"),
 	R(KIND_PHONE, "12345", "1****"),
 	R(KIND_PHONE, "7", "7*"),
 	R(KIND_CN_ID, "11010519491231002X", "110***********002X"),
 	R(KIND_CN_ID, "110105491231002", "110********1002"),
 	R(KIND_ACCOUNT, "6222021234561234", "6222********1234"),
 	R(KIND_ACCOUNT, "6222021234567891234", "6222***********1234"),
-	R(KIND_ACCOUNT, "123456789", "1234*6789"),
+	R(KIND_ACCOUNT, "123456789", "1********"),
 	R(KIND_ACCOUNT, "12345678", "1*******"),
 	/* Long runs show at most 16 stars, hiding the exact length. */
 	R(KIND_ACCOUNT, "1234567890123456789012345678901234567890",
