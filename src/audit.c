@@ -26,6 +26,7 @@
 
 #include "errbuf.h"
 #include "audit.h"
+#include "report.h"
 #include "json.h"
 
 /* Record ids per line.  XXX A message with a whole customer list in it
@@ -218,97 +219,17 @@ audit_recipients(struct json *j, const struct conf *c,
 	g_free(doms);
 }
 
-static const char *
-audit_where(const struct textseg *t, uint32_t seg)
-{
-	return t != NULL && seg < t->nseg && t->seg[seg].source != NULL ?
-	    t->seg[seg].source : "?";
-}
-
-static gint
-audit_strcmp(gconstpointer a, gconstpointer b)
-{
-	return strcmp(a, b);
-}
-
-/* What the engine found: counts, record ids with where each was first
- * seen, masked samples.  Never a value in clear. */
+/* What the engine found (report.c's fields, record ids capped), what
+ * could not be read, and the list version. */
 static void
 audit_findings(struct json *j, const struct conf *c,
     const struct pipeline_result *r)
 {
-	const struct findings *f = &r->findings;
-	const struct finding_record **recs;
-	GList *keys, *l;
-	size_t i, n;
+	size_t i;
 
-	json_kv_uint(j, "records", findings_records(f));
-	json_kv_uint(j, "canaries", f->canaries);
-	json_key(j, "per_list");
-	json_object_begin(j);
-	for (i = 0; c != NULL && i < c->nlists && i < FINDINGS_MAX_LISTS; i++)
-		if (f->per_list[i] > 0)
-			json_kv_uint(j, c->lists[i].name, f->per_list[i]);
-	json_object_end(j);
-
-	json_key(j, "record_ids");
-	json_array_begin(j);
-	recs = findings_sorted(f, &n);
-	for (i = 0; i < n && i < AUDIT_MAX_RECORD_IDS; i++) {
-		json_object_begin(j);
-		json_kv_string(j, "id", recs[i]->id);
-		json_kv_string(j, "list", c != NULL &&
-		    recs[i]->list < c->nlists ?
-		    c->lists[recs[i]->list].name : "?");
-		json_kv_string(j, "where", audit_where(r->text,
-		    recs[i]->segment));
-		if (recs[i]->canary) {
-			json_key(j, "canary");
-			json_bool(j, true);
-		}
-		json_object_end(j);
-	}
-	g_free(recs);
-	json_array_end(j);
-	if (n > AUDIT_MAX_RECORD_IDS)
-		json_kv_uint(j, "record_ids_omitted",
-		    n - AUDIT_MAX_RECORD_IDS);
-
-	json_key(j, "detectors");
-	json_object_begin(j);
-	for (i = 0; i < DET_COUNT; i++)
-		if (f->detector_values[i] > 0)
-			json_kv_uint(j, detector_name((enum detector)i),
-			    f->detector_values[i]);
-	json_object_end(j);
-
-	/* Sorted, so equal findings give equal lines. */
-	json_key(j, "keywords");
-	json_object_begin(j);
-	keys = f->keywords != NULL ?
-	    g_list_sort(g_hash_table_get_keys(f->keywords), audit_strcmp) :
-	    NULL;
-	for (l = keys; l != NULL; l = l->next)
-		json_kv_uint(j, l->data, GPOINTER_TO_SIZE(
-		    g_hash_table_lookup(f->keywords, l->data)));
-	g_list_free(keys);
-	json_object_end(j);
-
-	json_key(j, "samples");
-	json_array_begin(j);
-	for (i = 0; i < f->nsamples; i++) {
-		const struct finding_sample *s = &f->samples[i];
-
-		json_object_begin(j);
-		json_kv_string(j, s->detector ? "detector" : "kind",
-		    s->detector ? detector_name((enum detector)s->kind) :
-		    kind_name((enum field_kind)s->kind));
-		json_kv_string(j, "sample", s->text);
-		json_kv_string(j, "where", audit_where(r->text, s->segment));
-		json_object_end(j);
-	}
-	json_array_end(j);
-
+	/* XXX capped so one message cannot make a multi-megabyte line a
+	 * SIEM would drop; "records" always has the true total. */
+	report_findings_fields(j, r, c, AUDIT_MAX_RECORD_IDS);
 	json_key(j, "unscannable");
 	json_array_begin(j);
 	for (i = 0; r->text != NULL && i < r->text->nuns; i++) {
@@ -318,7 +239,7 @@ audit_findings(struct json *j, const struct conf *c,
 		json_object_end(j);
 	}
 	json_array_end(j);
-	json_kv_string(j, "list_version", f->list_version);
+	json_kv_string(j, "list_version", r->findings.list_version);
 }
 
 static void

@@ -1,29 +1,41 @@
 /* report.c - pipeline result to JSON (see report.h). */
 #include "config.h"
 
+#include <stdint.h>
+#include <string.h>
+
 #include "report.h"
 #include "version.h"
 
-/* What the engine found: counts, record ids with where each was first
- * seen, masked samples.  Never a value in clear. */
-static void
-report_findings(struct json *j, const struct findings *f,
-    const struct textseg *t, const struct conf *c)
+static const char *
+report_where(const struct textseg *t, uint32_t seg)
 {
+	return t != NULL && seg < t->nseg && t->seg[seg].source != NULL ?
+	    t->seg[seg].source : "?";
+}
+
+static gint
+report_strcmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(a, b);
+}
+
+void
+report_findings_fields(struct json *j, const struct pipeline_result *r,
+    const struct conf *c, size_t max_ids)
+{
+	const struct findings *f = &r->findings;
 	const struct finding_record **recs;
-	GHashTableIter it;
-	gpointer k, v;
+	GList *keys, *l;
 	size_t i, n;
 
-	json_key(j, "findings");
-	json_object_begin(j);
-	json_kv_string(j, "list_version", f->list_version);
 	json_kv_uint(j, "records", findings_records(f));
 	json_kv_uint(j, "canaries", f->canaries);
 	json_key(j, "per_list");
 	json_object_begin(j);
 	for (i = 0; c != NULL && i < c->nlists && i < FINDINGS_MAX_LISTS; i++)
-		json_kv_uint(j, c->lists[i].name, f->per_list[i]);
+		if (f->per_list[i] > 0)
+			json_kv_uint(j, c->lists[i].name, f->per_list[i]);
 	json_object_end(j);
 	json_key(j, "kinds");
 	json_object_begin(j);
@@ -32,32 +44,18 @@ report_findings(struct json *j, const struct findings *f,
 			json_kv_uint(j, kind_name((enum field_kind)i),
 			    f->kind_values[i]);
 	json_object_end(j);
-	json_key(j, "detectors");
-	json_object_begin(j);
-	for (i = 0; i < DET_COUNT; i++)
-		if (f->detector_values[i] > 0)
-			json_kv_uint(j, detector_name((enum detector)i),
-			    f->detector_values[i]);
-	json_object_end(j);
-	json_key(j, "keywords");
-	json_object_begin(j);
-	if (f->keywords != NULL) {
-		g_hash_table_iter_init(&it, f->keywords);
-		while (g_hash_table_iter_next(&it, &k, &v))
-			json_kv_uint(j, k, GPOINTER_TO_SIZE(v));
-	}
-	json_object_end(j);
+
 	json_key(j, "record_ids");
 	json_array_begin(j);
 	recs = findings_sorted(f, &n);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && i < max_ids; i++) {
 		json_object_begin(j);
 		json_kv_string(j, "id", recs[i]->id);
-		json_kv_string(j, "list", c != NULL && recs[i]->list < c->nlists ?
+		json_kv_string(j, "list", c != NULL &&
+		    recs[i]->list < c->nlists ?
 		    c->lists[recs[i]->list].name : "?");
-		json_kv_string(j, "where", t != NULL &&
-		    recs[i]->segment < t->nseg ?
-		    t->seg[recs[i]->segment].source : "?");
+		json_kv_string(j, "where", report_where(r->text,
+		    recs[i]->segment));
 		if (recs[i]->canary) {
 			json_key(j, "canary");
 			json_bool(j, true);
@@ -66,21 +64,56 @@ report_findings(struct json *j, const struct findings *f,
 	}
 	g_free(recs);
 	json_array_end(j);
+	if (n > max_ids)
+		json_kv_uint(j, "record_ids_omitted", n - max_ids);
+
+	json_key(j, "detectors");
+	json_object_begin(j);
+	for (i = 0; i < DET_COUNT; i++)
+		if (f->detector_values[i] > 0)
+			json_kv_uint(j, detector_name((enum detector)i),
+			    f->detector_values[i]);
+	json_object_end(j);
+
+	/* Sorted, so equal findings give equal output. */
+	json_key(j, "keywords");
+	json_object_begin(j);
+	keys = f->keywords != NULL ?
+	    g_list_sort(g_hash_table_get_keys(f->keywords), report_strcmp) :
+	    NULL;
+	for (l = keys; l != NULL; l = l->next)
+		json_kv_uint(j, l->data, GPOINTER_TO_SIZE(
+		    g_hash_table_lookup(f->keywords, l->data)));
+	g_list_free(keys);
+	json_object_end(j);
+
 	json_key(j, "samples");
 	json_array_begin(j);
 	for (i = 0; i < f->nsamples; i++) {
-		const struct finding_sample *s = &f->samples[i];
+		const struct finding_sample *sm = &f->samples[i];
 
 		json_object_begin(j);
-		json_kv_string(j, s->detector ? "detector" : "kind",
-		    s->detector ? detector_name(s->kind) : kind_name(s->kind));
-		json_kv_string(j, "sample", s->text);
-		json_kv_string(j, "where", t != NULL && s->segment < t->nseg ?
-		    t->seg[s->segment].source : "?");
+		json_kv_string(j, sm->detector ? "detector" : "kind",
+		    sm->detector ? detector_name((enum detector)sm->kind) :
+		    kind_name((enum field_kind)sm->kind));
+		json_kv_string(j, "sample", sm->text);
+		json_kv_string(j, "where", report_where(r->text,
+		    sm->segment));
 		json_object_end(j);
 	}
 	json_array_end(j);
-	json_kv_uint(j, "bytes_scanned", f->bytes_scanned);
+}
+
+/* What the engine found, as `custos scan` shows it. */
+static void
+report_findings(struct json *j, const struct pipeline_result *r,
+    const struct conf *c)
+{
+	json_key(j, "findings");
+	json_object_begin(j);
+	json_kv_string(j, "list_version", r->findings.list_version);
+	report_findings_fields(j, r, c, SIZE_MAX);
+	json_kv_uint(j, "bytes_scanned", r->findings.bytes_scanned);
 	json_object_end(j);
 }
 
@@ -185,7 +218,7 @@ report_json(struct json *j, const char *file, const struct pipeline_result *r,
 		report_segment(j, &r->text->seg[i], with_text);
 	json_array_end(j);
 
-	report_findings(j, &r->findings, r->text, c);
+	report_findings(j, r, c);
 	report_policy(j, r, c);
 
 	json_key(j, "unscannable");
