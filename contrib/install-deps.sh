@@ -100,6 +100,12 @@ stop_system_services() {
 
 main() {
     local hs missing
+    # --list: the packages, for callers that run apt-get themselves (CI).
+    if [ "${1:-}" = --list ]; then
+        # shellcheck disable=SC2086
+        echo $PACKAGES "$(hyperscan_package)"
+        return 0
+    fi
     [ "$(id -u)" -eq 0 ] || { echo "install-deps: run as root (sudo $0)" >&2; exit 1; }
     command -v apt-get >/dev/null || { echo "install-deps: needs Debian (apt-get)" >&2; exit 1; }
     : >"$LOG" || { echo "install-deps: cannot write $LOG" >&2; exit 1; }
