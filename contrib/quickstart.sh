@@ -103,20 +103,12 @@ check_ports() {
 
 # write_demo_conf: conf/demo.conf and the demo list (patterns/).
 write_demo_conf() {
-    cat "$SRCDIR/conf/demo.conf" - >"$E2E_MILTER_CONF" <<EOF
-
-# Added by contrib/quickstart.sh: the synthetic demo customer list.
-key_file = "$DEMO/list.key"
-database = "$DEMO/lists.db"
-list "customers" {
-    file = "$SRCDIR/patterns/demo-customers.csv"
-    canary_column = "canary"
-    field "mobile" { kind = "mobile" }
-    field "email" { kind = "email" }
-    field "id_no" { kind = "cn_id" }
-    field "name" { kind = "name" }
-    field "company" { kind = "company" }
-}
+    {
+        cat "$SRCDIR/conf/demo.conf"
+        printf '\n# Added by contrib/quickstart.sh: the synthetic demo customer list.\n'
+        e2e_list_conf "$DEMO" "$SRCDIR/patterns/demo-customers.csv"
+    } >"$E2E_MILTER_CONF"
+    cat >>"$E2E_MILTER_CONF" <<EOF
 internal_domains = {"example.com"}
 rule "customers-outside" {
     records = 2  recipients = "not-internal"

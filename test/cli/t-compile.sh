@@ -14,20 +14,10 @@ trap 'rm -rf "$work"' EXIT
 python3 "$top_srcdir/test/fixtures/make-fixtures.py" "$work/fx" || exit 1
 fx=$work/fx
 cp "$fx/customers.csv" "$work/list.csv"
-cat >"$work/c.conf" <<EOF
-spool_dir = "$work"
-key_file = "$work/list.key"
-database = "$work/lists.db"
-list "customers" {
-	file = "$work/list.csv"
-	canary_column = "canary"
-	field "mobile" { kind = "mobile" }
-	field "email" { kind = "email" }
-	field "id_no" { kind = "cn_id" }
-	field "name" { kind = "name" }
-	field "company" { kind = "company" }
-}
-EOF
+{
+	echo "spool_dir = \"$work\""
+	e2e_list_conf "$work" "$work/list.csv"
+} >"$work/c.conf"
 expect() {
 	if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_fail "$1" "got:  $2" "want: $3"; fi
 }

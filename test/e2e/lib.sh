@@ -838,6 +838,27 @@ sys.exit(1)
 EOF
 }
 
+# ---------------------------------------------------------- custos config
+
+# e2e_list_conf DIR CSV: custos.conf lines for the synthetic customer list
+# (customers.csv of test/fixtures/make-fixtures.py) at CSV, its key and
+# compiled table in DIR: every field of the list, the canary column.
+e2e_list_conf() {
+    cat <<EOF
+key_file = "$1/list.key"
+database = "$1/lists.db"
+list "customers" {
+	file = "$2"
+	canary_column = "canary"
+	field "mobile" { kind = "mobile" }
+	field "email" { kind = "email" }
+	field "id_no" { kind = "cn_id" }
+	field "name" { kind = "name" }
+	field "company" { kind = "company" }
+}
+EOF
+}
+
 # -------------------------------------------------------------- logs
 
 # e2e_dump_logs [LINES=40]: print the tails of the logs as "# " lines.

@@ -14,20 +14,10 @@ e2e_setup
 fx=$E2E/fx
 "$PYTHON3" "$top_srcdir/test/fixtures/make-fixtures.py" "$fx" || exit 1
 cp "$fx/customers.csv" "$E2E/list.csv"
-cat >"$E2E/custos.conf" <<EOF
-spool_dir = "$E2E"
-key_file = "$E2E/list.key"
-database = "$E2E/lists.db"
-list "customers" {
-	file = "$E2E/list.csv"
-	canary_column = "canary"
-	field "mobile" { kind = "mobile" }
-	field "email" { kind = "email" }
-	field "id_no" { kind = "cn_id" }
-	field "name" { kind = "name" }
-	field "company" { kind = "company" }
-}
-EOF
+{
+	echo "spool_dir = \"$E2E\""
+	e2e_list_conf "$E2E" "$E2E/list.csv"
+} >"$E2E/custos.conf"
 
 e2e_start_sink && e2e_start_redis && e2e_start_milter && e2e_start_postfix || {
 	tap_fail "start sink, redis, custos-milter (compiling the list) and postfix"

@@ -17,19 +17,9 @@ cp "$fx/customers.csv" "$E2E/list.csv"
 
 # write_conf MODE: the config, enforcing or monitoring.
 write_conf() {
-	cat >"$E2E/custos.conf" <<EOF
-spool_dir = "$E2E"
-key_file = "$E2E/list.key"
-database = "$E2E/lists.db"
-list "customers" {
-	file = "$E2E/list.csv"
-	canary_column = "canary"
-	field "mobile" { kind = "mobile" }
-	field "email" { kind = "email" }
-	field "id_no" { kind = "cn_id" }
-	field "name" { kind = "name" }
-	field "company" { kind = "company" }
-}
+	{ echo "spool_dir = \"$E2E\""; e2e_list_conf "$E2E" "$E2E/list.csv"; } \
+	    >"$E2E/custos.conf"
+	cat >>"$E2E/custos.conf" <<EOF
 mode = "$1"
 internal_domains = {"example.com"}
 partner "auditor" { domains = {"audit.example.net"} }

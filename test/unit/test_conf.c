@@ -41,6 +41,26 @@ load_text(const char *text, char *err, size_t errlen)
 	return c;
 }
 
+/* A config text that must be refused, and what the error must say. */
+struct error_row {
+	const char	*text, *want;
+};
+
+static void
+expect_errors(const struct error_row *rows, size_t n)
+{
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct conf *c = load_text(rows[i].text, err, sizeof err);
+
+		if (c != NULL || strstr(err, rows[i].want) == NULL)
+			fail_msg("row %zu: got \"%s\", want ...%s", i,
+			    c ? "a config" : err, rows[i].want);
+	}
+}
+
 static void
 test_defaults(void **state)
 {
@@ -233,9 +253,7 @@ test_lists(void **state)
 static void
 test_list_errors(void **state)
 {
-	static const struct {
-		const char *text, *want;
-	} rows[] = {
+	static const struct error_row rows[] = {
 		{ "list \"a\" {\n field \"m\" { kind = \"mobil\" }\n file=\"/x\"\n}\n",
 		    ":2: kind: \"mobil\"" },
 		{ "list \"a\" {\n file = \"/x\"\n}\n", "no field" },
@@ -246,17 +264,8 @@ test_list_errors(void **state)
 		{ "list \"a\" {\n file = \"/x\"\n field \"m\" { strength = \"very\" }\n}\n",
 		    "strength" },
 	};
-	char err[512];
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct conf *c = load_text(rows[i].text, err, sizeof err);
-
-		if (c != NULL || strstr(err, rows[i].want) == NULL)
-			fail_msg("row %zu: got \"%s\", want ...%s", i,
-			    c ? "a config" : err, rows[i].want);
-	}
+	expect_errors(rows, sizeof rows / sizeof rows[0]);
 }
 
 static void
@@ -311,9 +320,7 @@ test_policy(void **state)
 static void
 test_policy_errors(void **state)
 {
-	static const struct {
-		const char *text, *want;
-	} rows[] = {
+	static const struct error_row rows[] = {
 		{ "rule \"a\" {\n action = \"drop\"\n}\n", ":3: rule \"a\": action" },
 		{ "rule \"a\" { recipients = \"outside\" }\n", "recipients" },
 		{ "rule \"a\" { recipients = \"partner:nobody\" }\n", "no partner" },
@@ -329,17 +336,8 @@ test_policy_errors(void **state)
 		{ "sender_group \"g\" { file = \"/nonexistent/g.txt\" }\n",
 		    "sender_group \"g\"" },
 	};
-	char err[512];
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct conf *c = load_text(rows[i].text, err, sizeof err);
-
-		if (c != NULL || strstr(err, rows[i].want) == NULL)
-			fail_msg("row %zu: got \"%s\", want ...%s", i,
-			    c ? "a config" : err, rows[i].want);
-	}
+	expect_errors(rows, sizeof rows / sizeof rows[0]);
 }
 
 static void
