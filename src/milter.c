@@ -56,15 +56,6 @@ static int		active;
 static int		in_flight;
 static bool		draining;
 
-static double
-milter_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int
 milter_in_flight(void)
 {
@@ -317,7 +308,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		milter_msg_end();
 		return milter_no_memory(ctx, cc);
 	}
-	cc->msg->start_ms = milter_now_ms();
+	cc->msg->start_ms = pipeline_now_ms();
 	cc->msg->spool = spool_new(cc->conf->spool_memory_limit,
 	    cc->conf->spool_dir);
 	if (cc->msg->spool == NULL ||
@@ -453,7 +444,7 @@ milter_summary(const struct connctx *cc, const struct pipeline_result *r,
 	    r->text != NULL ? r->text->nseg : 0,
 	    findings_records(&r->findings), r->findings.canaries, dets,
 	    r->findings.list_version[0] ? r->findings.list_version : "-",
-	    reasons, milter_now_ms() - cc->msg->start_ms, r->elapsed_ms);
+	    reasons, pipeline_now_ms() - cc->msg->start_ms, r->elapsed_ms);
 }
 
 /* X-Custos: the verdict, incident id, counts and rule names; never a
@@ -594,7 +585,7 @@ milter_record(struct connctx *cc, const struct pipeline_result *r,
 	ae.result = r;
 	ae.outcome = &r->outcome;
 	ae.store_error = r->store_error;
-	ae.elapsed_ms = milter_now_ms() - cc->msg->start_ms;
+	ae.elapsed_ms = pipeline_now_ms() - cc->msg->start_ms;
 	if (audit_write(&ae, err, sizeof err) != 0)
 		log_err("%s: audit log: %s", milter_qid(cc), err);
 }

@@ -31,7 +31,7 @@ pipeline_result_clear(struct pipeline_result *r)
 	pipeline_result_init(r);
 }
 
-static double
+double
 pipeline_now_ms(void)
 {
 	struct timespec ts;

@@ -35,6 +35,9 @@ struct pipeline_result {
 	double		 elapsed_ms;
 };
 
+/* Milliseconds on the monotonic clock: for elapsed times. */
+double	pipeline_now_ms(void);
+
 void	pipeline_result_init(struct pipeline_result *);
 void	pipeline_result_clear(struct pipeline_result *);
 
