@@ -22,7 +22,6 @@ enum log_level {
  * syslog (the daemon's -f, and the CLI).  facility: a LOG_* facility. */
 void	log_open(const char *ident, int to_stderr, int facility);
 void	log_set_level(enum log_level);
-enum log_level log_get_level(void);
 
 /* Parses "err", "warning", "info", "debug"; returns 0 or -1. */
 int	log_level_parse(const char *, enum log_level *);
