@@ -107,6 +107,7 @@ write_demo_conf() {
         cat "$SRCDIR/conf/demo.conf"
         printf '\n# Added by contrib/quickstart.sh: the synthetic demo customer list.\n'
         e2e_list_conf "$DEMO" "$SRCDIR/patterns/demo-customers.csv"
+        E2E=$DEMO e2e_stop_conf
     } >"$E2E_MILTER_CONF"
     cat >>"$E2E_MILTER_CONF" <<EOF
 internal_domains = {"example.com"}

@@ -1,4 +1,5 @@
-/* audit.c - the JSON audit log (see audit.h).
+/* audit.c - the JSON audit log: decisions and officers' actions (see
+ * audit.h).
  *
  * Owns one process-wide descriptor and the path it was opened from,
  * behind a rwlock: writers share the read side, since O_APPEND makes
@@ -254,6 +255,7 @@ audit_build(struct json *j, const struct audit_entry *e)
 	size_t i;
 
 	json_object_begin(j);
+	json_kv_string(j, "type", "decision");
 	json_key(j, "time");
 	audit_time(j, e->when);
 	json_kv_string(j, "node", c != NULL ? c->node : NULL);
@@ -294,6 +296,35 @@ audit_build(struct json *j, const struct audit_entry *e)
 	json_object_end(j);
 }
 
+static void
+audit_build_officer(struct json *j, const struct audit_officer *o)
+{
+	json_object_begin(j);
+	json_kv_string(j, "type", "officer");
+	json_key(j, "time");
+	audit_time(j, 0);
+	json_kv_string(j, "node", o->node);
+	json_kv_string(j, "event", o->event);
+	json_kv_string(j, "incident", o->incident);
+	json_kv_string(j, "officer", o->officer);
+	json_kv_string(j, "reason", o->reason);
+	json_kv_string(j, "detail", o->detail);
+	json_key(j, "ok");
+	json_bool(j, o->ok);
+	json_kv_string(j, "error", o->error);
+	json_object_end(j);
+}
+
+char *
+audit_officer_json(const struct audit_officer *o, size_t *len)
+{
+	struct json j;
+
+	json_init(&j);
+	audit_build_officer(&j, o);
+	return json_finish(&j, len);
+}
+
 char *
 audit_json(const struct audit_entry *e, size_t *len)
 {
@@ -324,26 +355,23 @@ audit_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int
-audit_write(const struct audit_entry *e, char *err, size_t errlen)
+/* Nothing to build when nobody reads it. */
+static bool
+audit_is_open(void)
 {
-	struct json j;
-	char *line;
-	size_t len;
-	int rc = 0, saved;
+	bool is_open;
 
-	/* Nothing to build when nobody reads it. */
 	(void)pthread_rwlock_rdlock(&audit_lock);
-	if (audit_fd < 0) {
-		(void)pthread_rwlock_unlock(&audit_lock);
-		return 0;
-	}
+	is_open = audit_fd >= 0;
 	(void)pthread_rwlock_unlock(&audit_lock);
+	return is_open;
+}
 
-	json_init(&j);
-	audit_build(&j, e);
-	g_string_append_c(j.out, '\n');
-	line = json_finish(&j, &len);
+/* Appends one line (newline included) in one write(2). */
+static int
+audit_append(const char *line, size_t len, char *err, size_t errlen)
+{
+	int rc = 0, saved;
 
 	(void)pthread_rwlock_rdlock(&audit_lock);
 	if (audit_fd >= 0 && audit_write_all(audit_fd, line, len) != 0) {
@@ -353,6 +381,44 @@ audit_write(const struct audit_entry *e, char *err, size_t errlen)
 		rc = -1;
 	}
 	(void)pthread_rwlock_unlock(&audit_lock);
+	return rc;
+}
+
+int
+audit_write(const struct audit_entry *e, char *err, size_t errlen)
+{
+	struct json j;
+	char *line;
+	size_t len;
+	int rc;
+
+	if (!audit_is_open())
+		return 0;
+	json_init(&j);
+	audit_build(&j, e);
+	g_string_append_c(j.out, '\n');
+	line = json_finish(&j, &len);
+	rc = audit_append(line, len, err, errlen);
+	g_free(line);
+	return rc;
+}
+
+int
+audit_write_officer(const struct audit_officer *o, char *err,
+    size_t errlen)
+{
+	struct json j;
+	char *line;
+	size_t len;
+	int rc;
+
+	if (!audit_is_open())
+		return 0;
+	json_init(&j);
+	audit_build_officer(&j, o);
+	g_string_append_c(j.out, '\n');
+	line = json_finish(&j, &len);
+	rc = audit_append(line, len, err, errlen);
 	g_free(line);
 	return rc;
 }

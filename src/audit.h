@@ -1,6 +1,7 @@
-/* audit.h - the JSON audit log: one line per decision, for the SIEM.
+/* audit.h - the JSON audit log: one line per decision, and one per
+ * incident officer's action, for the SIEM.  "type" tells them apart.
  *
- * Fields: time, node, queue_id, incident, sender, auth_user, client,
+ * Decision fields: type ("decision"), time, node, queue_id, incident, sender, auth_user, client,
  * client_name, recipients ([{domain, class, partner, count}]: one entry
  * per domain), size, action (as enforced), mode ("enforce"|"monitor"),
  * would (the action monitor mode held back), rules (matching), exemption,
@@ -10,6 +11,10 @@
  * sample, where}]), unscannable ([{reason, where}]), list_version,
  * store_error, elapsed_ms.  Absent parts are null or empty.  Never a
  * value in clear: recipients appear as domains, values only masked.
+ *
+ * Officer fields: type ("officer"), time, node, event, incident,
+ * officer, reason, detail, ok, error.  Reason and detail are what the
+ * officer typed, written as given (escaped, never interpreted).
  *
  * The file is opened O_APPEND and each line is one write(2), so lines
  * from threads never interleave; audit_reopen (on SIGHUP or SIGUSR1)
@@ -40,6 +45,20 @@ struct audit_entry {
 	double				 elapsed_ms;
 };
 
+/* An incident officer's action on a held message. */
+struct audit_officer {
+	const char	*event;		/* "release", "delete", "show-raw",
+					   "purge", "release-delivered",
+					   "release-refused" */
+	const char	*incident;
+	const char	*officer;	/* who: login or certificate name */
+	const char	*reason;	/* the officer's words */
+	const char	*detail;	/* e.g. the recipients released to */
+	const char	*node;
+	bool		 ok;
+	const char	*error;		/* why it failed, when !ok */
+};
+
 /* Opens (creating, mode 0640) the log at path; "" closes it. */
 int	audit_open(const char *path, char *err, size_t errlen);
 int	audit_reopen(char *err, size_t errlen);
@@ -50,5 +69,13 @@ char	*audit_json(const struct audit_entry *, size_t *len);
 /* Appends the entry's line.  0 when written or no log is open, -1 on a
  * write error. */
 int	audit_write(const struct audit_entry *, char *err, size_t errlen);
+
+/* The officer's action as one JSON object without the newline, time
+ * now; caller g_free()s. */
+char	*audit_officer_json(const struct audit_officer *, size_t *len);
+/* Appends the officer's line, like audit_write: 0 when written or no
+ * log is open, -1 on a write error. */
+int	audit_write_officer(const struct audit_officer *, char *err,
+	    size_t errlen);
 
 #endif

@@ -25,6 +25,8 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "qkey.h"
+#include "smtp.h"
 #include "template.h"
 
 /* libconfuse's error callback has no user pointer: the buffer of the
@@ -36,6 +38,13 @@ static __thread const char *conf_errpath;	/* sections have no filename */
 static pthread_mutex_t	 conf_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void	conf_free_policy(struct conf *);
+
+/* The templates notices are written with (conf/templates/README). */
+static const char *const conf_notice_templates[] = {
+	"notice-sender", "notice-officer", "notice-digest",
+	"notice-subject-sender", "notice-subject-officer",
+	"notice-subject-digest", NULL
+};
 static struct conf	*conf_active;
 
 static void
@@ -200,6 +209,8 @@ static const struct conf_bound {
 	{ "redis|connect_timeout", 1, 60000 },
 	{ "redis|command_timeout", 1, 60000 },
 	{ "redis|stream_maxlen", 100, 100000000 },
+	{ "quarantine|redis_max_size", 1024, 512L << 20 },
+	{ "notify|max_queue", 1, 1000000 },
 };
 
 static int
@@ -489,6 +500,78 @@ conf_validate_choice(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* quarantine { store = dir | redis }: where message bodies go. */
+static int
+conf_validate_qstore(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (v != NULL && (strcmp(v, "dir") == 0 || strcmp(v, "redis") == 0))
+		return 0;
+	cfg_error(cfg, "store: \"%s\" must be dir or redis", v ? v : "");
+	return -1;
+}
+
+/* Durations given as text ("30d", "10m"). */
+static int
+conf_validate_duration(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	unsigned d;
+
+	if (v != NULL && conf_parse_duration(v, &d) == 0)
+		return 0;
+	cfg_error(cfg, "%s: \"%s\" is not a duration (90s, 10m, 1h, 30d)",
+	    opt->name, v ? v : "");
+	return -1;
+}
+
+/* Relays: "host:port", "[v6]:port" or "host". */
+static int
+conf_validate_relay(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	struct smtp_relay r;
+
+	memset(&r, 0, sizeof r);
+	if (v != NULL && smtp_parse_relay(v, &r) == 0) {
+		g_free(r.host);
+		return 0;
+	}
+	cfg_error(cfg, "%s: \"%s\" is not host:port", opt->name, v ? v : "");
+	return -1;
+}
+
+static cfg_opt_t quarantine_opts[] = {
+	CFG_STR("dir", LOCALSTATEDIR "/spool/custos/quarantine", CFGF_NONE),
+	CFG_STR("key_file", SYSCONFDIR "/custos/quarantine.key", CFGF_NONE),
+	CFG_STR("store", "dir", CFGF_NONE),
+	CFG_INT_CB("redis_max_size", 10L << 20, CFGF_NONE, conf_size_cb),
+	CFG_STR("retention", "30d", CFGF_NONE),
+	CFG_STR("relay", "127.0.0.1:25", CFGF_NONE),
+	CFG_STR("postsuper", "/usr/sbin/postsuper", CFGF_NONE),
+	CFG_STR("postfix_config", "", CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t notify_domain_opts[] = {
+	CFG_STR_LIST("languages", "{}", CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t notify_opts[] = {
+	CFG_BOOL("sender", cfg_true, CFGF_NONE),
+	CFG_STR_LIST("officers", "{}", CFGF_NONE),
+	CFG_STR("from", "", CFGF_NONE),
+	CFG_STR("relay", "127.0.0.1:25", CFGF_NONE),
+	CFG_STR("window", "1h", CFGF_NONE),
+	CFG_INT("max_queue", 10000, CFGF_NONE),
+	CFG_STR_LIST("languages", "{}", CFGF_NONE),
+	CFG_SEC("domain", notify_domain_opts, CFGF_MULTI | CFGF_TITLE |
+	    CFGF_NO_TITLE_DUPES),
+	CFG_END()
+};
+
 static cfg_opt_t partner_opts[] = {
 	CFG_STR_LIST("domains", "{}", CFGF_NONE),
 	CFG_END()
@@ -587,6 +670,8 @@ static cfg_opt_t conf_opts[] = {
 	CFG_STR("templates", PKGDATADIR "/templates", CFGF_NONE),
 	CFG_STR_LIST("reply_languages", "{\"zh_CN\", \"en\"}", CFGF_NONE),
 	CFG_STR("contact", "your security team", CFGF_NONE),
+	CFG_SEC("quarantine", quarantine_opts, CFGF_NONE),
+	CFG_SEC("notify", notify_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -621,6 +706,10 @@ conf_free(struct conf *c)
 	engine_unref(c->engine);
 	store_free(c->history);
 	template_free(c->explain);
+	qstore_close(c->qstore);
+	if (c->qkey != NULL)
+		qkey_clear(c->qkey);
+	free(c->qkey);
 	conf_free_policy(c);
 	conf_free_lists(c);
 	free(c->key_file);
@@ -917,6 +1006,70 @@ nomem:
 	return -1;
 }
 
+/* The quarantine store and the notices.  0 or -1 with err. */
+static int
+conf_quarantine_from_cfg(cfg_t *cfg, struct conf *c, char *err,
+    size_t errlen)
+{
+	cfg_t *q = cfg_getsec(cfg, "quarantine"), *n = cfg_getsec(cfg, "notify");
+	struct conf_quarantine *cq = &c->quarantine;
+	struct conf_notify *cn = &c->notify;
+	size_t i, nd;
+
+	cq->store.dir = strdup(cfg_getstr(q, "dir"));
+	cq->key_file = strdup(cfg_getstr(q, "key_file"));
+	cq->relay = strdup(cfg_getstr(q, "relay"));
+	cq->postsuper = strdup(cfg_getstr(q, "postsuper"));
+	cq->postfix_config = strdup(cfg_getstr(q, "postfix_config"));
+	if (!cq->store.dir || !cq->key_file || !cq->relay || !cq->postsuper ||
+	    !cq->postfix_config)
+		goto nomem;
+	cq->store.body_in_redis = strcmp(cfg_getstr(q, "store"), "redis") == 0;
+	cq->store.redis_max_size = (size_t)cfg_getint(q, "redis_max_size");
+	cq->store.redis = c->store.redis ? &c->store : NULL;
+	(void)conf_parse_duration(cfg_getstr(q, "retention"), &cq->retention);
+	if (cq->store.body_in_redis && !c->store.redis) {
+		(void)snprintf(err, errlen, "quarantine: store = redis needs "
+		    "store = redis and a redis section");
+		return -1;
+	}
+
+	cn->sender = cfg_getbool(n, "sender");
+	cn->from = strdup(cfg_getstr(n, "from"));
+	cn->relay = strdup(cfg_getstr(n, "relay"));
+	if (cn->from == NULL || cn->relay == NULL ||
+	    (cn->officers = conf_strv(n, "officers", false,
+	    &cn->nofficers)) == NULL ||
+	    (cn->languages = conf_strv(n, "languages", false,
+	    &cn->nlanguages)) == NULL)
+		goto nomem;
+	(void)conf_parse_duration(cfg_getstr(n, "window"), &cn->window);
+	cn->max_queue = (size_t)cfg_getint(n, "max_queue");
+	nd = cfg_size(n, "domain");
+	if ((cn->domains = calloc(nd + 1, sizeof *cn->domains)) == NULL)
+		goto nomem;
+	for (i = 0; i < nd; i++) {
+		cfg_t *s = cfg_getnsec(n, "domain", (unsigned)i);
+		struct conf_notify_domain *d = &cn->domains[cn->ndomains++];
+
+		if ((d->domain = g_ascii_strdown(cfg_title(s), -1)) == NULL ||
+		    (d->languages = conf_strv(s, "languages", false,
+		    &d->nlanguages)) == NULL)
+			goto nomem;
+	}
+	if (*cn->from == '\0') {
+		/* A From header the employee can recognise and that no
+		 * one can reply into a loop with. */
+		free(cn->from);
+		if ((cn->from = g_strdup_printf("custos@%s", c->node)) == NULL)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	(void)snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
 /* Policy, store, audit and explanation settings.  Returns 0 or -1 with
  * err (a reference to something not defined, a group file missing). */
 static int
@@ -1020,7 +1173,7 @@ conf_policy_from_cfg(cfg_t *cfg, struct conf *c, char *err, size_t errlen)
 	    (c->languages = conf_strv(cfg, "reply_languages", false,
 	    &c->nlanguages)) == NULL)
 		goto nomem;
-	return 0;
+	return conf_quarantine_from_cfg(cfg, c, err, errlen);
 nomem:
 	(void)snprintf(err, errlen, "out of memory");
 	return -1;
@@ -1063,6 +1216,21 @@ conf_free_policy(struct conf *c)
 	free(c->templates);
 	free(c->contact);
 	conf_strv_free(c->languages, c->nlanguages);
+	free(c->quarantine.store.dir);
+	free(c->quarantine.key_file);
+	free(c->quarantine.relay);
+	free(c->quarantine.postsuper);
+	free(c->quarantine.postfix_config);
+	free(c->notify.from);
+	free(c->notify.relay);
+	conf_strv_free(c->notify.officers, c->notify.nofficers);
+	conf_strv_free(c->notify.languages, c->notify.nlanguages);
+	for (i = 0; i < c->notify.ndomains; i++) {
+		g_free(c->notify.domains[i].domain);
+		conf_strv_free(c->notify.domains[i].languages,
+		    c->notify.domains[i].nlanguages);
+	}
+	free(c->notify.domains);
 }
 
 /* Copies the parsed table into a snapshot.  Returns NULL on no memory. */
@@ -1153,6 +1321,12 @@ conf_load(const char *path, char *err, size_t errlen)
 	cfg_set_validate_func(cfg, "mode", conf_validate_choice);
 	cfg_set_validate_func(cfg, "store", conf_validate_choice);
 	cfg_set_validate_func(cfg, "on_store_error", conf_validate_choice);
+	cfg_set_validate_func(cfg, "quarantine|store", conf_validate_qstore);
+	cfg_set_validate_func(cfg, "quarantine|retention",
+	    conf_validate_duration);
+	cfg_set_validate_func(cfg, "quarantine|relay", conf_validate_relay);
+	cfg_set_validate_func(cfg, "notify|relay", conf_validate_relay);
+	cfg_set_validate_func(cfg, "notify|window", conf_validate_duration);
 	for (i = 0; i < sizeof conf_bounds / sizeof conf_bounds[0]; i++)
 		cfg_set_validate_func(cfg, conf_bounds[i].path,
 		    conf_validate_bound);
@@ -1254,10 +1428,12 @@ conf_load_all(const char *path, char *err, size_t errlen)
 		goto fail;
 	if ((c->history = store_new(&c->store, err, errlen)) == NULL)
 		goto fail;
-	/* Explanations are loaded when a rule names one; a missing one is
-	 * a start-up error, not a blank bounce later. */
+	/* Explanations are loaded when a rule names one or notices are
+	 * sent; a missing one is a start-up error, not a blank bounce
+	 * later. */
 	for (i = 0; i < c->policy.nrules; i++)
 		templates |= *c->policy.rules[i].template != '\0';
+	templates |= conf_notices(c);
 	if (templates) {
 		if ((c->explain = template_load(c->templates,
 		    (const char *const *)c->languages, c->nlanguages, err,
@@ -1273,9 +1449,68 @@ conf_load_all(const char *path, char *err, size_t errlen)
 				goto fail;
 			}
 		}
+		for (i = 0; conf_notices(c) && conf_notice_templates[i]; i++)
+			if (!template_has(c->explain,
+			    conf_notice_templates[i])) {
+				(void)snprintf(err, errlen, "%s: notify: no "
+				    "template \"%s\" in %s", path,
+				    conf_notice_templates[i], c->templates);
+				goto fail;
+			}
 	}
 	return c;
 fail:
 	conf_unref(c);
 	return NULL;
+}
+
+bool
+conf_stops_mail(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->policy.nrules; i++)
+		if (c->policy.rules[i].action == ACTION_HOLD ||
+		    c->policy.rules[i].action == ACTION_QUARANTINE ||
+		    c->policy.rules[i].action == ACTION_REJECT)
+			return true;
+	return false;
+}
+
+bool
+conf_notices(const struct conf *c)
+{
+	return conf_stops_mail(c) &&
+	    (c->notify.sender || c->notify.nofficers > 0);
+}
+
+int
+conf_open_quarantine(struct conf *c, bool create, char *err, size_t errlen)
+{
+	char why[400];
+
+	if (c->qstore != NULL)
+		return 0;
+	if ((c->qkey = calloc(1, sizeof *c->qkey)) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (qkey_load(c->quarantine.key_file, create, c->qkey, why,
+	    sizeof why) != 0) {
+		(void)snprintf(err, errlen, "%s: quarantine key_file: %s",
+		    c->path, why);
+		goto fail;
+	}
+	if ((c->qstore = qstore_open(&c->quarantine.store, c->qkey, why,
+	    sizeof why)) == NULL) {
+		(void)snprintf(err, errlen, "%s: quarantine: %s", c->path,
+		    why);
+		goto fail;
+	}
+	return 0;
+fail:
+	qkey_clear(c->qkey);
+	free(c->qkey);
+	c->qkey = NULL;
+	return -1;
 }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "message.h"
 #include "policy.h"
+#include "qstore.h"
 #include "store.h"
 #include "verdict.h"
 
@@ -45,6 +46,39 @@ struct conf_list {
 #define SYSCONFDIR "/etc"
 #endif
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/custos.conf"
+
+/* quarantine { }: where stopped messages are kept and how officers
+ * release them. */
+struct conf_quarantine {
+	struct qstore_conf	 store;		/* dir, body in Redis, cap */
+	char			*key_file;	/* qkey, mode 0600 */
+	unsigned		 retention;	/* seconds, for purge */
+	char			*relay;		/* release re-injection */
+	char			*postsuper;	/* for held messages */
+	char			*postfix_config;	/* postsuper -c; "" */
+};
+
+/* Notice languages for senders of one domain (and its subdomains). */
+struct conf_notify_domain {
+	char			*domain;	/* lower case */
+	char			**languages;
+	size_t			 nlanguages;
+};
+
+/* notify { }: notices to senders and alerts to officers. */
+struct conf_notify {
+	bool			 sender;	/* tell the sender */
+	char			**officers;	/* alert addresses */
+	size_t			 nofficers;
+	char			*from;
+	char			*relay;
+	unsigned		 window;	/* seconds per key */
+	size_t			 max_queue;
+	char			**languages;	/* default: reply_languages */
+	size_t			 nlanguages;
+	struct conf_notify_domain *domains;
+	size_t			 ndomains;
+};
 
 struct conf {
 	int			 refs;		/* under conf's lock */
@@ -91,10 +125,16 @@ struct conf {
 	char			**languages;	/* reply languages, in order */
 	size_t			 nlanguages;
 	char			*contact;	/* for explanations */
+	struct conf_quarantine	 quarantine;
+	struct conf_notify	 notify;
 
 	struct engine		*engine;	/* set by engine_load's caller */
 	struct store		*history;	/* set by conf_load_all */
 	struct template_set	*explain;	/* set by conf_load_all */
+	struct qkey		*qkey;		/* set by conf_load_all when
+						   quarantine, hold or notices
+						   are in use; else NULL */
+	struct qstore		*qstore;	/* likewise */
 };
 
 /* Reads and checks path.  Returns a snapshot with one reference, or NULL
@@ -107,6 +147,18 @@ void		 conf_unref(struct conf *);		/* NULL-safe */
 /* Reads the config and loads its engine (engine.h) into one snapshot:
  * what the milter serves with and `custos scan` uses.  NULL with err. */
 struct conf	*conf_load_all(const char *path, char *err, size_t errlen);
+
+/* Whether a rule can hold, quarantine or reject mail; whether notices
+ * are to be sent about it. */
+bool		 conf_stops_mail(const struct conf *);
+bool		 conf_notices(const struct conf *);
+
+/* Loads the quarantine key (creating it when create and missing) and
+ * opens the quarantine store into c->qkey / c->qstore: what the milter
+ * does at start when conf_stops_mail(), and the officers' tool always.
+ * 0 or -1 with "path: why". */
+int		 conf_open_quarantine(struct conf *, bool create, char *err,
+		    size_t errlen);
 
 /* The snapshot new connections get.  conf_current returns a new
  * reference (NULL before the first conf_replace); conf_replace installs

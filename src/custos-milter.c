@@ -21,6 +21,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <libmilter/mfapi.h>
 
 #include "audit.h"
@@ -30,6 +31,8 @@
 #include "log.h"
 #include "message.h"
 #include "milter.h"
+#include "notice.h"
+#include "notify.h"
 #include "version.h"
 
 struct options {
@@ -43,6 +46,7 @@ struct options {
 };
 
 static struct options	opt;
+static struct notifier	*notifier;	/* the worker's, once started */
 
 static void
 usage(FILE *fp)
@@ -100,6 +104,58 @@ parse_options(int argc, char **argv)
 	}
 }
 
+/* A config snapshot with its engine, and the quarantine store and key
+ * when a rule can stop mail.  create: make the key and the store's
+ * directory when missing (at start, not for -t). */
+static struct conf *
+load_snapshot(bool create, char *err, size_t errlen)
+{
+	struct conf *c;
+
+	if ((c = conf_load_all(opt.config, err, errlen)) == NULL)
+		return NULL;
+	/* -t before the first start: the key does not exist yet, and the
+	 * start will make it. */
+	if (!create && access(c->quarantine.key_file, F_OK) != 0)
+		return c;
+	if (conf_stops_mail(c) &&
+	    conf_open_quarantine(c, create, err, errlen) != 0) {
+		conf_unref(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The key and the store's directory, made by root at start, belong to
+ * the user the worker runs as: it reads the key again at each reload
+ * and writes the store. */
+static void
+quarantine_owner(const struct conf *c, uid_t uid, gid_t gid)
+{
+	if (c->qstore == NULL)
+		return;
+	if (chown(c->quarantine.key_file, uid, gid) != 0)
+		log_warn("chown %s: %s", c->quarantine.key_file,
+		    strerror(errno));
+	if (chown(c->quarantine.store.dir, uid, gid) != 0)
+		log_warn("chown %s: %s", c->quarantine.store.dir,
+		    strerror(errno));
+}
+
+/* The notifier's settings from a snapshot; false (logged) when they
+ * cannot be used. */
+static bool
+notifier_conf(const struct conf *c, struct notify_conf *nc)
+{
+	char err[256];
+
+	if (notice_notify_conf(c, nc, err, sizeof err) != 0) {
+		log_err("notices: %s", err);
+		return false;
+	}
+	return true;
+}
+
 /* Drains the messages in flight, then lets libmilter stop (SIGTERM to
  * ourselves: its signal thread takes it). */
 static void
@@ -143,7 +199,7 @@ control_thread(void *arg)
 			worker_stop();
 			return NULL;
 		}
-		if ((c = conf_load_all(opt.config, err, sizeof err)) == NULL) {
+		if ((c = load_snapshot(true, err, sizeof err)) == NULL) {
 			log_err("reload failed, keeping the running "
 			    "configuration: %s", err);
 			continue;
@@ -160,6 +216,16 @@ control_thread(void *arg)
 		 * logrotate's new file is picked up. */
 		if (audit_open(c->audit_log, err, sizeof err) != 0)
 			log_err("audit log: %s", err);
+		if (notifier != NULL) {
+			struct notify_conf nc;
+
+			if (notifier_conf(c, &nc)) {
+				if (notify_configure(notifier, &nc, err,
+				    sizeof err) != 0)
+					log_err("notices: %s", err);
+				g_free(nc.relay.host);
+			}
+		}
 		conf_replace(c);
 		log_info("configuration reloaded from %s", opt.config);
 	}
@@ -171,9 +237,22 @@ control_thread(void *arg)
 static int
 worker_main(void *arg)
 {
+	struct notify_conf nc;
+	struct conf *c;
 	pthread_t tid;
+	char err[256];
+	int rc = EX_OK;
 
 	(void)arg;
+	/* Threads belong to this process: the supervisor forked it. */
+	c = conf_current();
+	if (c != NULL && notifier_conf(c, &nc)) {
+		if ((notifier = notify_start(&nc, err, sizeof err)) == NULL)
+			log_err("notices: %s", err);
+		g_free(nc.relay.host);
+	}
+	conf_unref(c);
+	milter_set_notifier(notifier);
 	if (pthread_create(&tid, NULL, control_thread, NULL) != 0) {
 		log_err("cannot start the control thread");
 		return EX_OSERR;
@@ -183,10 +262,14 @@ worker_main(void *arg)
 	    (long)getpid());
 	if (smfi_main() != MI_SUCCESS) {
 		log_err("libmilter stopped with an error");
-		return EX_SOFTWARE;
+		rc = EX_SOFTWARE;
 	}
-	log_info("stopped");
-	return EX_OK;
+	/* Digests still waiting go out now, briefly: notices are best
+	 * effort, the incidents are in the audit log. */
+	notifier = notify_stop(notifier, 10);
+	if (rc == EX_OK)
+		log_info("stopped");
+	return rc;
 }
 
 /* libmilter creates a unix socket with our umask; Postfix's user must be
@@ -223,7 +306,7 @@ main(int argc, char **argv)
 	log_open("custos-milter", opt.foreground || opt.check, LOG_MAIL);
 	/* A check reads the whole compiled table; a start maps it. */
 	engine_verify_tables(opt.check);
-	if ((c = conf_load_all(opt.config, err, sizeof err)) == NULL) {
+	if ((c = load_snapshot(!opt.check, err, sizeof err)) == NULL) {
 		/* -t prints exactly "file:line: message" for editors and
 		 * scripts; a daemon also tells syslog. */
 		(void)fprintf(stderr, "%s\n", err);
@@ -291,6 +374,8 @@ main(int argc, char **argv)
 		rc = EX_CANTCREAT;
 		goto out;
 	}
+	if (*user != '\0' && geteuid() == 0)
+		quarantine_owner(c, uid, gid);
 	if (*user != '\0' && geteuid() == 0 &&
 	    daemon_drop_privileges(user, uid, gid, err, sizeof err) != 0) {
 		log_err("%s", err);

@@ -2,7 +2,9 @@
  *
  *   custos scan [-c config] [--text] FILE...   (- reads stdin)
  *   custos check-config [-c config]
+ *   custos compile | stats | quarantine ... | incidents ...
  *
+ * The officers' commands (quarantine, incidents) live in officer.c.
  * `scan` spools each file exactly as the milter spools a message and runs
  * the same pipeline, so it gives the verdict the milter would.  Output is
  * one JSON object per message, one per line.
@@ -28,6 +30,7 @@
 #include "listbuild.h"
 #include "log.h"
 #include "message.h"
+#include "officer.h"
 #include "pipeline.h"
 #include "report.h"
 #include "spool.h"
@@ -43,6 +46,8 @@ usage(FILE *fp)
 "       custos compile [-c config]\n"
 "       custos stats [-c config] [--json] [-n INCIDENTS]\n"
 "       custos check-config [-c config]\n"
+"       custos quarantine list|show|release|delete|purge ...\n"
+"       custos incidents affected --sender ADDR ...\n"
 "       custos --version | --help\n"
 "  scan          run the milter's pipeline on stored messages; one JSON\n"
 "                object per message on stdout\n"
@@ -52,6 +57,10 @@ usage(FILE *fp)
 "  compile       build the customer-list table the milter loads\n"
 "  stats         counters, top senders and incidents from Redis\n"
 "  check-config  check the configuration, like custos-milter -t\n"
+"  quarantine    review, release and delete stopped mail (custos\n"
+"                quarantine --help)\n"
+"  incidents     the customer records one sender exposed (custos\n"
+"                incidents --help)\n"
 "  -c config     configuration file (default " CONF_DEFAULT_PATH ";\n"
 "                built-in defaults when it does not exist)\n");
 }
@@ -317,6 +326,10 @@ main(int argc, char **argv)
 		return cmd_compile(argc - 1, argv + 1);
 	if (strcmp(argv[1], "stats") == 0)
 		return cmd_stats(argc - 1, argv + 1);
+	if (strcmp(argv[1], "quarantine") == 0)
+		return officer_quarantine(argc - 1, argv + 1);
+	if (strcmp(argv[1], "incidents") == 0)
+		return officer_incidents(argc - 1, argv + 1);
 	(void)fprintf(stderr, "custos: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return 2;

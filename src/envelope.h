@@ -32,4 +32,15 @@ int	envelope_set(char **field, const char *val);
 int	envelope_set_addr(char **field, const char *val);
 int	envelope_add_rcpt(struct envelope *, const char *addr);
 
+/* The envelope as it is sealed with a quarantined message (the
+ * recipients' addresses stay out of the clear metadata, which names
+ * their domains only): "CUSTOS-ENVELOPE 1", a FROM line, a RCPT line per
+ * recipient, a blank line, each CRLF-ended.  Caller g_free()s. */
+char	*envelope_seal_header(const struct envelope *, size_t *len);
+/* Reads that header at the start of buf into e (mail_from, rcpt) and
+ * sets *body_off to where the message starts.  0 or -1 (not there,
+ * malformed, no memory). */
+int	envelope_unseal(const char *buf, size_t len, struct envelope *e,
+	    size_t *body_off);
+
 #endif

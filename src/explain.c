@@ -61,20 +61,14 @@ explain_where(const struct pipeline_result *r)
 	return g_string_free(out, FALSE);
 }
 
-int
-explain_lines(const struct conf *c, const struct pipeline_result *r,
-    char ***lines, char *err, size_t errlen)
+void
+explain_vars(const struct conf *c, const struct pipeline_result *r,
+    struct explain_strings *es, struct template_vars *v)
 {
-	struct template_vars v;
-	const char *name = explain_template(c, r);
 	GString *lists = g_string_new(NULL), *rules = g_string_new(NULL);
-	char *where;
+	GString *samples = g_string_new(NULL);
 	size_t i;
-	int n;
 
-	*lines = NULL;
-	if (name == NULL || c->explain == NULL)
-		return 0;
 	for (i = 0; i < c->nlists && i < FINDINGS_MAX_LISTS; i++)
 		if (r->findings.per_list[i] > 0)
 			g_string_append_printf(lists, "%s%s",
@@ -82,20 +76,53 @@ explain_lines(const struct conf *c, const struct pipeline_result *r,
 	for (i = 0; i < r->outcome.nmatched; i++)
 		g_string_append_printf(rules, "%s%s", i ? ", " : "",
 		    c->policy.rules[r->outcome.matched[i]].name);
-	where = explain_where(r);
-	memset(&v, 0, sizeof v);
-	v.incident = r->verdict.incident;
-	v.records = findings_records(&r->findings);
-	v.lists = lists->str;
-	v.detectors = r->findings.detector_values;
-	v.where = where;
-	v.rules = rules->str;
-	v.contact = c->contact;
-	v.node = c->node;
+	/* Masked by the engine (mask.h) before they were ever kept. */
+	for (i = 0; i < r->findings.nsamples; i++)
+		g_string_append_printf(samples, "%s%s", i ? ", " : "",
+		    r->findings.samples[i].text);
+	es->lists = g_string_free(lists, FALSE);
+	es->rules = g_string_free(rules, FALSE);
+	es->samples = g_string_free(samples, FALSE);
+	es->where = explain_where(r);
+	memset(v, 0, sizeof *v);
+	v->incident = r->verdict.incident;
+	v->records = findings_records(&r->findings);
+	v->lists = es->lists;
+	v->detectors = r->findings.detector_values;
+	v->where = es->where;
+	v->rules = es->rules;
+	v->samples = es->samples;
+	v->contact = c->contact;
+	v->node = c->node;
+	v->action = (int)r->verdict.action;
+	v->sender = r->outcome.sender;
+}
+
+void
+explain_strings_clear(struct explain_strings *es)
+{
+	g_free(es->lists);
+	g_free(es->rules);
+	g_free(es->samples);
+	g_free(es->where);
+	memset(es, 0, sizeof *es);
+}
+
+int
+explain_lines(const struct conf *c, const struct pipeline_result *r,
+    char ***lines, char *err, size_t errlen)
+{
+	struct explain_strings es;
+	struct template_vars v;
+	const char *name = explain_template(c, r);
+	int n;
+
+	*lines = NULL;
+	if (name == NULL || c->explain == NULL)
+		return 0;
+	explain_vars(c, r, &es, &v);
 	n = template_render(c->explain, name, &v, lines, err, errlen);
-	g_free(where);
-	g_string_free(lists, TRUE);
-	g_string_free(rules, TRUE);
+	explain_strings_clear(&es);
 	return n;
 }
 

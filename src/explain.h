@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "pipeline.h"
+#include "template.h"
 
 /* The template of the first matching rule whose action is the verdict's
  * and that names one, or NULL. */
@@ -24,5 +25,21 @@ int		 explain_lines(const struct conf *,
 		    size_t errlen);
 
 void		 explain_free(char **lines, int n);
+
+/* The strings template variables point into; explain_strings_clear
+ * frees them. */
+struct explain_strings {
+	char	*lists;
+	char	*rules;
+	char	*samples;
+	char	*where;
+};
+
+/* Fills v from the result: counts, lists, rules, masked samples, places,
+ * incident, action, sender, contact, node (es owns the strings). */
+void		 explain_vars(const struct conf *,
+		    const struct pipeline_result *, struct explain_strings *es,
+		    struct template_vars *v);
+void		 explain_strings_clear(struct explain_strings *);
 
 #endif

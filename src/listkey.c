@@ -58,14 +58,14 @@ listkey_load(const char *path, int create, struct listkey *key, char *err,
 	}
 	if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
 		(void)snprintf(err, errlen, "%s: group or others can read the "
-		    "list key (chmod 600 it)", path);
+		    "key file (chmod 600 it)", path);
 		(void)close(fd);
 		return -1;
 	}
 	n = read(fd, key->bytes, sizeof key->bytes);
 	(void)close(fd);
 	if (n != (ssize_t)sizeof key->bytes) {
-		(void)snprintf(err, errlen, "%s: a list key is %d bytes",
+		(void)snprintf(err, errlen, "%s: a key file holds %d bytes",
 		    path, LISTKEY_BYTES);
 		return -1;
 	}

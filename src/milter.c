@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,12 +27,15 @@
 #include "conf.h"
 #include "envelope.h"
 #include "explain.h"
-#include "store.h"
-#include "template.h"
 #include "log.h"
 #include "milter.h"
+#include "notice.h"
 #include "pipeline.h"
+#include "qstore.h"
 #include "spool.h"
+#include "store.h"
+#include "template.h"
+#include "token.h"
 #include "version.h"
 
 struct msgctx {
@@ -39,6 +43,11 @@ struct msgctx {
 	double		 start_ms;
 	bool		 failed;	/* spooling failed: on_error at eom */
 	char		 why[256];	/* what failed */
+	/* custos' own headers, when the message carries exactly one of
+	 * a kind (two of a kind: neither is trusted). */
+	char		 release[TOKEN_MAX];
+	char		 notice[TOKEN_MAX];
+	int		 nrelease, nnotice;
 };
 
 struct connctx {
@@ -51,6 +60,14 @@ struct connctx {
 /* Connections open (bounded by max_connections), messages in flight, and
  * whether we are draining for a stop: all under one lock. */
 static pthread_mutex_t	active_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct notifier	*milter_notifier;	/* set before smfi_main */
+
+void
+milter_set_notifier(struct notifier *nf)
+{
+	milter_notifier = nf;
+}
+
 static pthread_cond_t	active_cond = PTHREAD_COND_INITIALIZER;
 static int		active;
 static int		in_flight;
@@ -343,6 +360,28 @@ milter_spool(struct msgctx *m, const void *buf, size_t len)
 		m->failed = true;
 }
 
+/* Keeps the value of a release or notice header for the check at end of
+ * message. */
+static void
+milter_own_header(struct msgctx *m, const char *name, const char *value)
+{
+	char *dst;
+
+	if (strcasecmp(name, TOKEN_RELEASE_HEADER) == 0) {
+		dst = m->release;
+		m->nrelease++;
+	} else if (strcasecmp(name, TOKEN_NOTICE_HEADER) == 0) {
+		dst = m->notice;
+		m->nnotice++;
+	} else
+		return;
+	/* Longer than any token: kept empty, so it cannot verify. */
+	if (strlen(value) < TOKEN_MAX)
+		(void)snprintf(dst, TOKEN_MAX, "%s", value);
+	else
+		dst[0] = '\0';
+}
+
 static sfsistat
 mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -350,6 +389,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 
 	if (cc == NULL || cc->msg == NULL)
 		return milter_fail(ctx, cc, "header without MAIL FROM");
+	milter_own_header(cc->msg, name, value);
 	milter_spool(cc->msg, name, strlen(name));
 	/* Without SMFIP_HDR_LEADSPC the MTA ate the space after the colon;
 	 * put the usual one back. */
@@ -503,13 +543,123 @@ milter_reject_reply(SMFICTX *ctx, struct connctx *cc,
 	explain_free(lines, n);
 }
 
+static void
+milter_audit_entry(struct connctx *cc, const struct pipeline_result *r,
+    struct audit_entry *ae)
+{
+	memset(ae, 0, sizeof *ae);
+	ae->when = 0;	/* now, with milliseconds */
+	ae->conf = cc->conf;
+	ae->env = &cc->env;
+	ae->result = r;
+	ae->outcome = &r->outcome;
+	ae->store_error = r->store_error;
+	ae->elapsed_ms = pipeline_now_ms() - cc->msg->start_ms;
+}
+
+/* What the quarantine store keeps about a decision: what the audit log
+ * holds (recipients as domains), and the body digest release tokens are
+ * made over.  The strings are m's own (qmeta_clear). */
+static void
+milter_qmeta(struct connctx *cc, const struct pipeline_result *r,
+    enum qstatus status, const char *raw, size_t len, struct qmeta *m)
+{
+	struct audit_entry ae;
+	GString *rcpts = g_string_new(NULL), *rules = g_string_new(NULL);
+	size_t i;
+
+	memset(m, 0, sizeof *m);
+	(void)snprintf(m->id, sizeof m->id, "%s", r->verdict.incident);
+	m->when = time(NULL);
+	m->status = status;
+	m->node = g_strdup(cc->conf->node);
+	m->queue_id = g_strdup(cc->env.qid != NULL ? cc->env.qid : "");
+	m->sender = g_strdup(r->outcome.sender != NULL ? r->outcome.sender :
+	    "");
+	for (i = 0; i < cc->env.nrcpt; i++) {
+		const char *at = strrchr(cc->env.rcpt[i], '@');
+		char *dom = g_ascii_strdown(at != NULL ? at + 1 :
+		    cc->env.rcpt[i], -1);
+		char *seen = g_strdup_printf(",%s,", rcpts->str);
+		char *want = g_strdup_printf(",%s,", dom);
+
+		/* Domains only, once each, as the audit log has them. */
+		if (strstr(seen, want) == NULL)
+			g_string_append_printf(rcpts, "%s%s",
+			    rcpts->len ? "," : "", dom);
+		g_free(seen);
+		g_free(want);
+		g_free(dom);
+	}
+	for (i = 0; i < r->outcome.nmatched; i++)
+		g_string_append_printf(rules, "%s%s", i ? "," : "",
+		    cc->conf->policy.rules[r->outcome.matched[i]].name);
+	m->recipients = g_string_free(rcpts, FALSE);
+	m->rules = g_string_free(rules, FALSE);
+	m->action = g_strdup(action_name(r->verdict.action));
+	m->records = findings_records(&r->findings);
+	m->size = len;
+	token_body_digest(raw, len, m->body_digest);
+	milter_audit_entry(cc, r, &ae);
+	m->audit = audit_json(&ae, NULL);
+}
+
+/* Stores the message, sealed with its envelope, in the quarantine.
+ * 0 only once the store says it is durable. */
+static int
+milter_quarantine_store(struct connctx *cc, const struct pipeline_result *r,
+    const char *raw, size_t len, char *err, size_t errlen)
+{
+	struct qmeta m;
+	GByteArray *blob;
+	char *env;
+	size_t elen;
+	int rc;
+
+	if (cc->conf->qstore == NULL) {
+		(void)snprintf(err, errlen, "no quarantine store open");
+		return -1;
+	}
+	milter_qmeta(cc, r, QSTATUS_QUARANTINED, raw, len, &m);
+	env = envelope_seal_header(&cc->env, &elen);
+	blob = g_byte_array_sized_new((guint)(elen + len));
+	g_byte_array_append(blob, (const guint8 *)env, (guint)elen);
+	g_byte_array_append(blob, (const guint8 *)raw, (guint)len);
+	rc = qstore_put(cc->conf->qstore, &m, blob->data, blob->len, err,
+	    errlen);
+	g_byte_array_unref(blob);
+	g_free(env);
+	qmeta_clear(&m);
+	return rc;
+}
+
+/* A held message stays in Postfix's hold queue; the store gets its
+ * metadata so officers list and release it like the others.  Losing
+ * that entry loses no mail: logged only. */
+static void
+milter_hold_record(struct connctx *cc, const struct pipeline_result *r,
+    const char *raw, size_t len)
+{
+	struct qmeta m;
+	char err[256];
+
+	if (cc->conf->qstore == NULL)
+		return;
+	milter_qmeta(cc, r, QSTATUS_HELD, raw, len, &m);
+	if (qstore_put(cc->conf->qstore, &m, NULL, 0, err, sizeof err) != 0)
+		log_err("%s: held, but not recorded in the quarantine store "
+		    "(%s): release it with postsuper -H", milter_qid(cc), err);
+	qmeta_clear(&m);
+}
+
 /* Turns a verdict into what the MTA is told: the one place, like
  * OpenDKIM's dkimf_libstatus. */
 static sfsistat
-milter_act(SMFICTX *ctx, struct connctx *cc, const struct pipeline_result *r)
+milter_act(SMFICTX *ctx, struct connctx *cc, const struct pipeline_result *r,
+    const char *raw, size_t len)
 {
 	const struct verdict *v = &r->verdict;
-	char why[512], reasons[256], id[INCIDENT_ID_SIZE + 1];
+	char why[512], reasons[256], id[INCIDENT_ID_SIZE + 1], err[256];
 
 	milter_reasons(v, reasons, sizeof reasons);
 	switch (v->action) {
@@ -522,9 +672,6 @@ milter_act(SMFICTX *ctx, struct connctx *cc, const struct pipeline_result *r)
 			return milter_fail(ctx, cc, "cannot add header");
 		return SMFIS_ACCEPT;
 	case ACTION_HOLD:
-	case ACTION_QUARANTINE:
-		/* XXX quarantine behaves as hold until the quarantine store
-		 * exists: the message waits in Postfix's hold queue. */
 		(void)snprintf(why, sizeof why, "custos %s incident %s: %s",
 		    action_name(v->action), v->incident, reasons);
 		(void)snprintf(id, sizeof id, "%s%s", cc->leadspc ? " " : "",
@@ -533,7 +680,22 @@ milter_act(SMFICTX *ctx, struct connctx *cc, const struct pipeline_result *r)
 		    smfi_addheader(ctx, "X-Custos-Incident", id) != MI_SUCCESS ||
 		    smfi_quarantine(ctx, why) != MI_SUCCESS)
 			return milter_fail(ctx, cc, "cannot hold message");
+		milter_hold_record(cc, r, raw, len);
 		return SMFIS_ACCEPT;
+	case ACTION_QUARANTINE:
+		/* Discarded only once stored: a store that fails defers the
+		 * message, never drops it. */
+		if (milter_quarantine_store(cc, r, raw, len, err,
+		    sizeof err) != 0) {
+			/* Whatever on_error says: accepting would leak what
+			 * the policy stops, rejecting would lose it. */
+			log_err("%s: quarantine store: %s; deferring",
+			    milter_qid(cc), err);
+			(void)smfi_setreply(ctx, "451", "4.3.0", "Quarantine "
+			    "unavailable, try again later");
+			return SMFIS_TEMPFAIL;
+		}
+		return SMFIS_DISCARD;
 	case ACTION_REJECT:
 		milter_reject_reply(ctx, cc, r);
 		return SMFIS_REJECT;
@@ -551,11 +713,13 @@ static void
 milter_record(struct connctx *cc, const struct pipeline_result *r,
     const char *enforced)
 {
+	const struct finding_record **recs;
+	struct store_record *ids;
 	const char *rules[64];
 	struct store_event ev;
 	struct audit_entry ae;
 	char err[256];
-	size_t i;
+	size_t i, n;
 
 	memset(&ev, 0, sizeof ev);
 	ev.when = time(NULL);
@@ -574,20 +738,139 @@ milter_record(struct connctx *cc, const struct pipeline_result *r,
 	ev.nrules = i;
 	ev.detectors = r->findings.detector_values;
 	ev.store_error = r->store_error;
+	/* Record ids (never values) in the order the audit log has them,
+	 * so both keep the same first ones when a message carries more
+	 * than they keep. */
+	recs = findings_sorted(&r->findings, &n);
+	ids = g_new0(struct store_record, n + 1);
+	for (i = 0; i < n; i++) {
+		ids[i].list = recs[i]->list < cc->conf->nlists ?
+		    cc->conf->lists[recs[i]->list].name : "?";
+		ids[i].id = recs[i]->id;
+		ids[i].canary = recs[i]->canary;
+	}
+	ev.mail_from = cc->env.mail_from;
+	ev.record_ids = ids;
+	ev.nrecord_ids = n;
 	if (cc->conf->history != NULL &&
 	    store_account(cc->conf->history, &ev, err, sizeof err) != 0)
 		log_debug("%s: stats not recorded: %s", milter_qid(cc), err);
+	g_free(ids);
+	g_free(recs);
 
-	memset(&ae, 0, sizeof ae);
-	ae.when = 0;	/* now, with milliseconds */
-	ae.conf = cc->conf;
-	ae.env = &cc->env;
-	ae.result = r;
-	ae.outcome = &r->outcome;
-	ae.store_error = r->store_error;
-	ae.elapsed_ms = pipeline_now_ms() - cc->msg->start_ms;
+	milter_audit_entry(cc, r, &ae);
 	if (audit_write(&ae, err, sizeof err) != 0)
 		log_err("%s: audit log: %s", milter_qid(cc), err);
+}
+
+/* An officer's action or custos' own event, for the audit log. */
+static void
+milter_audit_event(struct connctx *cc, const char *event,
+    const char *incident, bool ok, const char *error)
+{
+	struct audit_officer ev;
+	char err[256];
+
+	memset(&ev, 0, sizeof ev);
+	ev.event = event;
+	ev.incident = incident;
+	ev.officer = "custos-milter";
+	ev.node = cc->conf->node;
+	ev.detail = cc->env.qid;
+	ev.ok = ok;
+	ev.error = error;
+	if (audit_write_officer(&ev, err, sizeof err) != 0)
+		log_err("%s: audit log: %s", milter_qid(cc), err);
+	if (cc->conf->history != NULL) {
+		struct store_officer_event se;
+
+		memset(&se, 0, sizeof se);
+		se.event = ev.event;
+		se.incident = ev.incident;
+		se.officer = ev.officer;
+		se.node = ev.node;
+		se.detail = ev.detail;
+		se.ok = ev.ok;
+		se.error = ev.error;
+		if (store_officer(cc->conf->history, &se, err,
+		    sizeof err) != 0)
+			log_warn("%s: incident stream: %s", milter_qid(cc),
+			    err);
+	}
+}
+
+/* custos' own mail: a notice it sent, or a message an officer released.
+ * A valid notice token passes; a valid release token passes once (the
+ * store marks it used, across nodes).  Anything else, a forged, copied,
+ * replayed or doubled header, is scanned like any message.  Returns
+ * true with *rc set when the message was dealt with here. */
+static bool
+milter_own_mail(SMFICTX *ctx, struct connctx *cc, const char *raw,
+    size_t len, sfsistat *rc)
+{
+	const struct msgctx *m = cc->msg;
+	const struct qkey *k = cc->conf->qkey;
+	unsigned char digest[TOKEN_DIGEST_BYTES];
+	char incident[INCIDENT_ID_SIZE], err[256], why[320];
+
+	if (m->nrelease == 0 && m->nnotice == 0)
+		return false;
+	if (k == NULL || cc->conf->qstore == NULL) {
+		log_info("%s: custos token header, but no quarantine key in "
+		    "this configuration: scanning", milter_qid(cc));
+		return false;
+	}
+	token_body_digest(raw, len, digest);
+	if (m->nnotice == 1 && m->nrelease == 0 &&
+	    token_notice_check(k, m->notice, digest) == 1) {
+		log_info("%s: custos notice: passed unscanned",
+		    milter_qid(cc));
+		*rc = SMFIS_ACCEPT;
+		return true;
+	}
+	if (m->nrelease == 1 && m->nnotice == 0 &&
+	    token_release_check(k, m->release, digest, incident) == 1) {
+		switch (qstore_claim(cc->conf->qstore, incident, err,
+		    sizeof err)) {
+		case 1:
+			log_info("%s: release of incident %s: passed "
+			    "unscanned", milter_qid(cc), incident);
+			milter_audit_event(cc, "release-delivered", incident,
+			    true, NULL);
+			*rc = SMFIS_ACCEPT;
+			return true;
+		case 0:
+			log_warn("%s: release token of incident %s was used "
+			    "before (or the entry is gone): scanning",
+			    milter_qid(cc), incident);
+			milter_audit_event(cc, "release-refused", incident,
+			    false, "token used before, or no such entry");
+			return false;
+		default:
+			/* Not knowing whether it was used: neither pass it
+			 * unscanned nor stop it for good. */
+			(void)snprintf(why, sizeof why, "release of incident "
+			    "%s: %s", incident, err);
+			*rc = milter_fail(ctx, cc, why);
+			return true;
+		}
+	}
+	log_warn("%s: custos token header that does not verify: scanning",
+	    milter_qid(cc));
+	return false;
+}
+
+/* Whether the MTA was told what the verdict asked: notices describe
+ * what happened, not what was meant to. */
+static bool
+milter_enforced(const struct pipeline_result *r, sfsistat rc)
+{
+	switch (r->verdict.action) {
+	case ACTION_HOLD:	return rc == SMFIS_ACCEPT;
+	case ACTION_QUARANTINE:	return rc == SMFIS_DISCARD;
+	case ACTION_REJECT:	return rc == SMFIS_REJECT;
+	default:		return false;
+	}
 }
 
 static sfsistat
@@ -614,8 +897,13 @@ mlfi_eom(SMFICTX *ctx)
 		goto out;
 	}
 	if ((stream = spool_stream(cc->msg->spool, &raw, &len, err,
-	    sizeof err)) == NULL ||
-	    pipeline_run(cc->conf, stream, raw, len, &cc->env, true, &r, err,
+	    sizeof err)) == NULL) {
+		rc = milter_fail(ctx, cc, err);
+		goto out;
+	}
+	if (milter_own_mail(ctx, cc, raw, len, &rc))
+		goto out;
+	if (pipeline_run(cc->conf, stream, raw, len, &cc->env, true, &r, err,
 	    sizeof err) != 0) {
 		rc = milter_fail(ctx, cc, err);
 		goto out;
@@ -627,12 +915,15 @@ mlfi_eom(SMFICTX *ctx)
 	if (r.outcome.exemption != NULL)
 		log_info("%s: exemption \"%s\" applied", milter_qid(cc),
 		    r.outcome.exemption);
-	rc = milter_act(ctx, cc, &r);
+	rc = milter_act(ctx, cc, &r, raw, len);
 	action = rc == SMFIS_ACCEPT ? action_name(r.verdict.action) :
-	    rc == SMFIS_REJECT ? "reject" : rc == SMFIS_TEMPFAIL ?
-	    "tempfail" : "?";
+	    rc == SMFIS_DISCARD ? "quarantine" : rc == SMFIS_REJECT ?
+	    "reject" : rc == SMFIS_TEMPFAIL ? "tempfail" : "?";
 	milter_record(cc, &r, action);
 	milter_summary(cc, &r, action);
+	if (milter_enforced(&r, rc) && notice_submit(milter_notifier,
+	    cc->conf, &r, &cc->env, err, sizeof err) != 0)
+		log_warn("%s: notice not queued: %s", milter_qid(cc), err);
 out:
 	if (stream != NULL)
 		g_object_unref(stream);

@@ -12,6 +12,8 @@
 
 #include <libmilter/mfapi.h>
 
+#include "notify.h"
+
 /* The filter description for smfi_register. */
 extern struct smfiDesc	milter_desc;
 
@@ -24,5 +26,9 @@ int	milter_in_flight(void);
  * flight (0 when all finished).  libmilter's own stop cuts sessions off
  * mid-message, which is why custos drains before it lets libmilter stop. */
 int	milter_drain(int timeout);
+
+/* The notifier notices go to (notify.h); NULL: none are sent.  Set
+ * before smfi_main and not changed while it runs. */
+void	milter_set_notifier(struct notifier *);
 
 #endif

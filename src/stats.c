@@ -140,7 +140,8 @@ stats_print(const struct conf *c, time_t now, bool json, size_t incidents,
 		json_key(&j, "incidents");
 		json_array_begin(&j);
 	} else
-		(void)fprintf(out, "latest incidents (%s)\n", key);
+		(void)fprintf(out, "latest entries of the incident stream "
+		    "(%s)\n", key);
 	for (i = 0; rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
 	    i < rep->elements; i++) {
 		redisReply *e = rep->element[i], *f;
@@ -157,7 +158,9 @@ stats_print(const struct conf *c, time_t now, bool json, size_t incidents,
 			if (json)
 				json_kv_string(&j, f->element[k]->str,
 				    f->element[k + 1]->str);
-			else
+			else if (strcmp(f->element[k]->str, "record_ids") != 0)
+				/* The ids are for `custos incidents
+				 * affected`; the count is already there. */
 				(void)fprintf(out, " %s=%s", f->element[k]->str,
 				    f->element[k + 1]->str);
 		}

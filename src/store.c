@@ -10,6 +10,11 @@
  * reads the window in one pipelined round trip.  The in-process store
  * keeps exact sets with the same buckets.
  *
+ * The incident stream gets an entry per decision with an incident or
+ * record ids (pipelined with the counters) and per officer's action
+ * (waited for); store_stream_range reads it back in XRANGE pages.  The
+ * in-process store keeps no stream: the audit log is its record.
+ *
  * Owns: per store, a copy of its configuration and the backoff state
  * the threads share; per thread, one hiredis context per store it has
  * used (thread-specific data: freed when the thread exits, by
@@ -43,6 +48,7 @@
 #include <hiredis/hiredis.h>
 
 #include "findings.h"
+#include "json.h"
 #include "store.h"
 
 #define STORE_BACKOFF_MIN_MS	100
@@ -51,6 +57,7 @@
 #define STORE_HOUR_TTL		(8 * 86400)
 #define STORE_DAY_TTL		(400 * 86400)
 #define STORE_STREAM_MAXLEN	100000	/* when the config says 0 */
+#define STORE_STREAM_PAGE	500	/* entries per XRANGE */
 
 struct store {
 	uint64_t	 id;		/* never reused, unlike addresses */
@@ -271,6 +278,46 @@ store_stamps(time_t when, char *hour, size_t hourlen, char *day,
 		memset(&tm, 0, sizeof tm);
 	(void)strftime(hour, hourlen, "%Y%m%d%H", &tm);
 	(void)strftime(day, daylen, "%Y%m%d", &tm);
+}
+
+/* ISO 8601 UTC to the second, as the stream's "time" field. */
+static void
+store_iso(time_t when, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&when, &tm) == NULL)
+		memset(&tm, 0, sizeof tm);
+	(void)strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The decision's record ids as a JSON array of {"list","id"[,"canary"]}
+ * (the audit log's shape, so one parser reads both), capped; *omitted
+ * says how many were cut.  Caller g_free()s. */
+static char *
+store_record_json(const struct store_event *ev, size_t *len,
+    size_t *omitted)
+{
+	const struct store_record *r;
+	struct json j;
+	size_t i, n = ev->record_ids != NULL ? ev->nrecord_ids : 0;
+
+	json_init(&j);
+	json_array_begin(&j);
+	for (i = 0; i < n && i < STORE_MAX_RECORD_IDS; i++) {
+		r = &ev->record_ids[i];
+		json_object_begin(&j);
+		json_kv_string(&j, "list", r->list != NULL ? r->list : "?");
+		json_kv_string(&j, "id", r->id != NULL ? r->id : "");
+		if (r->canary) {
+			json_key(&j, "canary");
+			json_bool(&j, true);
+		}
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	*omitted = n > STORE_MAX_RECORD_IDS ? n - STORE_MAX_RECORD_IDS : 0;
+	return json_finish(&j, len);
 }
 
 /* ---------------------------------------- per-thread Redis connections */
@@ -828,12 +875,11 @@ store_redis_account(struct store *s, const struct store_event *ev,
 	struct store_conn *cn;
 	struct store_batch bt;
 	struct store_field *f;
-	struct tm tm;
 	GString *rules = NULL, *dets = NULL;
-	char hour[16], day[16], iso[32], num[32];
+	char hour[16], day[16], iso[32], num[32], *ids, *from;
 	const char *keys[2];
 	const long long ttls[2] = { STORE_HOUR_TTL, STORE_DAY_TTL };
-	size_t i, k;
+	size_t i, k, idslen, omitted;
 	int done;
 
 	if ((cn = store_conn_get(s, err, errlen)) == NULL ||
@@ -875,10 +921,11 @@ store_redis_account(struct store *s, const struct store_event *ev,
 		if (store_end(&bt, WANT_IGNORE, err, errlen) != 0)
 			goto fail;
 	}
-	if (ev->incident != NULL) {
-		if (gmtime_r(&ev->when, &tm) == NULL)
-			memset(&tm, 0, sizeof tm);
-		(void)strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* A pass with records goes in too: breach notification needs every
+	 * record that left, not only the ones that made an incident. */
+	if (ev->incident != NULL ||
+	    (ev->record_ids != NULL && ev->nrecord_ids > 0)) {
+		store_iso(ev->when, iso, sizeof iso);
 		rules = g_string_new(NULL);
 		for (i = 0; i < ev->nrules; i++)
 			if (ev->rules[i] != NULL)
@@ -897,14 +944,23 @@ store_redis_account(struct store *s, const struct store_event *ev,
 		store_arg(&bt, "~");
 		store_argf(&bt, "%zu", s->stream_maxlen);
 		store_arg(&bt, "*");
+		store_arg(&bt, "type");
+		store_arg(&bt, "decision");
 		store_arg(&bt, "time");
 		store_arg(&bt, iso);
 		store_arg(&bt, "node");
 		store_arg(&bt, ev->node != NULL ? ev->node : "");
 		store_arg(&bt, "incident");
-		store_arg(&bt, ev->incident);
+		store_arg(&bt, ev->incident != NULL ? ev->incident : "");
 		store_arg(&bt, "sender");
 		store_arg(&bt, snd);
+		store_arg(&bt, "mail_from");
+		if (ev->mail_from != NULL) {
+			from = store_sender(ev->mail_from);
+			(void)store_arg_copy(&bt, from, strlen(from));
+			g_free(from);
+		} else
+			store_arg(&bt, "");
 		store_arg(&bt, "action");
 		store_arg(&bt, ev->action != NULL ? ev->action : "");
 		store_arg(&bt, "would");
@@ -918,6 +974,14 @@ store_redis_account(struct store *s, const struct store_event *ev,
 		store_arg(&bt, rules->str);
 		store_arg(&bt, "detectors");
 		store_arg(&bt, dets->str);
+		store_arg(&bt, "record_ids");
+		ids = store_record_json(ev, &idslen, &omitted);
+		(void)store_arg_copy(&bt, ids, idslen);
+		g_free(ids);
+		if (omitted > 0) {
+			store_arg(&bt, "record_ids_omitted");
+			store_argf(&bt, "%zu", omitted);
+		}
 		if (store_end(&bt, WANT_IGNORE, err, errlen) != 0)
 			goto fail;
 		store_arg(&bt, "EXPIRE");
@@ -950,6 +1014,216 @@ fail:
 	if (dets != NULL)
 		g_string_free(dets, TRUE);
 	return -1;
+}
+
+/* Reads the replies of the commands queued in bt, for a call that waits
+ * for them. */
+static int
+store_batch_wait(struct store_batch *bt, char *err, size_t errlen)
+{
+	redisReply *r;
+	size_t n;
+
+	for (n = 0; n < bt->want->len; n++) {
+		if (store_reply(bt->c, &r, err, errlen) != 0)
+			return -1;
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+static int
+store_redis_officer(struct store *s, const struct store_officer_event *oe,
+    char *err, size_t errlen)
+{
+	struct store_conn *cn;
+	struct store_batch bt;
+	char iso[32];
+	int rc = -1;
+
+	if ((cn = store_conn_get(s, err, errlen)) == NULL ||
+	    store_ready(s, cn, err, errlen) != 0)
+		return -1;
+	store_batch_init(&bt, cn->c);
+	store_iso(time(NULL), iso, sizeof iso);
+	store_arg(&bt, "XADD");
+	store_argf(&bt, "%sstats:{stats}:incidents", s->prefix);
+	store_arg(&bt, "MAXLEN");
+	store_arg(&bt, "~");
+	store_argf(&bt, "%zu", s->stream_maxlen);
+	store_arg(&bt, "*");
+	store_arg(&bt, "type");
+	store_arg(&bt, "officer");
+	store_arg(&bt, "time");
+	store_arg(&bt, iso);
+	store_arg(&bt, "node");
+	store_arg(&bt, oe->node != NULL ? oe->node : "");
+	store_arg(&bt, "event");
+	store_arg(&bt, oe->event != NULL ? oe->event : "");
+	store_arg(&bt, "incident");
+	store_arg(&bt, oe->incident != NULL ? oe->incident : "");
+	store_arg(&bt, "officer");
+	store_arg(&bt, oe->officer != NULL ? oe->officer : "");
+	store_arg(&bt, "reason");
+	store_arg(&bt, oe->reason != NULL ? oe->reason : "");
+	store_arg(&bt, "detail");
+	store_arg(&bt, oe->detail != NULL ? oe->detail : "");
+	store_arg(&bt, "ok");
+	store_arg(&bt, oe->ok ? "1" : "0");
+	store_arg(&bt, "error");
+	store_arg(&bt, oe->error != NULL ? oe->error : "");
+	if (store_end(&bt, WANT_IGNORE, err, errlen) != 0)
+		goto fail;
+	store_arg(&bt, "EXPIRE");
+	store_argf(&bt, "%sstats:{stats}:incidents", s->prefix);
+	store_argf(&bt, "%d", STORE_DAY_TTL);
+	if (store_end(&bt, WANT_IGNORE, err, errlen) != 0 ||
+	    store_batch_wait(&bt, err, errlen) != 0)
+		goto fail;
+	store_ok(s);
+	rc = 0;
+	goto out;
+fail:
+	store_fail(s, cn);
+out:
+	store_batch_clear(&bt);
+	return rc;
+}
+
+/* The id that follows "ms-seq", for the next page. */
+static int
+store_id_after(const char *id, char *out, size_t outlen)
+{
+	unsigned long long ms, seq;
+	char *end;
+
+	errno = 0;
+	ms = strtoull(id, &end, 10);
+	if (errno != 0 || *end != '-')
+		return -1;
+	seq = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	if (seq == ULLONG_MAX)
+		(void)snprintf(out, outlen, "%llu-0", ms + 1);
+	else
+		(void)snprintf(out, outlen, "%llu-%llu", ms, seq + 1);
+	return 0;
+}
+
+/* Hands one XRANGE entry ([id, [name, value, ...]]) to fn; 1 when fn
+ * asked to stop, -1 when the entry is not shaped like one. */
+static int
+store_entry_call(const redisReply *e, store_entry_fn fn, void *arg,
+    GPtrArray *names, GPtrArray *values)
+{
+	const redisReply *fv;
+	struct store_entry se;
+	size_t k;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING)
+		return -1;
+	fv = e->element[1];
+	g_ptr_array_set_size(names, 0);
+	g_ptr_array_set_size(values, 0);
+	for (k = 0; fv->type == REDIS_REPLY_ARRAY && k + 1 < fv->elements;
+	    k += 2) {
+		if (fv->element[k]->type != REDIS_REPLY_STRING ||
+		    fv->element[k + 1]->type != REDIS_REPLY_STRING)
+			continue;
+		g_ptr_array_add(names, fv->element[k]->str);
+		g_ptr_array_add(values, fv->element[k + 1]->str);
+	}
+	se.id = e->element[0]->str;
+	se.nfields = names->len;
+	se.names = (const char *const *)names->pdata;
+	se.values = (const char *const *)values->pdata;
+	return fn(&se, arg) != 0 ? 1 : 0;
+}
+
+static int
+store_redis_range(struct store *s, time_t since, time_t until,
+    store_entry_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct store_conn *cn;
+	GPtrArray *names, *values;
+	redisReply *r = NULL;
+	const char *argv[6];
+	char key[256], start[64], end[64], count[16];
+	size_t i;
+	int rc = -1, stop = 0;
+
+	if ((cn = store_conn_get(s, err, errlen)) == NULL ||
+	    store_ready(s, cn, err, errlen) != 0)
+		return -1;
+	(void)snprintf(key, sizeof key, "%sstats:{stats}:incidents",
+	    s->prefix);
+	if (since > 0)
+		(void)snprintf(start, sizeof start, "%lld-0",
+		    (long long)since * 1000);
+	else
+		(void)snprintf(start, sizeof start, "-");
+	/* An end id without a sequence takes every entry of that ms. */
+	if (until > 0)
+		(void)snprintf(end, sizeof end, "%lld",
+		    (long long)until * 1000 - 1);
+	else
+		(void)snprintf(end, sizeof end, "+");
+	(void)snprintf(count, sizeof count, "%d", STORE_STREAM_PAGE);
+	names = g_ptr_array_new();
+	values = g_ptr_array_new();
+	argv[0] = "XRANGE";
+	argv[1] = key;
+	argv[2] = start;
+	argv[3] = end;
+	argv[4] = "COUNT";
+	argv[5] = count;
+	while (!stop) {
+		if (redisAppendCommandArgv(cn->c, 6, argv, NULL) != REDIS_OK) {
+			(void)snprintf(err, errlen, "redis: %s", cn->c->errstr);
+			goto fail;
+		}
+		if (store_reply(cn->c, &r, err, errlen) != 0)
+			goto fail;
+		if (r->type != REDIS_REPLY_ARRAY) {
+			(void)snprintf(err, errlen, "redis: XRANGE: unexpected "
+			    "reply type %d", r->type);
+			goto fail;
+		}
+		for (i = 0; !stop && i < r->elements; i++)
+			switch (store_entry_call(r->element[i], fn, arg, names,
+			    values)) {
+			case -1:
+				(void)snprintf(err, errlen, "redis: XRANGE: "
+				    "malformed entry");
+				goto fail;
+			case 1:
+				stop = 1;
+				break;
+			}
+		if (r->elements < STORE_STREAM_PAGE)
+			stop = 1;
+		else if (!stop && store_id_after(r->element[r->elements - 1]->
+		    element[0]->str, start, sizeof start) != 0) {
+			(void)snprintf(err, errlen, "redis: XRANGE: bad "
+			    "entry id");
+			goto fail;
+		}
+		freeReplyObject(r);
+		r = NULL;
+	}
+	store_ok(s);
+	rc = 0;
+	goto out;
+fail:
+	store_fail(s, cn);
+out:
+	if (r != NULL)
+		freeReplyObject(r);
+	g_ptr_array_free(names, TRUE);
+	g_ptr_array_free(values, TRUE);
+	return rc;
 }
 
 /* ------------------------------------------------- in-process backend */
@@ -1389,4 +1663,49 @@ store_account(struct store *s, const struct store_event *ev, char *err,
 	g_array_free(fields, TRUE);
 	g_free(snd);
 	return rc;
+}
+
+int
+store_officer(struct store *s, const struct store_officer_event *oe,
+    char *err, size_t errlen)
+{
+	struct store_sigpipe sp;
+	int rc;
+
+	/* The in-process store keeps no stream; the audit log has it. */
+	if (!s->redis)
+		return 0;
+	store_sigpipe_block(&sp);
+	rc = store_redis_officer(s, oe, err, errlen);
+	store_sigpipe_restore(&sp);
+	return rc;
+}
+
+int
+store_stream_range(struct store *s, time_t since, time_t until,
+    store_entry_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct store_sigpipe sp;
+	int rc;
+
+	if (!s->redis) {
+		(void)snprintf(err, errlen, "the in-process store keeps no "
+		    "incident stream: read the audit log");
+		return -1;
+	}
+	store_sigpipe_block(&sp);
+	rc = store_redis_range(s, since, until, fn, arg, err, errlen);
+	store_sigpipe_restore(&sp);
+	return rc;
+}
+
+const char *
+store_entry_get(const struct store_entry *e, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < e->nfields; i++)
+		if (strcmp(e->names[i], name) == 0)
+			return e->values[i];
+	return NULL;
 }

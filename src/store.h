@@ -41,11 +41,24 @@ struct store_conf {
 	size_t		 stream_maxlen;	/* incident stream, approximate */
 };
 
+/* A customer record a message carried, for the incident stream. */
+struct store_record {
+	const char	*list;		/* list name */
+	const char	*id;		/* record id */
+	bool		 canary;
+};
+
+/* Record ids per stream entry, as in the audit log: beyond this the
+ * entry says how many it left out. */
+#define STORE_MAX_RECORD_IDS	1000
+
 /* One decision, for the counters and the incident stream. */
 struct store_event {
 	time_t		 when;
 	const char	*node;
-	const char	*sender;
+	const char	*sender;	/* as policy saw it: the auth user, else
+					   the envelope sender */
+	const char	*mail_from;	/* envelope sender; NULL: unknown */
 	const char	*incident;	/* NULL for a plain pass */
 	const char	*action;	/* as enforced */
 	bool		 monitor;	/* decided under monitor mode */
@@ -56,7 +69,43 @@ struct store_event {
 	size_t		 nrules;
 	const size_t	*detectors;	/* DET_COUNT counts */
 	bool		 store_error;	/* the history could not be read */
+	const struct store_record *record_ids;	/* every record found, in
+					   findings_sorted() order; the
+					   stream keeps the first
+					   STORE_MAX_RECORD_IDS */
+	size_t		 nrecord_ids;
 };
+
+/* An incident officer's action (release, delete, ...), for the incident
+ * stream.  Mirrors struct audit_officer (audit.h), which cannot be used
+ * here: audit.h includes conf.h, which includes this file.  Every string
+ * may be NULL (written as ""). */
+struct store_officer_event {
+	const char	*event;		/* "release", "delete", "show-raw",
+					   "purge", "release-delivered",
+					   "release-refused" */
+	const char	*incident;
+	const char	*officer;
+	const char	*reason;	/* the officer's words */
+	const char	*detail;
+	const char	*node;
+	bool		 ok;
+	const char	*error;		/* why it failed, when !ok */
+};
+
+/* One incident stream entry as store_stream_range hands it over: the
+ * stream id ("<ms>-<seq>", Redis' clock) and the fields in the order
+ * written.  Valid during the callback only; the callback must not
+ * call the store (its connection is busy with the read). */
+struct store_entry {
+	const char	*id;
+	size_t		 nfields;
+	const char *const *names;
+	const char *const *values;	/* NUL-terminated */
+};
+
+/* Returns 0 to go on, non-zero to stop reading (not an error). */
+typedef int	(*store_entry_fn)(const struct store_entry *, void *arg);
 
 struct store;
 
@@ -85,10 +134,31 @@ int	store_history(struct store *, const char *sender, time_t now,
 /* Counts a decision: per-hour and per-day counters (messages, bytes,
  * each action, each rule, each detector, store errors), the per-day
  * sorted set of senders by records sent, and an XADD to the incident
- * stream (MAXLEN ~ stream_maxlen) when there is an incident.  Queued on
- * the thread's connection without waiting (pipelined); the replies are
- * read before its next command.  Returns 0 or -1. */
+ * stream (MAXLEN ~ stream_maxlen, type=decision) when there is an
+ * incident or record ids: a pass that carried records out is part of
+ * who was exposed (affected.h).  The strings and record ids are copied
+ * before the call returns.  Queued on the thread's connection without
+ * waiting (pipelined); the replies are read before its next command.
+ * Returns 0 or -1. */
 int	store_account(struct store *, const struct store_event *, char *err,
 	    size_t errlen);
+
+/* Appends an officer's action to the incident stream (type=officer),
+ * waiting for the reply: officers act rarely, and the caller wants to
+ * know it is recorded.  The in-process store keeps no stream: 0 (the
+ * audit log has the line).  Returns 0 or -1 with err. */
+int	store_officer(struct store *, const struct store_officer_event *,
+	    char *err, size_t errlen);
+
+/* Calls fn for each incident stream entry whose id (the time Redis
+ * added it) lies in [since, until), oldest first, in pages; until 0 is
+ * no end.  The caller filters on the entry's own "time" field, which is
+ * the gateway's clock.  -1 with err on a Redis error (fn may have been
+ * called for some entries) and for the in-process store, which keeps no
+ * stream. */
+int	store_stream_range(struct store *, time_t since, time_t until,
+	    store_entry_fn fn, void *arg, char *err, size_t errlen);
+/* The value of field name in e, or NULL. */
+const char *store_entry_get(const struct store_entry *, const char *name);
 
 #endif

@@ -38,12 +38,27 @@ enum template_var {
 	TVAR_RULES,
 	TVAR_CONTACT,
 	TVAR_NODE,
+	TVAR_ACTION,
+	TVAR_SENDER,
+	TVAR_SAMPLES,
+	TVAR_SHOW,
+	TVAR_WINDOW,
 	TVAR_COUNT
 };
 
 static const char *const template_var_names[TVAR_COUNT] = {
 	"incident", "records", "lists", "detectors", "where", "rules",
-	"contact", "node"
+	"contact", "node", "action", "sender", "samples", "show", "window"
+};
+
+/* ${action} in the template's language: what happened to the message. */
+static const char *const template_action_words[][2] = {
+	{ "passed", "已放行" },
+	{ "tagged", "已标记" },
+	{ "held for review", "已暂扣待审核" },
+	{ "quarantined", "已隔离" },
+	{ "refused", "已拒绝" },
+	{ "deferred", "已延迟" },
 };
 
 /* The language ${detectors} is worded in: "zh", "zh_CN", "zh_TW" get
@@ -514,12 +529,22 @@ template_expand(GString *out, const struct template_text *t,
 		case TVAR_DETECTORS:
 			template_detectors(out, v->detectors, lang);
 			continue;
+		case TVAR_ACTION:
+			if (v->action >= 0 && (size_t)v->action <
+			    G_N_ELEMENTS(template_action_words))
+				g_string_append(out, template_action_words
+				    [v->action][lang == TLANG_ZH]);
+			continue;
 		case TVAR_INCIDENT:	s = v->incident;	break;
 		case TVAR_LISTS:	s = v->lists;		break;
 		case TVAR_WHERE:	s = v->where;		break;
 		case TVAR_RULES:	s = v->rules;		break;
 		case TVAR_CONTACT:	s = v->contact;		break;
 		case TVAR_NODE:		s = v->node;		break;
+		case TVAR_SENDER:	s = v->sender;		break;
+		case TVAR_SAMPLES:	s = v->samples;		break;
+		case TVAR_SHOW:		s = v->show;		break;
+		case TVAR_WINDOW:	s = v->window;		break;
 		default:		s = NULL;		break;
 		}
 		template_value(out, s);
@@ -605,4 +630,47 @@ template_render(const struct template_set *set, const char *name,
 	g_ptr_array_add(out, NULL);
 	*lines = (char **)g_ptr_array_free(out, FALSE);
 	return (int)n;
+}
+
+int
+template_render_text(const struct template_set *set, const char *name,
+    const struct template_vars *v, const char *const *langs, size_t nlangs,
+    char **text, char *err, size_t errlen)
+{
+	const struct template *t;
+	GString *out;
+	size_t k, i;
+	bool any = false;
+
+	*text = NULL;
+	if ((t = template_find(set, name)) == NULL) {
+		errbuf_set(err, errlen, "no template \"%s\"",
+		    name != NULL ? name : "(null)");
+		return -1;
+	}
+	out = g_string_new(NULL);
+	/* The set's order; a language not loaded is skipped, and when none
+	 * of those asked for is loaded, every loaded one is used. */
+	for (k = 0; k < set->nlangs; k++) {
+		bool want = nlangs == 0;
+
+		for (i = 0; i < nlangs && !want; i++)
+			want = strcmp(langs[i], set->langs[k]) == 0;
+		if (want) {
+			if (any)
+				g_string_append(out, "\n\n");
+			template_expand(out, &t->text[k], v, set->family[k]);
+			any = true;
+		}
+	}
+	if (!any)
+		for (k = 0; k < set->nlangs; k++) {
+			if (k > 0)
+				g_string_append(out, "\n\n");
+			template_expand(out, &t->text[k], v, set->family[k]);
+		}
+	while (out->len > 0 && out->str[out->len - 1] == '\n')
+		g_string_truncate(out, out->len - 1);
+	*text = g_string_free(out, FALSE);
+	return 0;
 }

@@ -16,6 +16,12 @@
  *   ${rules}      names of the rules that matched
  *   ${contact}    whom to ask for release (config)
  *   ${node}       the gateway
+ *   ${action}     what happened to the message, in the template's
+ *                 language ("held for review" / "已暂扣待审核")
+ *   ${sender}     the sender's address (notices)
+ *   ${samples}    masked samples, "138****5678, 6222********1234"
+ *   ${show}       the officer's command, "custos quarantine show ID"
+ *   ${window}     the notice window, "1h" (digests)
  * "$$" is a literal "$"; a '$' before anything but '{' or '$' is itself.
  * An unknown or unterminated variable, bytes that are not UTF-8, a
  * control character other than TAB, an empty file, a language missing,
@@ -53,6 +59,11 @@ struct template_vars {
 	const char	*rules;
 	const char	*contact;
 	const char	*node;
+	int		 action;	/* enum action; -1: none */
+	const char	*sender;
+	const char	*samples;
+	const char	*show;
+	const char	*window;
 };
 
 struct template_set;
@@ -75,5 +86,14 @@ int		 template_has(const struct template_set *, const char *name);
 int		 template_render(const struct template_set *, const char *name,
 		    const struct template_vars *, char ***lines, char *err,
 		    size_t errlen);
+
+/* Renders name as plain text for a notice: the languages in langs that
+ * are loaded (all loaded ones when nlangs is 0 or none of them is), in
+ * the set's order, separated by a blank line; no '%' doubling, no line
+ * cut.  *text is g_free()d by the caller.  0 or -1 with err. */
+int		 template_render_text(const struct template_set *,
+		    const char *name, const struct template_vars *,
+		    const char *const *langs, size_t nlangs, char **text,
+		    char *err, size_t errlen);
 
 #endif

@@ -859,6 +859,41 @@ list "customers" {
 EOF
 }
 
+# e2e_stop_conf: custos.conf lines for what stopping mail needs: the
+# quarantine store and its key in $E2E, releases and notices through the
+# private Postfix, postsuper of the private instance.  Sender notices are
+# off unless E2E_NOTIFY_SENDER=yes; E2E_OFFICERS ('"a@b", "c@d"') and
+# E2E_NOTIFY_WINDOW (default 1h) set the officers' alerts.
+e2e_stop_conf() {
+    cat <<EOF
+quarantine {
+	dir = "$E2E/quarantine"
+	key_file = "$E2E/quarantine.key"
+	relay = "127.0.0.1:$SMTP_PORT"
+	postsuper = "$(dirname "${POSTFIX:-/usr/sbin/postfix}")/postsuper"
+	postfix_config = "$E2E/postfix"
+}
+notify {
+	sender = ${E2E_NOTIFY_SENDER:-no}
+	officers = {${E2E_OFFICERS:-}}
+	window = "${E2E_NOTIFY_WINDOW:-1h}"
+	relay = "127.0.0.1:$SMTP_PORT"
+	from = "custos@example.com"
+}
+EOF
+}
+
+# e2e_sink_grep PATTERN: print the numbers (K of e2e_sink_file) of the
+# delivered messages whose text matches the extended regex PATTERN.
+e2e_sink_grep() {
+    local f
+    for f in "$E2E"/sink/*.eml; do
+        [ -e "$f" ] || continue
+        grep -aqE -- "$1" "$f" && basename "$f" .eml | sed 's/^0*//'
+    done
+    return 0
+}
+
 # -------------------------------------------------------------- logs
 
 # e2e_dump_logs [LINES=40]: print the tails of the logs as "# " lines.

@@ -35,6 +35,7 @@ redis { port = $REDIS_PORT  prefix = "e2e:" }
 on_store_error = "$1"
 templates = "$top_srcdir/conf/templates"
 EOF
+	e2e_stop_conf >>"$E2E/custos.conf"
 }
 write_conf continue
 

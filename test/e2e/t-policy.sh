@@ -17,8 +17,8 @@ cp "$fx/customers.csv" "$E2E/list.csv"
 
 # write_conf MODE: the config, enforcing or monitoring.
 write_conf() {
-	{ echo "spool_dir = \"$E2E\""; e2e_list_conf "$E2E" "$E2E/list.csv"; } \
-	    >"$E2E/custos.conf"
+	{ echo "spool_dir = \"$E2E\""; e2e_list_conf "$E2E" "$E2E/list.csv"
+	  e2e_stop_conf; } >"$E2E/custos.conf"
 	cat >>"$E2E/custos.conf" <<EOF
 mode = "$1"
 internal_domains = {"example.com"}

@@ -1,6 +1,6 @@
 /* test_audit.c - the JSON audit log: fields and privacy of one entry,
- * whole lines under concurrent writers, reopen after logrotate, write
- * errors. */
+ * officers' lines, whole lines under concurrent writers, reopen after
+ * logrotate, write errors. */
 #include "config.h"
 
 #include <errno.h>
@@ -353,7 +353,9 @@ test_fields(void **state)
 		fail_msg("not JSON: %s", j);
 	assert_true(j[0] == '{' && j[len - 1] == '}');
 	assert_null(strchr(j, '\n'));
-	want(j, "\"time\":\"2023-11-14T22:13:20.000Z\"");
+	/* "type" first, so a SIEM can route on the line's start. */
+	want(j, "{\"type\":\"decision\",\"time\":"
+	    "\"2023-11-14T22:13:20.000Z\",\"node\":\"gw1\",");
 	want(j, "\"node\":\"gw1\"");
 	want(j, "\"queue_id\":\"4ABC123DEF\"");
 	want(j, "\"incident\":\"7K2M-Q9XD-3F0A\"");
@@ -634,19 +636,91 @@ test_reopen(void **state)
 	g_strfreev(lines);
 }
 
+/* An officer's line: every member, in order; what the officer typed
+ * goes through as text, escaped, whatever it holds. */
+static void
+test_officer(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_officer o = {
+		.event = "release", .incident = "7K2M-Q9XD-3F0A",
+		.officer = "carol", .node = "gw1", .ok = true,
+		.reason = "customer \"asked\"\n\\ok\x01 \xff<b>",
+		.detail = "to bob@partner.example",
+	};
+	char err[256], **lines, *j;
+	size_t len, n;
+
+	j = audit_officer_json(&o, &len);
+	assert_int_equal(strlen(j), len);
+	if (!json_valid(j))
+		fail_msg("not JSON: %s", j);
+	assert_null(strchr(j, '\n'));
+	want(j, "{\"type\":\"officer\",\"time\":\"");
+	want(j, "Z\",\"node\":\"gw1\",\"event\":\"release\","
+	    "\"incident\":\"7K2M-Q9XD-3F0A\",\"officer\":\"carol\","
+	    "\"reason\":\"customer \\\"asked\\\"\\n\\\\ok\\u0001 "
+	    "\xef\xbf\xbd<b>\",\"detail\":\"to bob@partner.example\","
+	    "\"ok\":true,\"error\":null}");
+	g_free(j);
+
+	/* A failed action, nothing optional given. */
+	memset(&o, 0, sizeof o);
+	o.event = "release-refused";
+	o.error = "recipient refused: 550 5.1.1";
+	j = audit_officer_json(&o, NULL);
+	if (!json_valid(j))
+		fail_msg("not JSON: %s", j);
+	want(j, "\"node\":null,\"event\":\"release-refused\","
+	    "\"incident\":null,\"officer\":null,\"reason\":null,"
+	    "\"detail\":null,\"ok\":false,"
+	    "\"error\":\"recipient refused: 550 5.1.1\"}");
+	g_free(j);
+
+	/* To the file, between decisions; nothing open is not an error. */
+	assert_int_equal(audit_write_officer(&o, err, sizeof err), 0);
+	assert_int_equal(audit_open(fx->path, err, sizeof err), 0);
+	assert_int_equal(audit_write(&fx->e, err, sizeof err), 0);
+	assert_int_equal(audit_write_officer(&o, err, sizeof err), 0);
+	assert_int_equal(audit_write(&fx->e, err, sizeof err), 0);
+	lines = read_lines(fx->path, &n);
+	assert_int_equal(n, 3);
+	assert_true(json_valid(lines[1]));
+	want(lines[0], "{\"type\":\"decision\",");
+	want(lines[1], "{\"type\":\"officer\",");
+	want(lines[2], "{\"type\":\"decision\",");
+	g_strfreev(lines);
+	audit_close();
+
+	/* A full disk is reported. */
+	if (access("/dev/full", W_OK) != 0)
+		return;
+	assert_int_equal(audit_open("/dev/full", err, sizeof err), 0);
+	err[0] = '\0';
+	assert_int_equal(audit_write_officer(&o, err, sizeof err), -1);
+	want(err, "/dev/full");
+	audit_close();
+}
+
 #define WRITERS	8
 #define PER	1000
 
+/* Decisions, and every tenth line an officer's: both kinds of line
+ * share the one-write discipline. */
 static void *
 writer(void *arg)
 {
 	static int failed;
 	const struct audit_entry *e = arg;
+	const struct audit_officer o = { .event = "show-raw",
+	    .incident = "7K2M-Q9XD-3F0A", .officer = "carol",
+	    .reason = "checking", .ok = true };
 	char err[256];
 	int i;
 
 	for (i = 0; i < PER; i++)
-		if (audit_write(e, err, sizeof err) != 0)
+		if ((i % 10 == 9 ? audit_write_officer(&o, err, sizeof err) :
+		    audit_write(e, err, sizeof err)) != 0)
 			return &failed;
 	return NULL;
 }
@@ -705,6 +779,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_error, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_officer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
 		    teardown),
 	};

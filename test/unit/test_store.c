@@ -133,6 +133,17 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Counts the entries store_stream_range hands over. */
+static int
+collect(const struct store_entry *e, void *arg)
+{
+	size_t *n = arg;
+
+	(void)e;
+	(*n)++;
+	return 0;
+}
+
 /* -------------------------------------------------- shared scenarios */
 
 /* Windows, distinct counting, case, clean messages, separate senders,
@@ -1031,11 +1042,18 @@ test_redis_down(void **state)
 		    ms);
 	assert_true(backoff >= 90);
 
-	/* Counters go nowhere either, as fast. */
+	/* Counters go nowhere either, as fast; nor officers' entries, and
+	 * the stream cannot be read: errors, never "nothing there". */
 	{
 		struct store_event ev = { .when = T0, .sender = "d@x" };
+		struct store_officer_event oe = { .event = "release" };
+		size_t seen = 0;
 
 		assert_int_equal(store_account(s, &ev, err, sizeof err), -1);
+		assert_int_equal(store_officer(s, &oe, err, sizeof err), -1);
+		assert_int_equal(store_stream_range(s, 0, 0, collect, &seen,
+		    err, sizeof err), -1);
+		assert_int_equal(seen, 0);
 	}
 
 	if (rsrv_start(&f->srv) != 0)
@@ -1120,18 +1138,22 @@ test_redis_account(void **state)
 	assert_string_equal(r->element[1]->str, "15");
 	freeReplyObject(r);
 
+	/* The monitored pass has neither incident nor record ids here. */
 	assert_int_equal(cmd_int(c, "XLEN custos:stats:{stats}:incidents"), 1);
 	r = redisCommand(c, "XRANGE custos:stats:{stats}:incidents - +");
 	assert_non_null(r);
 	assert_int_equal(r->elements, 1);
 	{
 		static const char *const want[] = {
+			"type", "decision",
 			"time", "2023-11-14T22:00:05Z", "node", "gw1",
 			"incident", "INC-42", "sender", "eve@example.com",
+			"mail_from", "",
 			"action", "quarantine", "would", "quarantine",
 			"monitor", "0", "records", "12",
 			"rules", "bulk,canary",
-			"detectors", "cn_mobile:5,email:2"
+			"detectors", "cn_mobile:5,email:2",
+			"record_ids", "[]"
 		};
 		const redisReply *fv = r->element[0]->element[1];
 
@@ -1144,6 +1166,229 @@ test_redis_account(void **state)
 	freeReplyObject(r);
 	assert_true(cmd_int(c, "TTL custos:stats:{stats}:incidents") > 0);
 	redisFree(c);
+	(void)store_free(s);
+}
+
+/* ------------------------------------------- the incident stream */
+
+struct entries {
+	GPtrArray	*ids;		/* stream ids, in order */
+	GPtrArray	*fields;	/* "name=value|name=value..." */
+	size_t		 stop_after;	/* 0: read all */
+};
+
+static int
+keep(const struct store_entry *e, void *arg)
+{
+	struct entries *es = arg;
+	GString *g = g_string_new(NULL);
+	size_t i;
+
+	for (i = 0; i < e->nfields; i++)
+		g_string_append_printf(g, "%s%s=%s", i > 0 ? "|" : "",
+		    e->names[i], e->values[i]);
+	g_ptr_array_add(es->ids, g_strdup(e->id));
+	g_ptr_array_add(es->fields, g_string_free(g, FALSE));
+	return es->stop_after != 0 && es->ids->len >= es->stop_after;
+}
+
+static void
+entries_init(struct entries *es)
+{
+	es->ids = g_ptr_array_new_with_free_func(g_free);
+	es->fields = g_ptr_array_new_with_free_func(g_free);
+	es->stop_after = 0;
+}
+
+static void
+entries_clear(struct entries *es)
+{
+	g_ptr_array_free(es->ids, TRUE);
+	g_ptr_array_free(es->fields, TRUE);
+}
+
+static void
+range(struct store *s, time_t since, time_t until, struct entries *es)
+{
+	char err[256] = "";
+
+	g_ptr_array_set_size(es->ids, 0);
+	g_ptr_array_set_size(es->fields, 0);
+	if (store_stream_range(s, since, until, keep, es, err, sizeof err)
+	    != 0)
+		fail_msg("store_stream_range: %s", err);
+}
+
+/* Record ids and officers' actions in the stream, as written and as
+ * read back. */
+static void
+test_redis_stream(void **state)
+{
+	const struct store_record recs[] = {
+		{ "customers", "C-1", false },
+		{ "customers", "C,2 \"q\"", false },
+		{ "vip", "V-1", true },
+	};
+	struct store_event ev = {
+		.when = T0 + 5, .node = "gw1", .sender = "alice",
+		.mail_from = "Alice@Example.COM", .incident = "INC-1",
+		.action = "reject", .would = "reject", .records = 3,
+		.record_ids = recs, .nrecord_ids = 3
+	};
+	struct store_officer_event oe = {
+		.event = "release", .incident = "INC-1", .officer = "carol",
+		.reason = "she \"asked\"\nby phone", .detail = "to bob",
+		.node = "gw2", .ok = false, .error = "550 5.1.1"
+	};
+	struct store_record *many;
+	struct rfix *f = need_redis(state);
+	struct store_conf sc;
+	struct store *s;
+	struct entries es;
+	const char *want;
+	char err[256] = "", (*ids)[16];
+	time_t now = time(NULL);
+	size_t i;
+
+	/* Room for the paging below: MAXLEN ~ would trim it. */
+	conf_init(&sc, true, f->srv.port);
+	sc.stream_maxlen = 5000;
+	s = store_or_fail(&sc);
+	entries_init(&es);
+	assert_int_equal(store_account(s, &ev, err, sizeof err), 0);
+	/* A pass that carried records out is in; a clean pass is not. */
+	ev.incident = NULL;
+	ev.action = "pass";
+	ev.would = "pass";
+	ev.nrecord_ids = 1;
+	assert_int_equal(store_account(s, &ev, err, sizeof err), 0);
+	ev.nrecord_ids = 0;
+	assert_int_equal(store_account(s, &ev, err, sizeof err), 0);
+	/* More ids than an entry keeps. */
+	many = g_new0(struct store_record, 1005);
+	ids = g_malloc0(1005 * sizeof *ids);
+	for (i = 0; i < 1005; i++) {
+		(void)snprintf(ids[i], sizeof ids[i], "M%04zu", i);
+		many[i].list = "customers";
+		many[i].id = ids[i];
+	}
+	ev.incident = "INC-2";
+	ev.record_ids = many;
+	ev.nrecord_ids = 1005;
+	assert_int_equal(store_account(s, &ev, err, sizeof err), 0);
+	g_free(many);
+	g_free(ids);
+	if (store_officer(s, &oe, err, sizeof err) != 0)
+		fail_msg("store_officer: %s", err);
+
+	range(s, 0, 0, &es);
+	assert_int_equal(es.ids->len, 4);
+	want = "type=decision|time=2023-11-14T22:00:05Z|node=gw1|"
+	    "incident=INC-1|sender=alice|mail_from=alice@example.com|"
+	    "action=reject|would=reject|monitor=0|records=3|rules=|"
+	    "detectors=|record_ids=[{\"list\":\"customers\",\"id\":\"C-1\"},"
+	    "{\"list\":\"customers\",\"id\":\"C,2 \\\"q\\\"\"},"
+	    "{\"list\":\"vip\",\"id\":\"V-1\",\"canary\":true}]";
+	assert_string_equal(g_ptr_array_index(es.fields, 0), want);
+	want = "type=decision|time=2023-11-14T22:00:05Z|node=gw1|"
+	    "incident=|sender=alice|mail_from=alice@example.com|"
+	    "action=pass|would=pass|monitor=0|records=3|rules=|"
+	    "detectors=|record_ids=[{\"list\":\"customers\",\"id\":\"C-1\"}]";
+	assert_string_equal(g_ptr_array_index(es.fields, 1), want);
+	{
+		const char *e2 = g_ptr_array_index(es.fields, 2);
+
+		assert_non_null(strstr(e2, "\"id\":\"M0999\"}]|"
+		    "record_ids_omitted=5"));
+		assert_null(strstr(e2, "M1000"));
+	}
+	{
+		char *got = g_ptr_array_index(es.fields, 3);
+		char *tail = strstr(got, "|node=");
+
+		assert_true(strncmp(got, "type=officer|time=", 18) == 0);
+		assert_non_null(tail);
+		assert_string_equal(tail, "|node=gw2|event=release|"
+		    "incident=INC-1|officer=carol|"
+		    "reason=she \"asked\"\nby phone|detail=to bob|ok=0|"
+		    "error=550 5.1.1");
+	}
+	/* Ids increase. */
+	for (i = 1; i < es.ids->len; i++)
+		assert_true(strcmp(g_ptr_array_index(es.ids, i - 1),
+		    g_ptr_array_index(es.ids, i)) < 0);
+
+	/* By id time: Redis added them now. */
+	range(s, now - 60, now + 60, &es);
+	assert_int_equal(es.ids->len, 4);
+	range(s, now + 60, 0, &es);
+	assert_int_equal(es.ids->len, 0);
+	range(s, 0, now - 60, &es);
+	assert_int_equal(es.ids->len, 0);
+	/* The callback may stop early. */
+	es.stop_after = 2;
+	range(s, 0, 0, &es);
+	assert_int_equal(es.ids->len, 2);
+	es.stop_after = 0;
+
+	/* Paging: well over one XRANGE page, each entry once, in order. */
+	ev.record_ids = NULL;
+	ev.nrecord_ids = 0;
+	ev.incident = "INC-P";
+	for (i = 0; i < 1203; i++)
+		assert_int_equal(store_account(s, &ev, err, sizeof err), 0);
+	range(s, 0, 0, &es);
+	assert_int_equal(es.ids->len, 4 + 1203);
+	for (i = 1; i < es.ids->len; i++) {
+		unsigned long long m1, s1, m2, s2;
+
+		assert_int_equal(sscanf(g_ptr_array_index(es.ids, i - 1),
+		    "%llu-%llu", &m1, &s1), 2);
+		assert_int_equal(sscanf(g_ptr_array_index(es.ids, i),
+		    "%llu-%llu", &m2, &s2), 2);
+		if (m2 < m1 || (m2 == m1 && s2 <= s1))
+			fail_msg("entry %zu: id %s after %s", i,
+			    (char *)g_ptr_array_index(es.ids, i),
+			    (char *)g_ptr_array_index(es.ids, i - 1));
+	}
+
+	/* store_entry_get. */
+	{
+		const char *names[] = { "a", "b" }, *values[] = { "1", "" };
+		struct store_entry e = { "1-0", 2, names, values };
+
+		assert_string_equal(store_entry_get(&e, "a"), "1");
+		assert_string_equal(store_entry_get(&e, "b"), "");
+		assert_null(store_entry_get(&e, "c"));
+	}
+	entries_clear(&es);
+	(void)store_free(s);
+}
+
+/* The in-process store keeps no stream: officers' entries are the audit
+ * log's, and reading says so. */
+static void
+test_mem_stream(void **state)
+{
+	const struct store_record recs[] = { { "customers", "C-1", false } };
+	struct store_event ev = { .when = T0, .sender = "m@example.com",
+	    .incident = "INC-1", .action = "hold", .records = 1,
+	    .record_ids = recs, .nrecord_ids = 1 };
+	struct store_officer_event oe = { .event = "delete" };
+	struct store_conf sc;
+	struct store *s;
+	char err[256] = "";
+	size_t seen = 0;
+
+	(void)state;
+	conf_init(&sc, false, 0);
+	s = store_or_fail(&sc);
+	assert_int_equal(store_account(s, &ev, err, sizeof err), 0);
+	assert_int_equal(store_officer(s, &oe, err, sizeof err), 0);
+	assert_int_equal(store_stream_range(s, 0, 0, collect, &seen, err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "audit log"));
+	assert_int_equal(seen, 0);
 	(void)store_free(s);
 }
 
@@ -1368,6 +1613,7 @@ main(void)
 		cmocka_unit_test(test_mem_sweep),
 		cmocka_unit_test(test_mem_account),
 		cmocka_unit_test(test_mem_threads),
+		cmocka_unit_test(test_mem_stream),
 		cmocka_unit_test(test_redis_sigpipe),
 		REDIS_TEST(test_redis_windows),
 		REDIS_TEST(test_redis_drip),
@@ -1376,6 +1622,7 @@ main(void)
 		REDIS_TEST(test_redis_select),
 		REDIS_TEST(test_redis_down),
 		REDIS_TEST(test_redis_account),
+		REDIS_TEST(test_redis_stream),
 		REDIS_TEST(test_redis_pending),
 		REDIS_TEST(test_redis_idle_close),
 		REDIS_TEST(test_redis_threads),
