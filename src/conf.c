@@ -202,6 +202,14 @@ static const struct conf_bound {
 	{ "limits|header_size", 1024, 1L << 30 },
 	{ "limits|text_size", 1024, 1L << 32 },
 	{ "limits|scan_time", 1, 3600 },
+	{ "limits|archive_depth", 0, 100 },
+	{ "limits|archive_members", 1, 10000000 },
+	{ "limits|extract_size", 1024, 1L << 34 },
+	{ "limits|expansion_ratio", 2, 1000000 },
+	{ "limits|xml_depth", 8, 100000 },
+	{ "limits|pdf_pages", 1, 1000000 },
+	{ "limits|pdf_time", 1, 3600 },
+	{ "limits|pdf_memory", 16L << 20, 1L << 40 },
 	{ "proximity", 10, 100000 },
 	{ "max_samples", 0, 100 },
 	{ "redis|port", 1, 65535 },
@@ -250,6 +258,14 @@ static cfg_opt_t limits_opts[] = {
 	CFG_INT_CB("header_size", 1L << 20, CFGF_NONE, conf_size_cb),
 	CFG_INT_CB("text_size", 64L << 20, CFGF_NONE, conf_size_cb),
 	CFG_INT("scan_time", 20, CFGF_NONE),
+	CFG_INT("archive_depth", 5, CFGF_NONE),
+	CFG_INT("archive_members", 10000, CFGF_NONE),
+	CFG_INT_CB("extract_size", 100L << 20, CFGF_NONE, conf_size_cb),
+	CFG_INT("expansion_ratio", 200, CFGF_NONE),
+	CFG_INT("xml_depth", 256, CFGF_NONE),
+	CFG_INT("pdf_pages", 500, CFGF_NONE),
+	CFG_INT("pdf_time", 10, CFGF_NONE),
+	CFG_INT_CB("pdf_memory", 512L << 20, CFGF_NONE, conf_size_cb),
 	CFG_END()
 };
 
@@ -543,8 +559,8 @@ conf_validate_relay(cfg_t *cfg, cfg_opt_t *opt)
 }
 
 static cfg_opt_t quarantine_opts[] = {
-	CFG_STR("dir", LOCALSTATEDIR "/spool/custos/quarantine", CFGF_NONE),
-	CFG_STR("key_file", SYSCONFDIR "/custos/quarantine.key", CFGF_NONE),
+	CFG_STR("dir", "/var/spool/custos/quarantine", CFGF_NONE),
+	CFG_STR("key_file", "/etc/custos/quarantine.key", CFGF_NONE),
 	CFG_STR("store", "dir", CFGF_NONE),
 	CFG_INT_CB("redis_max_size", 10L << 20, CFGF_NONE, conf_size_cb),
 	CFG_STR("retention", "30d", CFGF_NONE),
@@ -636,6 +652,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_BOOL("add_header", cfg_false, CFGF_NONE),
 	CFG_INT_CB("spool_memory_limit", 1L << 20, CFGF_NONE, conf_size_cb),
 	CFG_STR("spool_dir", "/var/tmp", CFGF_NONE),
+	CFG_STR("pdftotext", "/usr/bin/pdftotext", CFGF_NONE),
 	CFG_INT_CB("max_scan_size", 50L << 20, CFGF_NONE, conf_size_cb),
 	CFG_SEC("milter", milter_opts, CFGF_NONE),
 	CFG_SEC("limits", limits_opts, CFGF_NONE),
@@ -720,6 +737,7 @@ conf_free(struct conf *c)
 	free(c->pidfile);
 	free(c->node);
 	free(c->spool_dir);
+	free(c->pdftotext);
 	free(c);
 }
 
@@ -1250,8 +1268,9 @@ conf_from_cfg(cfg_t *cfg, const char *path)
 	c->pidfile = conf_strdup(cfg, "pidfile");
 	c->node = conf_strdup(cfg, "node");
 	c->spool_dir = conf_strdup(cfg, "spool_dir");
+	c->pdftotext = conf_strdup(cfg, "pdftotext");
 	if (!c->path || !c->socket || !c->user || !c->pidfile || !c->node ||
-	    !c->spool_dir) {
+	    !c->spool_dir || !c->pdftotext) {
 		conf_free(c);
 		return NULL;
 	}
@@ -1281,6 +1300,19 @@ conf_from_cfg(cfg_t *cfg, const char *path)
 	c->limits.max_header_bytes = (size_t)cfg_getint(l, "header_size");
 	c->limits.max_text_bytes = (size_t)cfg_getint(l, "text_size");
 	c->limits.max_seconds = (double)cfg_getint(l, "scan_time");
+	extract_limits_default(&c->limits.extract);
+	c->limits.extract.max_depth = (size_t)cfg_getint(l, "archive_depth");
+	c->limits.extract.max_members = (size_t)cfg_getint(l,
+	    "archive_members");
+	c->limits.extract.max_bytes = (size_t)cfg_getint(l, "extract_size");
+	c->limits.extract.max_ratio = (unsigned)cfg_getint(l,
+	    "expansion_ratio");
+	c->limits.extract.max_xml_depth = (size_t)cfg_getint(l, "xml_depth");
+	c->limits.extract.max_pdf_pages = (unsigned)cfg_getint(l,
+	    "pdf_pages");
+	c->limits.extract.pdf_seconds = (unsigned)cfg_getint(l, "pdf_time");
+	c->limits.extract.pdf_memory = (size_t)cfg_getint(l, "pdf_memory");
+	c->limits.extract.pdftotext = c->pdftotext;
 	if (conf_lists_from_cfg(cfg, c) != 0 ||
 	    conf_engine_from_cfg(cfg, c) != 0) {
 		conf_free(c);

@@ -95,6 +95,7 @@ struct conf {
 
 	size_t			 spool_memory_limit;
 	char			*spool_dir;
+	char			*pdftotext;	/* the PDF helper program */
 	size_t			 max_scan_size;
 	struct message_limits	 limits;
 

@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,6 +50,11 @@ struct walk {
 	GPtrArray			*badlines;	/* header lines GMime skipped */
 	int				 gmime_depth;	/* GMime's own limit hit */
 	size_t				 badbytes;
+	/* Attachments: the extractors' shared budgets, and the MIME
+	 * depth of the part being extracted (for messages inside). */
+	struct extract			 ex;
+	struct extract_sink		 sink;
+	size_t				 cur_depth;
 };
 
 static const char *const msg_text_apps[] = {
@@ -75,6 +81,7 @@ message_limits_default(struct message_limits *lim)
 	lim->max_header_bytes = 1024 * 1024;
 	lim->max_text_bytes = 64 * 1024 * 1024;
 	lim->max_seconds = 20;
+	extract_limits_default(&lim->extract);
 }
 
 void
@@ -586,11 +593,105 @@ out:
 	return s;
 }
 
+/* ---- the extractors' sink (extract.h): the same segments, budget and
+ * notes as the message's own parts. */
+
+static int
+msg_sink_text(void *arg, const char *source, const char *type,
+    const char *text, size_t len)
+{
+	struct walk *w = arg;
+
+	if (msg_add_text(w, source, type, NULL, NULL, text, len,
+	    source) == NULL)
+		return w->oom ? -1 : 1;
+	return w->text_full ? 1 : 0;
+}
+
+static int
+msg_sink_note(void *arg, const char *reason, const char *where)
+{
+	return msg_note(arg, reason, where);
+}
+
+static bool
+msg_sink_expired(void *arg)
+{
+	struct walk *w = arg;
+
+	if (w->deadline != 0 && g_get_monotonic_time() > w->deadline)
+		w->stop = 1;
+	return w->stop != 0;
+}
+
+static void	msg_walk_message(struct walk *, GMimeMessage *, const char *,
+		    size_t, const char *);
+
+/* A message found inside a container (an .eml in a zip): walked like an
+ * attached message, one level deeper. */
+static int
+msg_sink_message(void *arg, const char *where, const unsigned char *data,
+    size_t len)
+{
+	struct walk	*w = arg;
+	GMimeStream	*mem;
+	GMimeParser	*parser;
+	GMimeMessage	*m;
+	char		*prefix;
+	size_t		 depth = w->cur_depth;
+
+	/* GMime's parser recurses per level: the same guard as for the
+	 * message itself. */
+	if (msg_prescan((const char *)data, len) > w->lim->max_parts)
+		return msg_note(w, "parts", where);
+	mem = g_mime_stream_mem_new_with_buffer((const char *)data, len);
+	parser = g_mime_parser_new_with_stream(mem);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	if ((m = g_mime_parser_construct_message(parser, NULL)) == NULL)
+		(void)msg_note(w, "parse", where);
+	else {
+		prefix = g_strconcat(where, " > ", NULL);
+		msg_walk_message(w, m, prefix, depth + 1, where);
+		w->cur_depth = depth;
+		g_free(prefix);
+		g_object_unref(m);
+	}
+	g_object_unref(parser);
+	g_object_unref(mem);
+	return w->oom ? -1 : 0;
+}
+
+/* Hands a part that is not text to the extractors.  Returns 1 when one
+ * read it, 0 when none does (it stays opaque). */
+static int
+msg_extract_part(struct walk *w, const char *source, const char *filename,
+    const GByteArray *data, size_t depth)
+{
+	struct extract_file f;
+	int rc;
+
+	if (w->stop || w->oom)
+		return 0;
+	memset(&f, 0, sizeof f);
+	f.where = source;
+	f.name = filename;
+	f.data = data->data;
+	f.len = data->len;
+	f.depth = 0;
+	w->cur_depth = depth;
+	if ((rc = extract_file(&w->ex, &f)) < 0)
+		w->oom = 1;
+	/* The extractors stopped on time: so does the walk. */
+	if (w->ex.stop)
+		(void)msg_sink_expired(w);
+	return rc > 0;
+}
+
 /* A leaf part: text, or opaque with a sniffed type. */
 static void
 msg_leaf(struct walk *w, GMimePart *part, const char *source,
     const char *mime_type, const char *filename, int headers_ok,
-    const char *prefix, const char *where)
+    const char *prefix, const char *where, size_t depth)
 {
 	GMimeContentEncoding	 ce;
 	GByteArray		*data;
@@ -628,6 +729,10 @@ msg_leaf(struct walk *w, GMimePart *part, const char *source,
 	if (kind != 0 && left > 0)
 		keep = left > ((size_t)-1 - MSG_CHUNK) / 4 ? (size_t)-1 :
 		    left * 4 + MSG_CHUNK;
+	/* Not text by its label: the whole part, for the extractors.  It
+	 * is no larger than the message, which max_scan_size bounds. */
+	if (kind == 0)
+		keep = (size_t)-1;
 	data = g_byte_array_new();
 	(void)msg_read_part(part, keep, data, &total);
 
@@ -652,6 +757,26 @@ msg_leaf(struct walk *w, GMimePart *part, const char *source,
 		    kind, data, data->len < total, where);
 	else if (kind != 0)
 		msg_text_full(w, where);
+	else if (!w->oom) {
+		/* The part itself is listed (opaque, with its type), then
+		 * what the extractors found in it. */
+		if ((s = textseg_add(w->out, source, mime_type, charset,
+		    encoding, NULL, 0)) == NULL)
+			w->oom = 1;
+		else if (textseg_set(&s->sniffed_type, sniffed) == -1)
+			w->oom = 1;
+		else {
+			s->raw_len = total;
+			if (filename != NULL &&
+			    textseg_set(&s->filename, filename) == -1)
+				w->oom = 1;
+		}
+		if (!w->oom)
+			(void)msg_extract_part(w, source, filename, data,
+			    depth);
+		g_byte_array_unref(data);
+		return;
+	}
 	if (s == NULL && !w->oom) {
 		if ((s = textseg_add(w->out, source, mime_type, charset,
 		    encoding, NULL, 0)) == NULL)
@@ -780,7 +905,7 @@ msg_walk_object(struct walk *w, GMimeObject *obj, const char *prefix,
 		}
 	} else if (GMIME_IS_PART(obj))
 		msg_leaf(w, GMIME_PART(obj), path, mime_type, filename,
-		    headers_ok, prefix, path);
+		    headers_ok, prefix, path, depth);
 	else if (textseg_add(w->out, path, mime_type, NULL, NULL, NULL,
 	    0) == NULL)
 		w->oom = 1;
@@ -842,6 +967,12 @@ msg_extract(GMimeStream *stream, const char *raw, size_t len,
 	w.lim = lim;
 	w.out = out;
 	w.badlines = g_ptr_array_new_with_free_func(g_free);
+	w.sink.text = msg_sink_text;
+	w.sink.note = msg_sink_note;
+	w.sink.message = msg_sink_message;
+	w.sink.expired = msg_sink_expired;
+	w.sink.arg = &w;
+	extract_init(&w.ex, &lim->extract, &w.sink);
 	if (lim->max_seconds > 0)
 		w.deadline = g_get_monotonic_time() +
 		    (gint64)(lim->max_seconds * G_USEC_PER_SEC);

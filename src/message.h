@@ -5,8 +5,9 @@
  * (recursively, its headers and parts prefixed with the attachment's
  * path).  Text parts are transfer-decoded and converted to UTF-8
  * (charset.h); HTML becomes text (html.h); header values are RFC
- * 2047-decoded and file names RFC 2231-decoded.  Other parts become
- * opaque segments until an extractor reads them.
+ * 2047-decoded and file names RFC 2231-decoded.  Other parts go to the
+ * extractors (extract/extract.h: archives, office documents, PDF, ...),
+ * by their content; what no extractor reads is an opaque segment.
  *
  * Limits stop a branch and add an unscannable note; they never fail the
  * message.  Only out-of-memory and similar internal errors fail.
@@ -22,6 +23,7 @@
 #include <stddef.h>
 #include <gmime/gmime.h>
 
+#include "extract/extract.h"
 #include "textseg.h"
 
 struct message_limits {
@@ -30,6 +32,7 @@ struct message_limits {
 	size_t	max_header_bytes; /* one part's header block */
 	size_t	max_text_bytes;	/* decoded text kept for the message */
 	double	max_seconds;	/* wall time for the walk; 0 = none */
+	struct extract_limits extract;	/* attachments (extract.h) */
 };
 
 /* Defaults used when the config says nothing (and by tests). */

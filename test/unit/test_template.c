@@ -23,6 +23,16 @@ static const char *const shipped[] = {
 	"records", "hold", "canary", "unscannable", "identifiers"
 };
 
+/* Notices, and whether each names the incident. */
+static const struct {
+	const char	*name;
+	int		 incident;
+} shipped_notices[] = {
+	{ "notice-sender", 1 }, { "notice-officer", 1 },
+	{ "notice-digest", 0 }, { "notice-subject-sender", 1 },
+	{ "notice-subject-officer", 1 }, { "notice-subject-digest", 0 },
+};
+
 /* A scratch template directory, removed by the test's teardown. */
 static int
 setup_dir(void **state)
@@ -209,6 +219,129 @@ test_substitution(void **state)
 	got = render_en(dir, "t", &v);
 	assert_string_equal(got, "hello");
 	g_free(got);
+}
+
+/* The shipped notices render in both languages with every variable
+ * filled in, and name the incident where they should. */
+static void
+test_shipped_notices(void **state)
+{
+	const char *srcdir = getenv("top_srcdir");
+	size_t det[DET_COUNT] = { 0 };
+	struct template_vars v;
+	struct template_set *set;
+	char dir[4096], err[512], *text;
+	size_t i;
+
+	(void)state;
+	(void)snprintf(dir, sizeof dir, "%s/conf/templates",
+	    srcdir != NULL ? srcdir : ".");
+	set = template_load(dir, langs, NLANGS, err, sizeof err);
+	if (set == NULL)
+		fail_msg("got error %s loading the shipped templates", err);
+	det[DET_CN_MOBILE] = 2;
+	memset(&v, 0, sizeof v);
+	v.incident = "7K2M-Q9XD-3F0A";
+	v.records = 52;
+	v.lists = "customers";
+	v.detectors = det;
+	v.where = "attachment \"客户.xlsx\"";
+	v.rules = "records-external";
+	v.contact = "security@example.com";
+	v.node = "gw1";
+	v.action = 2;	/* ACTION_HOLD */
+	v.sender = "alice@example.com";
+	v.samples = "138****5678";
+	v.show = "custos quarantine show 7K2M-Q9XD-3F0A";
+	v.window = "1h";
+	for (i = 0; i < sizeof shipped_notices / sizeof shipped_notices[0];
+	    i++) {
+		const char *name = shipped_notices[i].name;
+
+		if (template_render_text(set, name, &v, NULL, 0, &text, err,
+		    sizeof err) != 0)
+			fail_msg("template %s: got error %s", name, err);
+		if (!g_utf8_validate(text, -1, NULL) ||
+		    strstr(text, "${") != NULL)
+			fail_msg("template %s: \"%s\" is not clean text", name,
+			    text);
+		if (shipped_notices[i].incident &&
+		    strstr(text, v.incident) == NULL)
+			fail_msg("template %s: no incident in \"%s\"", name,
+			    text);
+		/* Both languages: the Chinese action words and the
+		 * English ones. */
+		if (strstr(text, "已暂扣待审核") == NULL &&
+		    strstr(text, "alice@example.com") == NULL)
+			fail_msg("template %s: \"%s\" lacks the variables",
+			    name, text);
+		if (!g_str_has_prefix(name, "notice-subject") &&
+		    (strstr(text, "\n\n") == NULL))
+			fail_msg("template %s: want two languages, got \"%s\"",
+			    name, text);
+		g_free(text);
+	}
+	template_free(set);
+}
+
+/* Notices: plain text in the languages asked for, the new variables,
+ * no '%' doubling and no line cut (that is for SMTP replies only). */
+static void
+test_render_text(void **state)
+{
+	static const char *const both[] = { "zh_CN", "en" };
+	static const char *const en[] = { "en" };
+	static const char *const fr[] = { "fr" };
+	const char *dir = *state;
+	struct template_set *set;
+	struct template_vars v;
+	char err[512], *got, *long_line;
+
+	memset(&v, 0, sizeof v);
+	v.action = 3;	/* ACTION_QUARANTINE */
+	v.sender = "alice@example.com";
+	v.samples = "138****5678";
+	v.show = "custos quarantine show 7K2M-Q9XD-3F0A";
+	v.window = "1h";
+	put(dir, "n.en.txt", "${sender}: ${action}, 100% ${samples}\n"
+	    "${show} (${window})\n");
+	put(dir, "n.zh_CN.txt", "${sender}：${action}\n");
+	set = template_load(dir, both, 2, err, sizeof err);
+	if (set == NULL)
+		fail_msg("load: got error %s", err);
+	assert_int_equal(template_render_text(set, "n", &v, en, 1, &got, err,
+	    sizeof err), 0);
+	assert_string_equal(got, "alice@example.com: quarantined, 100% "
+	    "138****5678\ncustos quarantine show 7K2M-Q9XD-3F0A (1h)");
+	g_free(got);
+	/* None asked, or none loaded: every language, in the set's order,
+	 * a blank line between. */
+	assert_int_equal(template_render_text(set, "n", &v, NULL, 0, &got,
+	    err, sizeof err), 0);
+	assert_true(g_str_has_prefix(got, "alice@example.com：已隔离\n\n"
+	    "alice@example.com: quarantined"));
+	g_free(got);
+	assert_int_equal(template_render_text(set, "n", &v, fr, 1, &got, err,
+	    sizeof err), 0);
+	assert_true(g_str_has_prefix(got, "alice@example.com：已隔离\n\n"));
+	g_free(got);
+	if (template_render_text(set, "nope", &v, en, 1, &got, err,
+	    sizeof err) != -1 || got != NULL)
+		fail_msg("unknown template: got a text, want -1");
+	template_free(set);
+
+	/* A line longer than an SMTP reply line stays whole in a notice. */
+	long_line = g_strnfill(2 * TEMPLATE_MAX_LINE, 'x');
+	put(dir, "n.en.txt", long_line);
+	put(dir, "n.zh_CN.txt", "x");
+	set = template_load(dir, en, 1, err, sizeof err);
+	assert_non_null(set);
+	assert_int_equal(template_render_text(set, "n", &v, en, 1, &got, err,
+	    sizeof err), 0);
+	assert_string_equal(got, long_line);
+	g_free(got);
+	g_free(long_line);
+	template_free(set);
 }
 
 static void
@@ -444,6 +577,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test_setup_teardown(test_substitution, setup_dir,
+		    teardown_dir),
+		cmocka_unit_test(test_shipped_notices),
+		cmocka_unit_test_setup_teardown(test_render_text, setup_dir,
 		    teardown_dir),
 		cmocka_unit_test_setup_teardown(test_detectors, setup_dir,
 		    teardown_dir),
