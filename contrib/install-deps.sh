@@ -20,11 +20,17 @@ set -u
 
 LOG=${INSTALL_DEPS_LOG:-/tmp/custos-install-deps.log}
 
+# poppler-utils: pdftotext, which custos runs to read PDF attachments.
+# zip, p7zip-full, bzip2, xz-utils, qpdf: the test fixtures' archives and
+# encrypted PDF are made with the real tools.  clang, libclang-rt-14-dev:
+# the libFuzzer targets (test/fuzz).
 PACKAGES="build-essential autoconf automake libtool pkg-config
     libgmime-3.0-dev libglib2.0-dev libmilter-dev libconfuse-dev
     libhiredis-dev libcmocka-dev libarchive-dev libsodium-dev libjson-glib-dev
+    poppler-utils
     postfix redis-server redis-tools swaks python3 ca-certificates
-    procps iproute2 miltertest jq"
+    procps iproute2 miltertest jq
+    zip unzip p7zip-full bzip2 xz-utils qpdf clang libclang-rt-14-dev"
 
 # die MESSAGE: print MESSAGE and the log's tail, exit 1.
 die() {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <sodium.h>
 
 #include "listkey.h"
@@ -17,8 +18,18 @@ static int
 listkey_create(const char *path, char *err, size_t errlen)
 {
 	unsigned char k[LISTKEY_BYTES];
+	char *dir = g_path_get_dirname(path);
 	int fd;
 
+	/* A fresh install has no /etc/custos yet; the key is what needs
+	 * protecting (0600), the directory only has to exist. */
+	if (g_mkdir_with_parents(dir, 0755) != 0) {
+		(void)snprintf(err, errlen, "%s: cannot create: %s", dir,
+		    strerror(errno));
+		g_free(dir);
+		return -1;
+	}
+	g_free(dir);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
 		(void)snprintf(err, errlen, "%s: cannot create: %s", path,
 		    strerror(errno));

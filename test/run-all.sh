@@ -6,8 +6,9 @@
 # Builds custos twice in separate build directories (build/plain with
 # warnings as errors, build/asan with AddressSanitizer and UBSan), runs
 # `make check` in each (unit tests, CLI tests, end-to-end tests with a
-# private Postfix and Redis; those need root), then `make distcheck`
-# unless SKIP_DISTCHECK=1.  Ends with one line "N passed, N failed".
+# private Postfix and Redis; those need root), then the libFuzzer targets
+# for FUZZ_SECONDS each (default 30, 0 skips; build/fuzz, clang), then
+# `make distcheck` unless SKIP_DISTCHECK=1.  Ends with one line "N passed, N failed".
 # Exit status: 0 only when every test passed and nothing failed to build.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,6 +56,28 @@ build build/plain
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	build build/asan --enable-sanitizers
+
+# libFuzzer: every target for FUZZ_SECONDS (default 30; 0 skips), from
+# the fixtures' seed corpus.  Longer runs: test/fuzz/run-fuzz.sh.
+fuzz_seconds=${FUZZ_SECONDS:-30}
+if [ "$fuzz_seconds" != 0 ]; then
+	note "fuzz: build build/fuzz (clang, libFuzzer), ${fuzz_seconds}s a target"
+	mkdir -p build/fuzz
+	if ( cd build/fuzz && CC=clang "$top/configure" --enable-fuzzing \
+	    >configure.out 2>&1 ) &&
+	    make -C build/fuzz -j"$jobs" >build/fuzz/make.out 2>&1; then
+		test/fuzz/run-fuzz.sh build/fuzz "$fuzz_seconds" | tee build/fuzz/run.out
+		p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' build/fuzz/run.out)
+		f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' build/fuzz/run.out)
+		passed=$((passed + ${p:-0}))
+		failed=$((failed + ${f:-1}))
+		[ "${f:-1}" = 0 ] || status=1
+	else
+		tail -30 build/fuzz/configure.out build/fuzz/make.out 2>/dev/null
+		status=1
+		failed=$((failed + 1))
+	fi
+fi
 
 if [ "${SKIP_DISTCHECK:-0}" != 1 ] && [ -f build/plain/Makefile ]; then
 	note "make distcheck"

@@ -146,23 +146,24 @@ extract_zip_kind(const unsigned char *d, size_t len)
 	return "zip";
 }
 
-/* Text by its bytes: no NUL in the head (UTF-16 has a BOM and is typed
- * by sniff), and mostly printable. */
+/* Text by its bytes: mostly printable in the head.  NULs do not count
+ * either way: UTF-16 without a BOM is half NULs, and NUL padding must
+ * not hide a CSV (charset.c drops U+0000). */
 static bool
 extract_looks_text(const unsigned char *d, size_t len)
 {
 	size_t n = len < EXTRACT_HEAD ? len : EXTRACT_HEAD, i, ctl = 0;
+	size_t seen = 0;
 
-	if (n == 0)
-		return false;
 	for (i = 0; i < n; i++) {
 		if (d[i] == 0)
-			return false;
+			continue;
+		seen++;
 		if (d[i] < 0x20 && d[i] != '\t' && d[i] != '\n' &&
 		    d[i] != '\r' && d[i] != '\f')
 			ctl++;
 	}
-	return ctl * 20 < n;
+	return seen > 0 && ctl * 20 < seen;
 }
 
 /* An RFC 5322 message: a header line of a name custos knows at the very

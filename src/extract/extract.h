@@ -17,11 +17,14 @@
  *     members     more than max_members entries in one archive
  *     extract-size  more than max_bytes extracted for the whole message
  *     ratio       a member that expands more than max_ratio times
- *     xml-depth   XML nested deeper than max_xml_depth
+ *     xml-depth   XML (or RTF groups) nested deeper than max_xml_depth
  *     pdf-pages   a PDF longer than max_pdf_pages (the first pages are read)
- *     time        the message's time budget is spent
+ *     time        the message's time budget is spent, or the PDF
+ *                 helper's (pdf_seconds)
  *     encrypted   a password-protected member, PDF or OOXML file
  *     damaged     a file of a known format that cannot be read
+ *     unsupported a format custos reads only with a helper that is
+ *                 missing (pdftotext not installed)
  *     type-mismatch  a file whose name says another type than its bytes
  *                 (a finding, not a failure: the file is read as what
  *                 it is)
@@ -156,7 +159,8 @@ typedef unsigned (*extract_xml_fn)(void *arg, struct extract_xml *,
 typedef extract_xml_fn (*extract_member_fn)(void *arg, unsigned pass,
 	    const char *member, char **source, const char **type);
 /* Reads zip f's members the passes over it choose; budget, limits and
- * notes as for archives.  0, or -1 out of memory. */
+ * notes as for archives.  How many parts with a source were read or
+ * noted (0: nothing custos reads), or -1 out of memory. */
 int	extract_zipxml(struct extract *, const struct extract_file *,
 	    unsigned passes, extract_member_fn, void *arg);
 /* Text from here on goes to "f->where > source". */

@@ -150,7 +150,11 @@ test_kind(void **state)
 		{ "Subject: x\n\nbody", 0, "a.eml", "message" },
 		{ "\x89PNG\r\n\x1a\n", 8, "a.csv", NULL },
 		{ "\x7f" "ELF\x02\x01", 6, "a.txt", NULL },
-		{ "ab\0cd\0ef", 8, "a.csv", NULL },
+		/* NULs hide nothing: UTF-16 without a BOM, padding. */
+		{ "1\0" "3\0" "8\0" "0\0", 8, "a.csv", "text" },
+		{ "\0\0\0\0\0\0" "13800138000", 17, "a.bin", "text" },
+		{ "\0\0\0\0", 4, "a.csv", NULL },
+		{ "\x01\x02\x03\x04\x05\x06", 6, "a.csv", NULL },
 		{ "", 0, "a.txt", NULL },
 	};
 	size_t i;
