@@ -105,12 +105,12 @@ audit_close(void)
 
 /* RFC 3339, UTC, milliseconds: "2024-05-01T08:30:12.345Z". */
 static void
-audit_time(struct json *j, time_t when)
+audit_time(struct json *j, time_t when, int when_ms)
 {
 	struct timespec ts;
 	struct tm tm;
 	char buf[40];
-	long ms = 0;
+	long ms = when_ms;
 
 	if (when == 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0) {
 		when = ts.tv_sec;
@@ -257,7 +257,7 @@ audit_build(struct json *j, const struct audit_entry *e)
 	json_object_begin(j);
 	json_kv_string(j, "type", "decision");
 	json_key(j, "time");
-	audit_time(j, e->when);
+	audit_time(j, e->when, e->when_ms);
 	json_kv_string(j, "node", c != NULL ? c->node : NULL);
 	json_kv_string(j, "queue_id", env != NULL ? env->qid : NULL);
 	json_kv_string(j, "incident", r != NULL && r->verdict.incident[0] !=
@@ -302,7 +302,7 @@ audit_build_officer(struct json *j, const struct audit_officer *o)
 	json_object_begin(j);
 	json_kv_string(j, "type", "officer");
 	json_key(j, "time");
-	audit_time(j, 0);
+	audit_time(j, 0, 0);
 	json_kv_string(j, "node", o->node);
 	json_kv_string(j, "event", o->event);
 	json_kv_string(j, "incident", o->incident);

@@ -36,6 +36,7 @@
 
 struct audit_entry {
 	time_t				 when;	/* 0: now, with milliseconds */
+	int				 when_ms;	/* with when: its ms */
 	const struct conf		*conf;	/* lists, policy names, node */
 	const struct envelope		*env;
 	const struct pipeline_result	*result;	/* verdict, findings,

@@ -727,14 +727,18 @@ milter_record(struct connctx *cc, const struct pipeline_result *r,
 {
 	const struct finding_record **recs;
 	struct store_record *ids;
+	struct timespec now;
 	const char *rules[64];
 	struct store_event ev;
 	struct audit_entry ae;
 	char err[256];
 	size_t i, n;
 
+	/* One clock reading: the audit line and the incident stream say
+	 * the same second, so reports from either agree. */
+	(void)clock_gettime(CLOCK_REALTIME, &now);
 	memset(&ev, 0, sizeof ev);
-	ev.when = time(NULL);
+	ev.when = now.tv_sec;
 	ev.node = cc->conf->node;
 	ev.sender = r->outcome.sender != NULL ? r->outcome.sender : "";
 	ev.incident = r->verdict.action != ACTION_PASS ||
@@ -771,6 +775,8 @@ milter_record(struct connctx *cc, const struct pipeline_result *r,
 	g_free(recs);
 
 	milter_audit_entry(cc, r, &ae);
+	ae.when = now.tv_sec;
+	ae.when_ms = (int)(now.tv_nsec / 1000000);
 	if (audit_write(&ae, err, sizeof err) != 0)
 		log_err("%s: audit log: %s", milter_qid(cc), err);
 }

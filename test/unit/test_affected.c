@@ -7,19 +7,13 @@
  * give the same answer as the audit log. */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -33,6 +27,7 @@
 #include "affected.h"
 #include "audit.h"
 #include "csv.h"
+#include "testredis.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -881,109 +876,13 @@ test_json(void **state)
 
 /* --------------------------------------------------- a real Redis */
 
-struct rsrv {
-	pid_t	 pid;
-	int	 port;
-	struct tmp t;
+struct rfix {
+	struct testredis srv;
+	struct tmp	 t;		/* the server's dir */
 };
 
-static const char *
-redis_path(void)
-{
-	const char *e = getenv("REDIS_SERVER");
-	static char *found;
-
-	if (e != NULL && *e != '\0')
-		return access(e, X_OK) == 0 ? e : NULL;
-	if (found == NULL)
-		found = g_find_program_in_path("redis-server");
-	return found;
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd, port;
-
-	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	(void)close(fd);
-	return port;
-}
-
-/* Starts redis-server; 1 up, 0 no server to start (skip), fails when
- * it would not come up. */
-static int
-rsrv_start(struct rsrv *srv)
-{
-	const char *bin = redis_path();
-	const char *ci = getenv("CI");
-	char port[16], *logf;
-	redisContext *c;
-	redisReply *r;
-	struct timeval tv = { 0, 200000 };
-	int i, fd;
-
-	memset(srv, 0, sizeof *srv);
-	if (bin == NULL) {
-		if (ci != NULL && strcmp(ci, "true") == 0)
-			fail_msg("redis-server not found and CI=true");
-		return 0;
-	}
-	tmp_init(&srv->t);
-	srv->port = free_port();
-	(void)snprintf(port, sizeof port, "%d", srv->port);
-	logf = tmp_path(&srv->t, "redis.log");
-	assert_true((srv->pid = fork()) >= 0);
-	if (srv->pid == 0) {
-		if ((fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0600))
-		    >= 0) {
-			(void)dup2(fd, 1);
-			(void)dup2(fd, 2);
-		}
-		(void)execl(bin, bin, "--port", port, "--bind", "127.0.0.1",
-		    "--save", "", "--appendonly", "no", "--dir", srv->t.dir,
-		    (char *)NULL);
-		_exit(127);
-	}
-	g_free(logf);
-	for (i = 0; i < 250; i++) {
-		if ((c = redisConnectWithTimeout("127.0.0.1", srv->port, tv))
-		    != NULL && c->err == 0 &&
-		    (r = redisCommand(c, "PING")) != NULL) {
-			freeReplyObject(r);
-			redisFree(c);
-			return 1;
-		}
-		if (c != NULL)
-			redisFree(c);
-		(void)usleep(20000);
-	}
-	/* Stopped by the caller's teardown; the test then fails. */
-	print_error("redis-server did not start on port %d\n", srv->port);
-	return -1;
-}
-
-static void
-rsrv_stop(struct rsrv *srv)
-{
-	if (srv->pid > 0) {
-		(void)kill(srv->pid, SIGTERM);
-		(void)waitpid(srv->pid, NULL, 0);
-		srv->pid = 0;
-		tmp_clear(&srv->t);
-	}
-}
-
 static struct store *
-redis_store(const struct rsrv *srv)
+redis_store(const struct testredis *srv)
 {
 	struct store_conf sc;
 	struct store *s;
@@ -1008,22 +907,33 @@ redis_store(const struct rsrv *srv)
 /* The server is started and stopped around the test, so that a failed
  * assertion does not leave it running. */
 static int
-redis_setup(void **state)
+redis_teardown(void **state)
 {
-	struct rsrv *srv = g_new0(struct rsrv, 1);
+	struct rfix *f = *state;
 
-	(void)rsrv_start(srv);
-	*state = srv;
+	testredis_stop(&f->srv);
+	if (f->t.dir[0] != '\0')
+		tmp_clear(&f->t);
+	g_free(f);
 	return 0;
 }
 
+/* None without redis-server: the test then skips (fails under CI). */
 static int
-redis_teardown(void **state)
+redis_setup(void **state)
 {
-	struct rsrv *srv = *state;
+	struct rfix *f = g_new0(struct rfix, 1);
 
-	rsrv_stop(srv);
-	g_free(srv);
+	*state = f;
+	if (testredis_path() == NULL)
+		return 0;
+	tmp_init(&f->t);
+	if (testredis_start(&f->srv, f->t.dir, NULL) != 0) {
+		print_error("redis-server did not start on port %d\n",
+		    f->srv.port);
+		(void)redis_teardown(state);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1032,7 +942,7 @@ redis_teardown(void **state)
 static void
 test_store_same(void **state)
 {
-	struct rsrv *srv = *state;
+	struct rfix *f = *state;
 	struct wfix fx;
 	struct affected_query q;
 	struct affected_result a, b;
@@ -1042,11 +952,10 @@ test_store_same(void **state)
 	int which;
 	size_t i;
 
-	if (srv->pid <= 0)
-		skip();
+	testredis_need(&f->srv);
 	/* Near now: stream ids are Redis' clock, "time" ours. */
 	wfix_init(&fx, time(NULL) / 60 * 60 - 600);
-	fx.store = redis_store(srv);
+	fx.store = redis_store(&f->srv);
 	record_all(&fx);
 	paths[0] = fx.path;
 	for (which = 0; which < 4; which++) {

@@ -7,11 +7,8 @@
  * CI=true: then they fail, so CI never passes blind. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -22,10 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -34,6 +29,7 @@
 #include <hiredis/hiredis.h>
 
 #include "qstore.h"
+#include "testredis.h"
 
 #define T0		((time_t)1699999200)
 #define PLANT		"13812345678"
@@ -52,18 +48,11 @@
 
 enum layout { L_FILES = 0, L_REDIS_DIR, L_REDIS_BODY };
 
-struct rsrv {
-	pid_t		 pid;
-	int		 port;
-	char		 dir[128];
-};
-
 struct fix {
 	enum layout	 layout;
 	char		 root[64];	/* temp dir: q/ and Redis files */
 	char		 qdir[128];
-	struct rsrv	 srv;
-	bool		 up;
+	struct testredis srv;	/* Redis layouts, in root */
 	struct store_conf sc;
 	struct qstore_conf qc;
 	struct qkey	 key;
@@ -71,148 +60,6 @@ struct fix {
 };
 
 /* ------------------------------------------------------------ Redis */
-
-/* $REDIS_SERVER (configure's finding), else redis-server on PATH. */
-static const char *
-redis_path(void)
-{
-	static char found[4096];
-	const char *e = getenv("REDIS_SERVER"), *path;
-	char **dirs;
-	size_t i;
-
-	if (e != NULL && *e != '\0')
-		return access(e, X_OK) == 0 ? e : NULL;
-	if ((path = getenv("PATH")) == NULL)
-		return NULL;
-	dirs = g_strsplit(path, ":", -1);
-	for (i = 0; dirs[i] != NULL; i++) {
-		(void)snprintf(found, sizeof found, "%s/redis-server",
-		    *dirs[i] != '\0' ? dirs[i] : ".");
-		if (access(found, X_OK) == 0) {
-			g_strfreev(dirs);
-			return found;
-		}
-	}
-	g_strfreev(dirs);
-	return NULL;
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd, port;
-
-	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	(void)close(fd);
-	return port;
-}
-
-/* Starts redis-server and waits until it answers PING (NOAUTH is an
- * answer).  0 or -1. */
-static int
-rsrv_start(struct rsrv *srv)
-{
-	const char *bin = redis_path();
-	char port[16], logf[192];
-	redisContext *c;
-	redisReply *r;
-	struct timeval tv = { 0, 200000 };
-	int i, fd, status;
-
-	if (bin == NULL)
-		return -1;
-	(void)snprintf(port, sizeof port, "%d", srv->port);
-	(void)snprintf(logf, sizeof logf, "%s/redis.log", srv->dir);
-	if ((srv->pid = fork()) < 0)
-		return -1;
-	if (srv->pid == 0) {
-		if ((fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0600))
-		    >= 0) {
-			(void)dup2(fd, 1);
-			(void)dup2(fd, 2);
-		}
-		(void)execl(bin, bin, "--port", port, "--bind", "127.0.0.1",
-		    "--save", "", "--appendonly", "no", "--dir", srv->dir,
-		    "--requirepass", PASSWORD, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 250; i++) {
-		if (waitpid(srv->pid, &status, WNOHANG) == srv->pid) {
-			srv->pid = 0;
-			return -1;
-		}
-		if ((c = redisConnectWithTimeout("127.0.0.1", srv->port, tv))
-		    != NULL && c->err == 0 &&
-		    (r = redisCommand(c, "PING")) != NULL) {
-			freeReplyObject(r);
-			redisFree(c);
-			return 0;
-		}
-		if (c != NULL)
-			redisFree(c);
-		(void)usleep(20000);
-	}
-	return -1;
-}
-
-static void
-rsrv_stop(struct rsrv *srv, int sig)
-{
-	if (srv->pid <= 0)
-		return;
-	(void)kill(srv->pid, sig);
-	(void)waitpid(srv->pid, NULL, 0);
-	srv->pid = 0;
-}
-
-/* A checking client, as an analyst's redis-cli would be. */
-static redisContext *
-client(const struct fix *f)
-{
-	redisContext *c;
-	redisReply *r;
-
-	c = redisConnect("127.0.0.1", f->srv.port);
-	assert_non_null(c);
-	assert_int_equal(c->err, 0);
-	r = redisCommand(c, "AUTH %s", PASSWORD);
-	assert_non_null(r);
-	assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
-	freeReplyObject(r);
-	r = redisCommand(c, "SELECT %d", DB);
-	assert_non_null(r);
-	assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
-	freeReplyObject(r);
-	return c;
-}
-
-static long long
-cmd_int(redisContext *c, const char *fmt, ...)
-{
-	redisReply *r;
-	va_list ap;
-	long long v;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	assert_non_null(r);
-	if (r->type != REDIS_REPLY_INTEGER)
-		fail_msg("%s: got reply type %d, want an integer", fmt,
-		    r->type);
-	v = r->integer;
-	freeReplyObject(r);
-	return v;
-}
 
 /* A hash field, or NULL when missing (caller g_byte_array_unref). */
 static GByteArray *
@@ -281,7 +128,6 @@ fix_setup(void **state, enum layout layout)
 	    "/tmp/custos-test-qstore.XXXXXX");
 	assert_non_null(mkdtemp(f->root));
 	(void)snprintf(f->qdir, sizeof f->qdir, "%s/q", f->root);
-	(void)snprintf(f->srv.dir, sizeof f->srv.dir, "%s", f->root);
 	key_init(&f->key, 0x17);
 
 	f->sc.host = (char *)"127.0.0.1";
@@ -294,22 +140,21 @@ fix_setup(void **state, enum layout layout)
 	f->qc.redis = &f->sc;
 	if (layout != L_FILES) {
 		f->sc.redis = true;
-		f->srv.port = free_port();
-		f->sc.port = f->srv.port;
 		f->qc.body_in_redis = layout == L_REDIS_BODY;
 		f->qc.redis_max_size = 1024 * 1024;
-		if (redis_path() != NULL) {
-			if (rsrv_start(&f->srv) != 0) {
+		if (testredis_path() != NULL) {
+			if (testredis_start(&f->srv, f->root, PASSWORD) != 0) {
 				print_error("redis-server did not start on "
 				    "port %d\n", f->srv.port);
-				rsrv_stop(&f->srv, SIGKILL);
 				return -1;
 			}
-			f->up = true;
-		}
+			f->sc.port = f->srv.port;
+		} else	/* the test skips; qstore_open still wants a port */
+			f->sc.port = testredis_free_port();
 	}
 	if ((f->qs = qstore_open(&f->qc, &f->key, err, sizeof err)) == NULL) {
 		print_error("qstore_open: %s\n", err);
+		testredis_stop(&f->srv);
 		return -1;
 	}
 	*state = f;
@@ -326,7 +171,7 @@ fix_teardown(void **state)
 	struct fix *f = *state;
 
 	(void)qstore_close(f->qs);
-	rsrv_stop(&f->srv, SIGTERM);
+	testredis_stop(&f->srv);
 	/* A test may have left the directory unusable. */
 	(void)chmod(f->qdir, 0700);
 	rm_tree(f->root);
@@ -339,13 +184,9 @@ static struct fix *
 need(void **state)
 {
 	struct fix *f = *state;
-	const char *ci = getenv("CI");
 
-	if (f->layout != L_FILES && !f->up) {
-		if (ci != NULL && strcmp(ci, "true") == 0)
-			fail_msg("redis-server not found and CI=true");
-		skip();
-	}
+	if (f->layout != L_FILES)
+		testredis_need(&f->srv);
 	return f;
 }
 
@@ -567,7 +408,7 @@ sealed_get(const struct fix *f, const char *id)
 	gsize len;
 
 	if (f->layout == L_REDIS_BODY) {
-		c = client(f);
+		c = testredis_client(&f->srv, DB);
 		b = hget(c, id, "body");
 		redisFree(c);
 		return b;
@@ -589,7 +430,7 @@ sealed_set(const struct fix *f, const char *id, const void *data,
 	char *p;
 
 	if (f->layout == L_REDIS_BODY) {
-		c = client(f);
+		c = testredis_client(&f->srv, DB);
 		r = redisCommand(c, "HSET " PREFIX "q:{%s} body %b", id, data,
 		    len);
 		assert_non_null(r);
@@ -1053,7 +894,7 @@ test_list_unreadable(void **state)
 		    NULL));
 		g_free(p);
 	} else {
-		c = client(f);
+		c = testredis_client(&f->srv, DB);
 		r = redisCommand(c, "HSET " PREFIX "q:{%s} meta garbage",
 		    ID_B);
 		assert_non_null(r);
@@ -1122,11 +963,12 @@ test_purge(void **state)
 	if (access(fresh, F_OK) != 0)
 		fail_msg("purge: got a fresh file removed, want it kept");
 	if (f->layout != L_FILES) {
-		c = client(f);
-		if (cmd_int(c, "EXISTS " PREFIX "q:{%s}", ID_A) != 0 ||
-		    cmd_int(c, "EXISTS " PREFIX "q:used:{%s}", ID_A) != 0 ||
-		    cmd_int(c, "EXISTS " PREFIX "q:{%s}", ID_B) != 0 ||
-		    cmd_int(c, "ZCARD " PREFIX "q:index") != 1)
+		c = testredis_client(&f->srv, DB);
+		if (testredis_int(c, "EXISTS " PREFIX "q:{%s}", ID_A) != 0 ||
+		    testredis_int(c, "EXISTS " PREFIX "q:used:{%s}",
+		    ID_A) != 0 ||
+		    testredis_int(c, "EXISTS " PREFIX "q:{%s}", ID_B) != 0 ||
+		    testredis_int(c, "ZCARD " PREFIX "q:index") != 1)
 			fail_msg("purge: got keys of purged entries, want "
 			    "none");
 		redisFree(c);
@@ -1202,9 +1044,9 @@ test_claim(void **state)
 		fail_msg("8 threads: got %d claims and %d errors, want 1 and 0",
 		    atomic_load(&won), atomic_load(&errors));
 	if (f->layout != L_FILES) {
-		redisContext *c = client(f);
+		redisContext *c = testredis_client(&f->srv, DB);
 
-		if (cmd_int(c, "EXISTS " PREFIX "q:used:{%s}", ID_B) != 1)
+		if (testredis_int(c, "EXISTS " PREFIX "q:used:{%s}", ID_B) != 1)
 			fail_msg("claim: got no q:used key, want one");
 		redisFree(c);
 	} else if (!qfile_exists(f, ID_B, "used"))
@@ -1256,8 +1098,8 @@ test_unusable_dir(void **state)
 	str_eq("list after a failed put", ids, "");
 	g_free(ids);
 	if (f->layout == L_REDIS_DIR) {
-		c = client(f);
-		if (cmd_int(c, "EXISTS " PREFIX "q:{%s}", ID_A) != 0)
+		c = testredis_client(&f->srv, DB);
+		if (testredis_int(c, "EXISTS " PREFIX "q:{%s}", ID_A) != 0)
 			fail_msg("failed put: got a hash, want none");
 		redisFree(c);
 	}
@@ -1280,7 +1122,7 @@ test_redis_keys(void **state)
 	assert_int_equal(qstore_claim(f->qs, ID_A, err, sizeof err), 1);
 	assert_int_equal(qstore_set_status(f->qs, ID_A, QSTATUS_RELEASED,
 	    "officer1", "ok", err, sizeof err), 1);
-	c = client(f);
+	c = testredis_client(&f->srv, DB);
 	r = redisCommand(c, "ZRANGE " PREFIX "q:index 0 -1 WITHSCORES");
 	assert_non_null(r);
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
@@ -1316,14 +1158,14 @@ test_redis_keys(void **state)
 	if (qfile_exists(f, ID_A, "json"))
 		fail_msg("metadata in dir with Redis: got ID.json, want none");
 	/* Retention is qstore_purge's: no key expires. */
-	if (cmd_int(c, "TTL " PREFIX "q:{%s}", ID_A) != -1 ||
-	    cmd_int(c, "TTL " PREFIX "q:used:{%s}", ID_A) != -1 ||
-	    cmd_int(c, "TTL " PREFIX "q:index") != -1)
+	if (testredis_int(c, "TTL " PREFIX "q:{%s}", ID_A) != -1 ||
+	    testredis_int(c, "TTL " PREFIX "q:used:{%s}", ID_A) != -1 ||
+	    testredis_int(c, "TTL " PREFIX "q:index") != -1)
 		fail_msg("got a TTL on a quarantine key, want none");
 	/* Database 2, nothing in 0. */
 	r = redisCommand(c, "SELECT 0");
 	freeReplyObject(r);
-	if (cmd_int(c, "DBSIZE") != 0)
+	if (testredis_int(c, "DBSIZE") != 0)
 		fail_msg("db 0: got keys, want none");
 	redisFree(c);
 	g_free(b);
@@ -1370,7 +1212,7 @@ test_redis_down(void **state)
 	int rc;
 
 	put_held(f, ID_A, T0);
-	rsrv_stop(&f->srv, SIGKILL);
+	testredis_kill(&f->srv);
 	meta_make(&m, ID_B, T0, QSTATUS_QUARANTINED, 3000);
 	if ((rc = qstore_put(f->qs, &m, raw, 3000, err, sizeof err)) != -1)
 		fail_msg("put with Redis down: got %d, want -1", rc);

@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,7 +19,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -29,6 +27,7 @@
 #include <hiredis/hiredis.h>
 
 #include "store.h"
+#include "testredis.h"
 
 /* 2023-11-14T22:00:00Z, a multiple of 7200: every bucket of every test
  * window starts there, so the boundaries below are exact. */
@@ -534,228 +533,59 @@ test_redis_sigpipe(void **state)
 
 /* -------------------------------------------------- a real Redis */
 
-struct rsrv {
-	pid_t		 pid;
-	int		 port;
-	char		 dir[64];
-	const char	*password;
-};
-
-struct rfix {
-	struct rsrv	 srv;
-	bool		 up;
-};
-
-/* $REDIS_SERVER (configure's finding), else redis-server on PATH. */
-static const char *
-redis_path(void)
-{
-	static char found[4096];
-	const char *e = getenv("REDIS_SERVER"), *path;
-	char **dirs;
-	size_t i;
-
-	if (e != NULL && *e != '\0')
-		return access(e, X_OK) == 0 ? e : NULL;
-	if ((path = getenv("PATH")) == NULL)
-		return NULL;
-	dirs = g_strsplit(path, ":", -1);
-	for (i = 0; dirs[i] != NULL; i++) {
-		(void)snprintf(found, sizeof found, "%s/redis-server",
-		    *dirs[i] != '\0' ? dirs[i] : ".");
-		if (access(found, X_OK) == 0) {
-			g_strfreev(dirs);
-			return found;
-		}
-	}
-	g_strfreev(dirs);
-	return NULL;
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd, port;
-
-	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	(void)close(fd);
-	return port;
-}
-
-/* Starts redis-server on port in srv->dir and waits until it answers
- * PING (NOAUTH counts as an answer).  Returns 0 or -1. */
-static int
-rsrv_start(struct rsrv *srv)
-{
-	const char *bin = redis_path();
-	char port[16], logf[128];
-	redisContext *c;
-	redisReply *r;
-	struct timeval tv = { 0, 200000 };
-	int i, fd, status;
-
-	if (bin == NULL)
-		return -1;
-	(void)snprintf(port, sizeof port, "%d", srv->port);
-	(void)snprintf(logf, sizeof logf, "%s/redis.log", srv->dir);
-	if ((srv->pid = fork()) < 0)
-		return -1;
-	if (srv->pid == 0) {
-		if ((fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0600))
-		    >= 0) {
-			(void)dup2(fd, 1);
-			(void)dup2(fd, 2);
-		}
-		if (srv->password != NULL)
-			(void)execl(bin, bin, "--port", port, "--bind",
-			    "127.0.0.1", "--save", "", "--appendonly", "no",
-			    "--dir", srv->dir, "--requirepass", srv->password,
-			    (char *)NULL);
-		else
-			(void)execl(bin, bin, "--port", port, "--bind",
-			    "127.0.0.1", "--save", "", "--appendonly", "no",
-			    "--dir", srv->dir, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 250; i++) {
-		if (waitpid(srv->pid, &status, WNOHANG) == srv->pid) {
-			srv->pid = 0;
-			return -1;
-		}
-		if ((c = redisConnectWithTimeout("127.0.0.1", srv->port, tv))
-		    != NULL && c->err == 0 &&
-		    (r = redisCommand(c, "PING")) != NULL) {
-			freeReplyObject(r);
-			redisFree(c);
-			return 0;
-		}
-		if (c != NULL)
-			redisFree(c);
-		(void)usleep(20000);
-	}
-	return -1;
-}
-
-static void
-rsrv_stop(struct rsrv *srv, int sig)
-{
-	if (srv->pid <= 0)
-		return;
-	(void)kill(srv->pid, sig);
-	(void)waitpid(srv->pid, NULL, 0);
-	srv->pid = 0;
-}
-
-static int
-redis_setup(void **state)
-{
-	struct rfix *f = calloc(1, sizeof *f);
-
-	assert_non_null(f);
-	approx = true;
-	(void)snprintf(f->srv.dir, sizeof f->srv.dir,
-	    "/tmp/custos-test-store.XXXXXX");
-	assert_non_null(mkdtemp(f->srv.dir));
-	f->srv.port = free_port();
-	if (redis_path() != NULL) {
-		if (rsrv_start(&f->srv) != 0) {
-			print_error("redis-server did not start on port %d\n",
-			    f->srv.port);
-			rsrv_stop(&f->srv, SIGKILL);
-			return -1;
-		}
-		f->up = true;
-	}
-	*state = f;
-	return 0;
-}
-
 static int
 redis_teardown(void **state)
 {
-	struct rfix *f = *state;
+	struct testredis *f = *state;
 	struct dirent *e;
 	DIR *d;
 	char p[512];
 
-	rsrv_stop(&f->srv, SIGTERM);
-	if ((d = opendir(f->srv.dir)) != NULL) {
+	testredis_stop(f);
+	if ((d = opendir(f->dir)) != NULL) {
 		while ((e = readdir(d)) != NULL)
 			if (e->d_name[0] != '.') {
 				(void)snprintf(p, sizeof p, "%s/%s",
-				    f->srv.dir, e->d_name);
+				    f->dir, e->d_name);
 				(void)unlink(p);
 			}
 		(void)closedir(d);
 	}
-	(void)rmdir(f->srv.dir);
+	(void)rmdir(f->dir);
 	free(f);
 	approx = false;
 	return 0;
 }
 
+/* One server per test, in its own temp dir; none without redis-server
+ * (the tests then skip, see need_redis). */
+static int
+redis_setup(void **state)
+{
+	struct testredis *f = calloc(1, sizeof *f);
+
+	assert_non_null(f);
+	approx = true;
+	(void)snprintf(f->dir, sizeof f->dir,
+	    "/tmp/custos-test-store.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	*state = f;
+	if (testredis_path() != NULL &&
+	    testredis_start(f, f->dir, NULL) != 0) {
+		print_error("redis-server did not start on port %d\n",
+		    f->port);
+		(void)redis_teardown(state);
+		return -1;
+	}
+	return 0;
+}
+
 /* The Redis tests need the server: skip without one, fail under CI. */
-static struct rfix *
+static struct testredis *
 need_redis(void **state)
 {
-	struct rfix *f = *state;
-	const char *ci = getenv("CI");
-
-	if (!f->up) {
-		if (ci != NULL && strcmp(ci, "true") == 0)
-			fail_msg("redis-server not found and CI=true");
-		skip();
-	}
-	return f;
-}
-
-/* A checking client, as a SOC analyst's redis-cli would be. */
-static redisContext *
-client(const struct rfix *f, int db)
-{
-	redisContext *c;
-	redisReply *r;
-
-	c = redisConnect("127.0.0.1", f->srv.port);
-	assert_non_null(c);
-	assert_int_equal(c->err, 0);
-	if (f->srv.password != NULL) {
-		r = redisCommand(c, "AUTH %s", f->srv.password);
-		assert_non_null(r);
-		assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
-		freeReplyObject(r);
-	}
-	r = redisCommand(c, "SELECT %d", db);
-	assert_non_null(r);
-	freeReplyObject(r);
-	return c;
-}
-
-static long long
-cmd_int(redisContext *c, const char *fmt, ...)
-{
-	redisReply *r;
-	va_list ap;
-	long long v;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	assert_non_null(r);
-	if (r->type != REDIS_REPLY_INTEGER)
-		fail_msg("%s: got reply type %d, want an integer", fmt,
-		    r->type);
-	v = r->integer;
-	freeReplyObject(r);
-	return v;
+	testredis_need(*state);
+	return *state;
 }
 
 /* A field of HGETALL as a number, -1 when absent. */
@@ -835,11 +665,11 @@ read_value(redisContext *c, const char *key)
 }
 
 static struct store *
-redis_store(const struct rfix *f, const char *password, int db)
+redis_store(const struct testredis *f, const char *password, int db)
 {
 	struct store_conf sc;
 
-	conf_init(&sc, true, f->srv.port);
+	conf_init(&sc, true, f->port);
 	sc.password = (char *)(password != NULL ? password : "");
 	sc.db = db;
 	return store_or_fail(&sc);
@@ -850,7 +680,7 @@ redis_store(const struct rfix *f, const char *password, int db)
 static void
 test_redis_windows(void **state)
 {
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store *s = redis_store(f, NULL, 0);
 
 	scenario_windows(s, "redis");
@@ -860,7 +690,7 @@ test_redis_windows(void **state)
 static void
 test_redis_drip(void **state)
 {
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store *s = redis_store(f, NULL, 0);
 	uint64_t n;
 
@@ -890,7 +720,7 @@ test_redis_keys(void **state)
 	};
 	static const char *const secrets[] = { "customers:", "C0000",
 	    "ext.example" };
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store *s = redis_store(f, NULL, 0);
 	redisContext *c;
 	redisReply *r;
@@ -904,7 +734,7 @@ test_redis_keys(void **state)
 	assert_int_equal(store_account(s, &ev, err, sizeof err), 0);
 	(void)peek(s, "x@example.com", T0);	/* drains the account */
 
-	c = client(f, 0);
+	c = testredis_client(f, 0);
 	keys = all_keys(c);
 	assert_true(keys->len > 10);
 	for (i = 0; i < keys->len; i++) {
@@ -920,7 +750,7 @@ test_redis_keys(void **state)
 				    "case sender as its hash tag", k);
 		} else if (strncmp(k, "custos:stats:{stats}:", 21) != 0)
 			fail_msg("key \"%s\": neither history nor stats", k);
-		ttl = cmd_int(c, "TTL %s", k);
+		ttl = testredis_int(c, "TTL %s", k);
 		if (ttl <= 0)
 			fail_msg("key \"%s\": TTL %lld, want > 0", k, ttl);
 		/* A bucket lives w + b: 1h + 2min, 1d + 1h, 7d + 7h. */
@@ -944,7 +774,7 @@ test_redis_keys(void **state)
 	(void)snprintf(want, sizeof want,
 	    "custos:h:{alice-redis@example.com}:rec:3600:%lld",
 	    (long long)(T0 / 120));
-	assert_int_equal(cmd_int(c, "EXISTS %s", want), 1);
+	assert_int_equal(testredis_int(c, "EXISTS %s", want), 1);
 	g_ptr_array_free(keys, TRUE);
 	redisFree(c);
 	(void)store_free(s);
@@ -954,16 +784,15 @@ static void
 test_redis_auth(void **state)
 {
 	const char *k[] = { "customers:C1" };
-	struct rfix *f = *state;
+	struct testredis *f = *state;
 	struct store *s;
 	struct policy_history h;
 	char err[256] = "";
 
-	if (f->up) {
+	if (f->pid > 0) {
 		/* This test's server wants a password. */
-		rsrv_stop(&f->srv, SIGTERM);
-		f->srv.password = "s3cret pass";
-		if (rsrv_start(&f->srv) != 0)
+		f->password = "s3cret pass";
+		if (testredis_restart(f) != 0)
 			fail_msg("redis-server --requirepass did not start");
 	}
 	(void)need_redis(state);
@@ -993,18 +822,18 @@ static void
 test_redis_select(void **state)
 {
 	const char *k[] = { "customers:C1", "customers:C2" };
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store *s = redis_store(f, NULL, 5);
 	redisContext *c0, *c5;
 	struct policy_history h;
 
 	h = hist(s, "db@example.com", T0, k, 2, NULL, 0);
 	hist_eq(&h, W1D, 2, 1, 0, "db 5");
-	c0 = client(f, 0);
-	c5 = client(f, 5);
-	assert_int_equal(cmd_int(c0, "DBSIZE"), 0);
+	c0 = testredis_client(f, 0);
+	c5 = testredis_client(f, 5);
+	assert_int_equal(testredis_int(c0, "DBSIZE"), 0);
 	/* rec and msg keys for three windows. */
-	assert_int_equal(cmd_int(c5, "DBSIZE"), 6);
+	assert_int_equal(testredis_int(c5, "DBSIZE"), 6);
 	redisFree(c0);
 	redisFree(c5);
 	(void)store_free(s);
@@ -1016,7 +845,7 @@ static void
 test_redis_down(void **state)
 {
 	const char *k[] = { "customers:C1", "customers:C2" };
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store *s = redis_store(f, NULL, 0);
 	struct policy_history h;
 	char err[256] = "";
@@ -1024,7 +853,7 @@ test_redis_down(void **state)
 	int i, backoff = 0;
 
 	(void)hist(s, "down@example.com", T0, k, 2, NULL, 0);
-	rsrv_stop(&f->srv, SIGKILL);
+	testredis_kill(f);
 
 	t = now_ms();
 	for (i = 0; i < 100; i++) {
@@ -1056,7 +885,7 @@ test_redis_down(void **state)
 		assert_int_equal(seen, 0);
 	}
 
-	if (rsrv_start(&f->srv) != 0)
+	if (testredis_restart(f) != 0)
 		fail_msg("redis-server did not restart");
 	t = now_ms();
 	while (store_history(s, "down@example.com", T0, k, 2, NULL, 0, &h,
@@ -1088,7 +917,7 @@ test_redis_account(void **state)
 		{ .when = T0 + 7, .node = "gw2", .sender = "bob@example.com",
 		  .action = "pass", .bytes = 50, .store_error = true },
 	};
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store *s = redis_store(f, NULL, 0);
 	redisContext *c;
 	redisReply *r;
@@ -1106,7 +935,7 @@ test_redis_account(void **state)
 			fail_msg("store_account %zu: %s", i, err);
 	(void)peek(s, "x@example.com", T0);
 
-	c = client(f, 0);
+	c = testredis_client(f, 0);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(hash_field(c, keys[i], "messages"), 3);
 		assert_int_equal(hash_field(c, keys[i], "bytes"), 1250);
@@ -1125,9 +954,9 @@ test_redis_account(void **state)
 		assert_int_equal(hash_field(c, keys[i], "detector:email"), 2);
 		assert_int_equal(hash_field(c, keys[i], "store_errors"), 1);
 	}
-	ttl = cmd_int(c, "TTL %s", hour);
+	ttl = testredis_int(c, "TTL %s", hour);
 	assert_true(ttl > 8 * DAY - 60 && ttl <= 8 * DAY);
-	ttl = cmd_int(c, "TTL %s", day);
+	ttl = testredis_int(c, "TTL %s", day);
 	assert_true(ttl > 400 * DAY - 60 && ttl <= 400 * DAY);
 
 	r = redisCommand(c, "ZRANGE custos:stats:{stats}:senders:20231114 "
@@ -1139,7 +968,8 @@ test_redis_account(void **state)
 	freeReplyObject(r);
 
 	/* The monitored pass has neither incident nor record ids here. */
-	assert_int_equal(cmd_int(c, "XLEN custos:stats:{stats}:incidents"), 1);
+	assert_int_equal(testredis_int(c,
+	    "XLEN custos:stats:{stats}:incidents"), 1);
 	r = redisCommand(c, "XRANGE custos:stats:{stats}:incidents - +");
 	assert_non_null(r);
 	assert_int_equal(r->elements, 1);
@@ -1164,7 +994,7 @@ test_redis_account(void **state)
 				    "\"%s\"", i, fv->element[i]->str, want[i]);
 	}
 	freeReplyObject(r);
-	assert_true(cmd_int(c, "TTL custos:stats:{stats}:incidents") > 0);
+	assert_true(testredis_int(c, "TTL custos:stats:{stats}:incidents") > 0);
 	redisFree(c);
 	(void)store_free(s);
 }
@@ -1241,7 +1071,7 @@ test_redis_stream(void **state)
 		.node = "gw2", .ok = false, .error = "550 5.1.1"
 	};
 	struct store_record *many;
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store_conf sc;
 	struct store *s;
 	struct entries es;
@@ -1251,7 +1081,7 @@ test_redis_stream(void **state)
 	size_t i;
 
 	/* Room for the paging below: MAXLEN ~ would trim it. */
-	conf_init(&sc, true, f->srv.port);
+	conf_init(&sc, true, f->port);
 	sc.stream_maxlen = 5000;
 	s = store_or_fail(&sc);
 	entries_init(&es);
@@ -1401,7 +1231,7 @@ test_redis_pending(void **state)
 	const char *k[] = { "customers:C1", "customers:C2", "customers:C3" };
 	struct store_event ev = { .when = T0, .sender = "p@example.com",
 	    .action = "pass", .bytes = 1 };
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store *s = redis_store(f, NULL, 0);
 	struct policy_history h;
 	redisContext *c;
@@ -1422,7 +1252,7 @@ test_redis_pending(void **state)
 	h = peek(s, "p@example.com", T0);
 	hist_eq(&h, W1H, 3, 2, 0, "read only");
 
-	c = client(f, 0);
+	c = testredis_client(f, 0);
 	assert_int_equal(hash_field(c, "custos:stats:{stats}:hour:2023111422",
 	    "messages"), 70);
 
@@ -1451,14 +1281,15 @@ test_redis_idle_close(void **state)
 	const char *k[] = { "customers:C1" };
 	struct store_event ev = { .when = T0, .sender = "i@example.com",
 	    .action = "pass" };
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store *s = redis_store(f, NULL, 0);
 	struct policy_history h;
-	redisContext *c = client(f, 0);
+	redisContext *c = testredis_client(f, 0);
 	char err[256] = "";
 
 	(void)hist(s, "i@example.com", T0, k, 1, NULL, 0);
-	assert_true(cmd_int(c, "CLIENT KILL TYPE normal SKIPME yes") == 1);
+	assert_true(testredis_int(c,
+	    "CLIENT KILL TYPE normal SKIPME yes") == 1);
 	(void)usleep(20000);
 	h = hist(s, "i@example.com", T0, k, 1, NULL, 0);
 	hist_eq(&h, W1D, 1, 2, 0, "after CLIENT KILL");
@@ -1466,7 +1297,8 @@ test_redis_idle_close(void **state)
 	/* The same with counters' replies waiting on the connection. */
 	assert_int_equal(store_account(s, &ev, err, sizeof err), 0);
 	(void)usleep(50000);
-	assert_true(cmd_int(c, "CLIENT KILL TYPE normal SKIPME yes") == 1);
+	assert_true(testredis_int(c,
+	    "CLIENT KILL TYPE normal SKIPME yes") == 1);
 	(void)usleep(20000);
 	h = hist(s, "i@example.com", T0, k, 1, NULL, 0);
 	hist_eq(&h, W1D, 1, 3, 0, "after CLIENT KILL, replies pending");
@@ -1479,7 +1311,7 @@ test_redis_idle_close(void **state)
 static void
 test_redis_threads(void **state)
 {
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store *s = redis_store(f, NULL, 0);
 
 	run_workers(s, "redis");
@@ -1529,7 +1361,7 @@ reload_run(void *arg)
 static void
 test_redis_reload(void **state)
 {
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct reload_thread rt;
 	struct store *s1, *s2;
 	redisContext *c;
@@ -1538,7 +1370,7 @@ test_redis_reload(void **state)
 
 	rt.go = g_async_queue_new();
 	rt.done = g_async_queue_new();
-	c = client(f, 0);
+	c = testredis_client(f, 0);
 	s1 = redis_store(f, NULL, 0);
 	assert_int_equal(pthread_create(&th, NULL, reload_run, &rt), 0);
 	g_async_queue_push(rt.go, s1);
@@ -1572,7 +1404,7 @@ test_redis_timing(void **state)
 {
 	const char *k[10], *rc[2] = { "a@ext.example", "b@ext.example" };
 	char keys[10][32], sender[32];
-	struct rfix *f = need_redis(state);
+	struct testredis *f = need_redis(state);
 	struct store *s = redis_store(f, NULL, 0);
 	double t, write_us, read_us;
 	int i, j, n = 2000;
