@@ -958,7 +958,8 @@ officer_audit_files(const char *path, size_t *n)
 		globfree(&g);
 	}
 	g_free(pat);
-	qsort(r, nr, sizeof *r, officer_rotated_cmp);
+	if (nr > 1)
+		qsort(r, nr, sizeof *r, officer_rotated_cmp);
 	out = g_new0(char *, nr + 2);
 	for (i = 0; i < nr; i++)
 		out[o++] = r[i].path;
