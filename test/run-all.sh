@@ -7,7 +7,7 @@
 # warnings as errors, build/asan with AddressSanitizer and UBSan), runs
 # `make check` in each (unit tests, CLI tests, end-to-end tests with a
 # private Postfix and Redis; those need root), then the libFuzzer targets
-# for FUZZ_SECONDS each (default 30, 0 skips; build/fuzz, clang), then
+# for FUZZ_SECONDS each (default 20, 0 skips; build/fuzz, clang), then
 # `make distcheck` unless SKIP_DISTCHECK=1.  Ends with one line "N passed, N failed".
 # Exit status: 0 only when every test passed and nothing failed to build.
 set -u
@@ -57,9 +57,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	build build/asan --enable-sanitizers
 
-# libFuzzer: every target for FUZZ_SECONDS (default 30; 0 skips), from
+# libFuzzer: every target for FUZZ_SECONDS (default 20; 0 skips), from
 # the fixtures' seed corpus.  Longer runs: test/fuzz/run-fuzz.sh.
-fuzz_seconds=${FUZZ_SECONDS:-30}
+fuzz_seconds=${FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" != 0 ]; then
 	note "fuzz: build build/fuzz (clang, libFuzzer), ${fuzz_seconds}s a target"
 	mkdir -p build/fuzz
