@@ -414,7 +414,13 @@ main(int argc, char **argv)
 		rc = EX_NOPERM;
 		goto out;
 	}
-	conf_replace(conf_ref(c));	/* the first snapshot */
+	/* The first snapshot, with main's reference: the worker never
+	 * comes back here (daemon_supervise exits in it), so a reference
+	 * kept here would pin this snapshot, list table and all, in the
+	 * worker for good.  pidfile stays valid: the supervisor keeps the
+	 * snapshot current until conf_replace(NULL) below. */
+	conf_replace(c);
+	c = NULL;
 	daemon_block_signals();
 	log_info("listening on %s", sockspec);
 	rc = daemon_supervise(worker_main, NULL);
