@@ -244,14 +244,29 @@ arch_stream_name(const char *name)
 	return g_strdup("(decompressed)");
 }
 
+/* libarchive's words for a password it cannot supply: "Encrypted
+ * file is unsupported", "The archive header is encrypted", "Passphrase
+ * required". */
+static bool
+arch_says_encrypted(struct archive *a)
+{
+	const char *es = archive_error_string(a);
+
+	return es != NULL && (strcasestr(es, "encrypt") != NULL ||
+	    strcasestr(es, "passphrase") != NULL);
+}
+
 /* An archive-level failure: encrypted when libarchive saw encryption
  * (a 7z with encrypted names, a solid block behind a password), else
  * damaged. */
 static enum arch_next
 arch_broken(struct arch_pass *p)
 {
-	const char *why = archive_read_has_encrypted_entries(p->a) > 0 ?
-	    "encrypted" : "damaged";
+	/* Not archive_read_has_encrypted_entries(): after a fatal error
+	 * the format's state may be gone, and libarchive reads it anyway
+	 * (a crash the fuzzer found).  The error text is always safe. */
+	const char *why = arch_says_encrypted(p->a) ? "encrypted" :
+	    "damaged";
 
 	return extract_note(p->ex, why, p->f->where) != 0 ? ARCH_OOM :
 	    ARCH_STOP;
@@ -324,7 +339,7 @@ arch_member(struct arch_pass *p, struct archive_entry *e)
 			 * out so far is still read (a cut CSV leaks what
 			 * it holds), then the note. */
 			if (r == ARCHIVE_FAILED && len == 0 &&
-			    archive_read_has_encrypted_entries(p->a) > 0) {
+			    arch_says_encrypted(p->a)) {
 				if (extract_note(ex, "encrypted", where) != 0)
 					next = ARCH_OOM;
 				goto out;
