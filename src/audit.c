@@ -384,23 +384,32 @@ audit_append(const char *line, size_t len, char *err, size_t errlen)
 	return rc;
 }
 
+/* Ends the line built in j and appends it: the one place a line is
+ * written, for decisions and officers' events alike. */
+static int
+audit_write_json(struct json *j, char *err, size_t errlen)
+{
+	char *line;
+	size_t len;
+	int rc;
+
+	g_string_append_c(j->out, '\n');
+	line = json_finish(j, &len);
+	rc = audit_append(line, len, err, errlen);
+	g_free(line);
+	return rc;
+}
+
 int
 audit_write(const struct audit_entry *e, char *err, size_t errlen)
 {
 	struct json j;
-	char *line;
-	size_t len;
-	int rc;
 
 	if (!audit_is_open())
 		return 0;
 	json_init(&j);
 	audit_build(&j, e);
-	g_string_append_c(j.out, '\n');
-	line = json_finish(&j, &len);
-	rc = audit_append(line, len, err, errlen);
-	g_free(line);
-	return rc;
+	return audit_write_json(&j, err, errlen);
 }
 
 int
@@ -408,17 +417,10 @@ audit_write_officer(const struct audit_officer *o, char *err,
     size_t errlen)
 {
 	struct json j;
-	char *line;
-	size_t len;
-	int rc;
 
 	if (!audit_is_open())
 		return 0;
 	json_init(&j);
 	audit_build_officer(&j, o);
-	g_string_append_c(j.out, '\n');
-	line = json_finish(&j, &len);
-	rc = audit_append(line, len, err, errlen);
-	g_free(line);
-	return rc;
+	return audit_write_json(&j, err, errlen);
 }

@@ -868,6 +868,24 @@ out:
 	return rc;
 }
 
+/* The start of an XADD to the incident stream, trimmed to about
+ * stream_maxlen: every entry has its type and time first. */
+static void
+store_xadd_head(struct store_batch *bt, const struct store *s,
+    const char *type, const char *iso)
+{
+	store_arg(bt, "XADD");
+	store_argf(bt, "%sstats:{stats}:incidents", s->prefix);
+	store_arg(bt, "MAXLEN");
+	store_arg(bt, "~");
+	store_argf(bt, "%zu", s->stream_maxlen);
+	store_arg(bt, "*");
+	store_arg(bt, "type");
+	store_arg(bt, type);
+	store_arg(bt, "time");
+	store_arg(bt, iso);
+}
+
 static int
 store_redis_account(struct store *s, const struct store_event *ev,
     const char *snd, GArray *fields, char *err, size_t errlen)
@@ -938,16 +956,7 @@ store_redis_account(struct store *s, const struct store_event *ev,
 				    dets->len > 0 ? "," : "",
 				    detector_name((enum detector)i),
 				    ev->detectors[i]);
-		store_arg(&bt, "XADD");
-		store_argf(&bt, "%sstats:{stats}:incidents", s->prefix);
-		store_arg(&bt, "MAXLEN");
-		store_arg(&bt, "~");
-		store_argf(&bt, "%zu", s->stream_maxlen);
-		store_arg(&bt, "*");
-		store_arg(&bt, "type");
-		store_arg(&bt, "decision");
-		store_arg(&bt, "time");
-		store_arg(&bt, iso);
+		store_xadd_head(&bt, s, "decision", iso);
 		store_arg(&bt, "node");
 		store_arg(&bt, ev->node != NULL ? ev->node : "");
 		store_arg(&bt, "incident");
@@ -1046,16 +1055,7 @@ store_redis_officer(struct store *s, const struct store_officer_event *oe,
 		return -1;
 	store_batch_init(&bt, cn->c);
 	store_iso(time(NULL), iso, sizeof iso);
-	store_arg(&bt, "XADD");
-	store_argf(&bt, "%sstats:{stats}:incidents", s->prefix);
-	store_arg(&bt, "MAXLEN");
-	store_arg(&bt, "~");
-	store_argf(&bt, "%zu", s->stream_maxlen);
-	store_arg(&bt, "*");
-	store_arg(&bt, "type");
-	store_arg(&bt, "officer");
-	store_arg(&bt, "time");
-	store_arg(&bt, iso);
+	store_xadd_head(&bt, s, "officer", iso);
 	store_arg(&bt, "node");
 	store_arg(&bt, oe->node != NULL ? oe->node : "");
 	store_arg(&bt, "event");
