@@ -65,7 +65,7 @@ officer_usage(FILE *fp)
 "  S: quarantined, held, released, deleted\n");
 }
 
-/* Parses a time as officers type it.  0 or -1. */
+/* Parses a time as officers type it.  0, or -1 after saying why. */
 static int
 officer_parse_time(const char *s, time_t *out)
 {
@@ -83,7 +83,7 @@ officer_parse_time(const char *s, time_t *out)
 		long long v = strtoll(s + 1, &end, 10);
 
 		if (*end != '\0' || end == s + 1)
-			return -1;
+			goto bad;
 		*out = (time_t)v;
 		return 0;
 	}
@@ -99,6 +99,8 @@ officer_parse_time(const char *s, time_t *out)
 			return 0;
 		}
 	}
+bad:
+	(void)fprintf(stderr, "custos: \"%s\" is not a time\n", s);
 	return -1;
 }
 
@@ -862,11 +864,8 @@ officer_quarantine(int argc, char **argv)
 		case 'S':
 		case 'U':
 			if (officer_parse_time(optarg, ch == 'S' ? &f.since :
-			    &f.until) != 0) {
-				(void)fprintf(stderr, "custos: \"%s\" is not "
-				    "a time\n", optarg);
+			    &f.until) != 0)
 				return 2;
-			}
 			break;
 		case 'r': f.rule = optarg; break;
 		case 'a': f.action = optarg; break;
@@ -1026,11 +1025,8 @@ officer_affected(int argc, char **argv)
 		case 'S':
 		case 'U':
 			if (officer_parse_time(optarg, ch == 'S' ? &q.since :
-			    &q.until) != 0) {
-				(void)fprintf(stderr, "custos: \"%s\" is not "
-				    "a time\n", optarg);
+			    &q.until) != 0)
 				goto out;
-			}
 			break;
 		case 'a':
 			if (officer_parse_actions(optarg, &q.actions) != 0)
