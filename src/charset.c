@@ -21,7 +21,7 @@
 
 #include "charset.h"
 
-#define CS_UTF8		"UTF-8"
+#define CS_UTF8		cs_utf8_name	/* one address: compared as such */
 #define CS_GB18030	"GB18030"
 #define CS_CP1252	"WINDOWS-1252"
 
@@ -35,6 +35,8 @@
 #define CS_ASCII	1	/* US-ASCII: 8-bit bytes mean a wrong label */
 #define CS_UTF8DECL	2	/* UTF-8: invalid bytes may mean a wrong label */
 #define CS_BIG5		3	/* widen to Big5-HKSCS when iconv has it */
+
+static const char cs_utf8_name[] = "UTF-8";
 
 struct cs_alias {
 	const char	*alias;		/* lower case, letters and digits only */
@@ -130,6 +132,7 @@ struct cs_out {
 	size_t	 cap;		/* size never grows beyond this */
 	size_t	 nbad;		/* bytes or units replaced by U+FFFD */
 	int	 full;		/* stopped because cap was reached */
+	int	 clean;		/* valid UTF-8 without NULs already */
 };
 
 static int
@@ -218,6 +221,25 @@ cs_utf8_seq(const unsigned char *s, size_t len)
 	return n;
 }
 
+/* Where the first byte >= 0x80 is in s[from..len), or len.  A word at
+ * a time: most mail text is mostly ASCII. */
+static size_t
+cs_ascii_run(const unsigned char *s, size_t from, size_t len)
+{
+	uint64_t w;
+	size_t	 i = from;
+
+	while (len - i >= sizeof w) {
+		memcpy(&w, s + i, sizeof w);
+		if ((w & UINT64_C(0x8080808080808080)) != 0)
+			break;
+		i += sizeof w;
+	}
+	while (i < len && s[i] < 0x80)
+		i++;
+	return i;
+}
+
 /* Counts bytes that are not part of a valid UTF-8 sequence (*nbad) and
  * bytes >= 0x80 (*nhigh). */
 static void
@@ -227,13 +249,16 @@ cs_utf8_scan(const unsigned char *s, size_t len, size_t *nbad, size_t *nhigh)
 
 	*nbad = *nhigh = 0;
 	while (i < len) {
-		if (s[i] >= 0x80)
-			(*nhigh)++;
+		if (s[i] < 0x80) {
+			i = cs_ascii_run(s, i, len);
+			continue;
+		}
+		(*nhigh)++;
 		if ((n = cs_utf8_seq(s + i, len - i)) == 0) {
 			(*nbad)++;
 			i++;
 		} else {
-			*nhigh += s[i] >= 0x80 ? n - 1 : 0;
+			*nhigh += n - 1;
 			i += n;
 		}
 	}
@@ -242,12 +267,7 @@ cs_utf8_scan(const unsigned char *s, size_t len, size_t *nbad, size_t *nhigh)
 static int
 cs_has_8bit(const unsigned char *s, size_t len)
 {
-	size_t	 i;
-
-	for (i = 0; i < len; i++)
-		if (s[i] >= 0x80)
-			return 1;
-	return 0;
+	return cs_ascii_run(s, 0, len) < len;
 }
 
 /* Grows the buffer so that need more bytes fit, doubling, never past
@@ -388,6 +408,79 @@ cs_convert(const char *in, size_t len, const char *from, size_t unit,
 	return rc;
 }
 
+/* Valid UTF-8 in[0..len) as is, less its NULs, up to o->cap bytes and
+ * then on a character boundary: what iconv would make of it, without
+ * the round trip through UCS-4 (most mail is UTF-8 or ASCII).  Returns
+ * 0 or -1. */
+static int
+cs_copy(const char *in, size_t len, size_t max_out, struct cs_out *o)
+{
+	const char	*nul;
+	size_t		 i = 0, n, j;
+
+	free(o->buf);
+	memset(o, 0, sizeof *o);
+	o->cap = max_out != 0 ? max_out + 8 : (size_t)-1;
+	n = len < o->cap ? len : o->cap;
+	if ((o->buf = malloc(n + 1)) == NULL)
+		return -1;
+	o->size = n + 1;
+	while (i < len && o->len < n) {
+		j = len - i;
+		if (j > n - o->len)
+			j = n - o->len;
+		if ((nul = memchr(in + i, '\0', j)) != NULL)
+			j = (size_t)(nul - (in + i));
+		memcpy(o->buf + o->len, in + i, j);
+		o->len += j;
+		i += j;
+		while (i < len && in[i] == '\0')
+			i++;
+	}
+	if (i < len) {
+		/* Cut at the cap: drop the character it split. */
+		o->full = 1;
+		if (((unsigned char)in[i] & 0xc0) == 0x80) {
+			while (o->len > 0 && ((unsigned char)
+			    o->buf[o->len - 1] & 0xc0) == 0x80)
+				o->len--;
+			if (o->len > 0)
+				o->len--;
+		}
+	}
+	o->clean = 1;
+	return 0;
+}
+
+/* Trims to max_out on a character boundary and NUL-terminates.  Returns
+ * 0 or -1. */
+static int
+cs_trim(struct cs_out *o, size_t max_out, int *truncated)
+{
+	unsigned char	*s = (unsigned char *)o->buf;
+	size_t		 n;
+	char		*p;
+
+	if (max_out != 0 && o->len > max_out) {
+		n = max_out;
+		while (n > 0 && (s[n] & 0xc0) == 0x80)
+			n--;
+		o->len = n;
+		o->full = 1;
+	}
+	if (o->full && truncated != NULL)
+		*truncated = 1;
+
+	if (o->len + 1 > o->size) {
+		if ((p = realloc(o->buf, o->len + 1)) == NULL)
+			return -1;
+		o->buf = p;
+		o->size = o->len + 1;
+	}
+	o->buf[o->len] = '\0';
+	return 0;
+}
+
 /* Drops NULs, repairs anything that is not UTF-8, and trims to max_out
  * on a character boundary.  Returns 0 or -1. */
 static int
@@ -424,27 +517,8 @@ cs_finish(struct cs_out *o, size_t max_out, int *truncated)
 		free(o->buf);
 		o->buf = p;
 		o->len = o->size = j;
-		s = (unsigned char *)p;
 	}
-
-	if (max_out != 0 && o->len > max_out) {
-		n = max_out;
-		while (n > 0 && (s[n] & 0xc0) == 0x80)
-			n--;
-		o->len = n;
-		o->full = 1;
-	}
-	if (o->full && truncated != NULL)
-		*truncated = 1;
-
-	if (o->len + 1 > o->size) {
-		if ((p = realloc(o->buf, o->len + 1)) == NULL)
-			return -1;
-		o->buf = p;
-		o->size = o->len + 1;
-	}
-	o->buf[o->len] = '\0';
-	return 0;
+	return cs_trim(o, max_out, truncated);
 }
 
 /* No label (or one we cannot use): UTF-8 if it is, GB18030 if it decodes
@@ -459,7 +533,7 @@ cs_guess(const char *in, size_t len, size_t max_out, struct cs_out *o,
 	cs_utf8_scan((const unsigned char *)in, len, &nbad, &nhigh);
 	if (nbad == 0) {
 		*name = CS_UTF8;
-		return cs_convert(in, len, CS_UTF8, 1, max_out, o);
+		return cs_copy(in, len, max_out, o);
 	}
 	/* XXX with max_out set, "cleanly" is judged on what was converted
 	 * before the cap, not on the whole input. */
@@ -482,8 +556,8 @@ charset_to_utf8(const char *in, size_t len, const char *declared,
 	const struct cs_alias	*a = NULL;
 	struct cs_out		 o;
 	const char		*name = NULL;
-	size_t			 unit = 1, nbad, nhigh;
-	int			 rc = -1, r;
+	size_t			 unit = 1, nbad = 0, nhigh;
+	int			 rc = -1, r, scanned = 0;
 
 	memset(&o, 0, sizeof o);
 	*out = NULL;
@@ -516,11 +590,15 @@ charset_to_utf8(const char *in, size_t len, const char *declared,
 				 * 8-bit bytes prove the label wrong. */
 				if (cs_has_8bit(u, len))
 					name = NULL;
+				else
+					/* ... and ASCII is UTF-8. */
+					scanned = 1;
 				break;
 			case CS_UTF8DECL:
 				/* Mostly-bad UTF-8 is usually GBK under a
 				 * wrong label; one stray byte is not. */
 				cs_utf8_scan(u, len, &nbad, &nhigh);
+				scanned = 1;
 				if (nbad > 0 && nbad * 3 >= nhigh) {
 					if ((r = cs_convert(in, len,
 					    CS_GB18030, 1, max_out, &o)) == -1)
@@ -551,6 +629,16 @@ charset_to_utf8(const char *in, size_t len, const char *declared,
 		if (cs_guess(in, len, max_out, &o, &name) == -1)
 			goto out;
 	} else {
+		/* Valid UTF-8 (or ASCII): nothing to convert. */
+		if (name == CS_UTF8 && !scanned) {
+			cs_utf8_scan(u, len, &nbad, &nhigh);
+			scanned = 1;
+		}
+		if (scanned && nbad == 0) {
+			if (cs_copy(in, len, max_out, &o) == -1)
+				goto out;
+			goto done;
+		}
 		/* Skip a whole code unit past bad input, so that UTF-16 and
 		 * UTF-32 stay aligned. */
 		if (g_ascii_strncasecmp(name, "UTF-16", 6) == 0 ||
@@ -571,7 +659,8 @@ charset_to_utf8(const char *in, size_t len, const char *declared,
 done:
 	if (o.buf == NULL && (o.buf = malloc(1)) != NULL)
 		o.size = 1;
-	if (o.buf == NULL || cs_finish(&o, max_out, truncated) == -1)
+	if (o.buf == NULL || (o.clean ? cs_trim(&o, max_out, truncated) :
+	    cs_finish(&o, max_out, truncated)) == -1)
 		goto out;
 	*out = o.buf;
 	*outlen = o.len;

@@ -196,6 +196,7 @@ static const struct conf_bound {
 	{ "milter|timeout", 10, 3600 },
 	{ "milter|backlog", 1, 65535 },
 	{ "milter|max_connections", 1, 100000 },
+	{ "milter|max_scans", 0, 100000 },
 	{ "milter|drain_timeout", 0, 3600 },
 	{ "limits|mime_depth", 1, 1000 },
 	{ "limits|mime_parts", 1, 100000 },
@@ -211,6 +212,7 @@ static const struct conf_bound {
 	{ "limits|pdf_time", 1, 3600 },
 	{ "limits|pdf_memory", 16L << 20, 1L << 40 },
 	{ "proximity", 10, 100000 },
+	{ "weak_max_records", 1, 4096 },
 	{ "max_samples", 0, 100 },
 	{ "redis|port", 1, 65535 },
 	{ "redis|db", 0, 1000 },
@@ -248,6 +250,7 @@ static cfg_opt_t milter_opts[] = {
 	CFG_INT("timeout", 300, CFGF_NONE),
 	CFG_INT("backlog", 128, CFGF_NONE),
 	CFG_INT("max_connections", 500, CFGF_NONE),
+	CFG_INT("max_scans", 0, CFGF_NONE),
 	CFG_INT("drain_timeout", 60, CFGF_NONE),
 	CFG_END()
 };
@@ -661,6 +664,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_STR("key_file", "/etc/custos/list.key", CFGF_NONE),
 	CFG_STR("database", "/var/lib/custos/lists.db", CFGF_NONE),
 	CFG_INT("proximity", 300, CFGF_NONE),
+	CFG_INT("weak_max_records", 4, CFGF_NONE),
 	CFG_INT("max_samples", 5, CFGF_NONE),
 	CFG_BOOL("cn_id_legacy", cfg_false, CFGF_NONE),
 	CFG_STR_LIST("keywords", "{\"机密\", \"绝密\", \"内部资料\", "
@@ -829,6 +833,7 @@ conf_engine_from_cfg(cfg_t *cfg, struct conf *c)
 	c->key_file = conf_strdup(cfg, "key_file");
 	c->database = conf_strdup(cfg, "database");
 	c->proximity = (size_t)cfg_getint(cfg, "proximity");
+	c->weak_max_records = (size_t)cfg_getint(cfg, "weak_max_records");
 	c->max_samples = (size_t)cfg_getint(cfg, "max_samples");
 	c->cn_id_legacy = cfg_getbool(cfg, "cn_id_legacy");
 	return c->key_file != NULL && c->database != NULL ? 0 : -1;
@@ -1251,6 +1256,20 @@ conf_free_policy(struct conf *c)
 	free(c->notify.domains);
 }
 
+/* milter { max_scans }: 0 means one scan per online CPU, resolved here
+ * so the snapshot says what is in force.  A scan is CPU-bound (GMime,
+ * Hyperscan), so more at once than CPUs only adds memory. */
+static int
+conf_max_scans(int v)
+{
+	long n;
+
+	if (v > 0)
+		return v;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 100000 ? 100000 : (int)n;
+}
+
 /* Copies the parsed table into a snapshot.  Returns NULL on no memory. */
 static struct conf *
 conf_from_cfg(cfg_t *cfg, const char *path)
@@ -1294,6 +1313,7 @@ conf_from_cfg(cfg_t *cfg, const char *path)
 	c->milter_timeout = (int)cfg_getint(m, "timeout");
 	c->milter_backlog = (int)cfg_getint(m, "backlog");
 	c->max_connections = (int)cfg_getint(m, "max_connections");
+	c->max_scans = conf_max_scans((int)cfg_getint(m, "max_scans"));
 	c->drain_timeout = (int)cfg_getint(m, "drain_timeout");
 	c->limits.max_depth = (size_t)cfg_getint(l, "mime_depth");
 	c->limits.max_parts = (size_t)cfg_getint(l, "mime_parts");

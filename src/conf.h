@@ -102,6 +102,8 @@ struct conf {
 	int			 milter_timeout;	/* seconds, MTA I/O */
 	int			 milter_backlog;
 	int			 max_connections;
+	int			 max_scans;	/* parsed and scanned at once;
+						   0 in the file: online CPUs */
 	int			 drain_timeout;	/* seconds at shutdown */
 
 	/* Customer lists and the detection engine. */
@@ -110,6 +112,7 @@ struct conf {
 	char			*key_file;	/* list key, mode 0600 */
 	char			*database;	/* compiled table */
 	size_t			 proximity;	/* weak-field corroboration */
+	size_t			 weak_max_records; /* weak-only evidence: ambiguous above */
 	size_t			 max_samples;
 	bool			 detector_on[DET_COUNT];
 	unsigned		 detector_threshold[DET_COUNT];

@@ -229,6 +229,7 @@ control_thread(void *arg)
 				g_free(nc.relay.host);
 			}
 		}
+		milter_set_max_scans(c->max_scans);
 		conf_replace(c);
 		log_info("configuration reloaded from %s", opt.config);
 	}
@@ -249,6 +250,8 @@ worker_main(void *arg)
 	(void)arg;
 	/* Threads belong to this process: the supervisor forked it. */
 	c = conf_current();
+	if (c != NULL)
+		milter_set_max_scans(c->max_scans);
 	if (c != NULL && notifier_conf(c, &nc)) {
 		if ((notifier = notify_start(&nc, err, sizeof err)) == NULL)
 			log_err("notices: %s", err);

@@ -21,14 +21,22 @@
  * only point at candidates: scan.c finds each candidate's extent,
  * canonicalises it and checks it, so the patterns stay small and fast. */
 static const char *const cand_patterns[] = {
-	/* five digits, each group apart by at most three separators */
-	"[0-9](?:[ \\t\\r\\n\\-./()]{0,3}[0-9]){4}",
+	/* five digits, each group apart by at most three separators, at
+	 * the end of a group: one match per group, not one per digit */
+	"[0-9](?:[ \\t\\r\\n\\-./()]{0,3}[0-9]){4}(?:[^0-9]|$)",
 	"[a-z0-9_%+\\-]@[a-z0-9\\-]+\\.[a-z][a-z]",
 	/* IBAN: country, check digits, then at least 11 more, maybe in
-	 * groups of four */
-	"[a-z][a-z][0-9][0-9](?: ?[0-9a-z]){11}",
-	/* unified social credit code: 2, then 6 digits, then 10 */
-	"[0-9a-z]{2}[0-9]{6}[0-9a-z]{10}",
+	 * groups of four.  The shape starts at the check digits and ends
+	 * after the group: scan_token finds the whole token, country
+	 * letters included, and checks it holds the full shape
+	 * (scan_token_shaped).  A shape starting at the letters makes
+	 * Hyperscan look at every letter of English text (half the
+	 * speed of the whole database); one ending anywhere matches at
+	 * every character of a long number. */
+	"[0-9][0-9](?: ?[0-9a-z]){11,}(?:[^0-9a-z]|$)",
+	/* unified social credit code: 2, then 6 digits, then 10; the
+	 * shape leaves out the first two for the same reason */
+	"[0-9]{6}[0-9a-z]{10}",
 	/* any letter next to a digit: custom ids, only when the lists
 	 * have strong custom values (it fires often) */
 	"[0-9][a-z]|[a-z][0-9]",
@@ -237,6 +245,7 @@ engine_load(const struct conf *c, char *err, size_t errlen)
 	e->generation = __atomic_add_fetch(&engine_generations, 1,
 	    __ATOMIC_SEQ_CST);
 	e->proximity = c->proximity;
+	e->weak_max_records = c->weak_max_records;
 	e->max_samples = c->max_samples;
 	e->cn_id_legacy = c->cn_id_legacy;
 	memcpy(e->det_on, c->detector_on, sizeof e->det_on);

@@ -35,6 +35,7 @@ struct engine {
 	char			**keywords;
 	size_t			 nkeywords;
 	size_t			 proximity;
+	size_t			 weak_max_records;
 	size_t			 max_samples;
 	bool			 det_on[DET_COUNT];
 	unsigned		 det_threshold[DET_COUNT];

@@ -32,16 +32,54 @@ detector_parse(const char *s, enum detector *out)
 	return -1;
 }
 
-/* Keys of `seen`: class in the top bits, fingerprint below.  A 64-bit
- * keyed fingerprint folded with the class cannot collide in practice. */
-static guint64 *
-findings_key(uint32_t class, uint64_t key)
+/* Keys of `seen`: a 64-bit keyed fingerprint folded with its class,
+ * which cannot collide in practice.  Where a pointer holds 64 bits the
+ * key is the pointer itself: no allocation per value seen, which a
+ * message with hundreds of records would otherwise pay for each. */
+static guint64
+findings_fold(uint32_t class, uint64_t key)
 {
-	guint64 *k = g_new(guint64, 1);
-
-	*k = key ^ ((guint64)class * 0x9e3779b97f4a7c15ULL);
-	return k;
+	return key ^ ((guint64)class * 0x9e3779b97f4a7c15ULL);
 }
+
+#if GLIB_SIZEOF_VOID_P >= 8
+#define SEEN_NEW()	g_hash_table_new(findings_seen_hash, g_direct_equal)
+
+static guint
+findings_seen_hash(gconstpointer p)
+{
+	guint64 k = (guint64)(uintptr_t)p;
+
+	return (guint)(k ^ (k >> 32));
+}
+
+static int
+findings_seen_add(GHashTable *seen, guint64 k)
+{
+	gpointer p = (gpointer)(uintptr_t)k;
+
+	if (g_hash_table_contains(seen, p))
+		return 0;
+	g_hash_table_add(seen, p);
+	return 1;
+}
+#else
+#define SEEN_NEW()	g_hash_table_new_full(g_int64_hash, g_int64_equal, \
+			    g_free, NULL)
+
+static int
+findings_seen_add(GHashTable *seen, guint64 k)
+{
+	guint64 *p;
+
+	if (g_hash_table_contains(seen, &k))
+		return 0;
+	p = g_new(guint64, 1);
+	*p = k;
+	g_hash_table_add(seen, p);
+	return 1;
+}
+#endif
 
 int
 findings_init(struct findings *f, size_t max_samples)
@@ -49,8 +87,7 @@ findings_init(struct findings *f, size_t max_samples)
 	memset(f, 0, sizeof *f);
 	f->records = g_hash_table_new_full(g_direct_hash, g_direct_equal,
 	    NULL, g_free);
-	f->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-	    NULL);
+	f->seen = SEEN_NEW();
 	f->keywords = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
 	f->max_samples = max_samples;
@@ -117,14 +154,7 @@ findings_add_record(struct findings *f, uint32_t rec, const char *id,
 int
 findings_once(struct findings *f, uint32_t class, uint64_t key)
 {
-	guint64 *k = findings_key(class, key);
-
-	if (g_hash_table_contains(f->seen, k)) {
-		g_free(k);
-		return 0;
-	}
-	g_hash_table_add(f->seen, k);
-	return 1;
+	return findings_seen_add(f->seen, findings_fold(class, key));
 }
 
 void

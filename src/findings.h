@@ -59,6 +59,7 @@ struct findings {
 	size_t			 kind_values[KIND_COUNT];
 	size_t			 detector_values[DET_COUNT];
 	size_t			 canaries;
+	size_t			 weak_ambiguous;	/* weak-only matches, too many records */
 	GHashTable		*seen;		/* value fingerprints counted */
 	GHashTable		*keywords;	/* keyword -> count */
 	struct finding_sample	*samples;

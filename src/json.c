@@ -79,9 +79,20 @@ json_escape(GString *out, const char *s, size_t len)
 
 	g_string_append_c(out, '"');
 	while (s < end) {
-		unsigned char c = (unsigned char)*s;
+		const char *run = s;
+		unsigned char c;
 		const char *next;
 
+		/* Printable ASCII other than the quote and backslash, the
+		 * bulk of every string, goes out a run at a time. */
+		while (s < end && (c = (unsigned char)*s) >= 0x20 && c < 0x7f &&
+		    c != '"' && c != '\\')
+			s++;
+		if (s > run)
+			g_string_append_len(out, run, s - run);
+		if (s == end)
+			break;
+		c = (unsigned char)*s;
 		if (c >= 0x80) {
 			/* Copy one valid UTF-8 character, or U+FFFD. */
 			gunichar u = g_utf8_get_char_validated(s, end - s);

@@ -32,6 +32,7 @@
 #include "notice.h"
 #include "pipeline.h"
 #include "qstore.h"
+#include "scangate.h"
 #include "spool.h"
 #include "store.h"
 #include "template.h"
@@ -72,6 +73,26 @@ static pthread_cond_t	active_cond = PTHREAD_COND_INITIALIZER;
 static int		active;
 static int		in_flight;
 static bool		draining;
+
+/* Parsing and scanning: at most max_scans messages at once, whatever the
+ * number of connections (scangate.h).  One gate for the process, made
+ * at the worker's start and resized by each reload, so a new max_scans
+ * holds for every message that reaches end of message after it. */
+static struct scangate	*milter_gate;
+static pthread_once_t	 milter_gate_once = PTHREAD_ONCE_INIT;
+
+static void
+milter_gate_init(void)
+{
+	milter_gate = scangate_new(1);
+}
+
+void
+milter_set_max_scans(int n)
+{
+	(void)pthread_once(&milter_gate_once, milter_gate_init);
+	scangate_resize(milter_gate, n);
+}
 
 int
 milter_in_flight(void)
@@ -891,6 +912,40 @@ milter_enforced(const struct pipeline_result *r, sfsistat rc)
 	}
 }
 
+/* Waits for a scan slot, at most milter.timeout (which mirrors the
+ * MTA's end-of-message timeout, Postfix's milter_content_timeout, 300 s)
+ * less twice limits.scan_time: the MIME walk's bound, and as much again
+ * for scanning, policy and acting.  260 s with the defaults.  An answer
+ * after the MTA gave up is worth nothing; a tempfail in time is a retry.
+ * Returns false with *rc set when no slot freed in time. */
+static bool
+milter_gate_enter(SMFICTX *ctx, struct connctx *cc, sfsistat *rc)
+{
+	int wait = cc->conf->milter_timeout -
+	    2 * (int)cc->conf->limits.max_seconds;
+	double t0 = pipeline_now_ms(), waited;
+	char why[128];
+
+	if (wait < 1)
+		wait = 1;
+	/* Made by the worker's start; one slot if nothing sized it. */
+	(void)pthread_once(&milter_gate_once, milter_gate_init);
+	if (scangate_enter(milter_gate, wait * 1000) != 0) {
+		(void)snprintf(why, sizeof why, "no scan slot free within "
+		    "%d s (milter max_scans = %d)", wait,
+		    scangate_slots(milter_gate));
+		*rc = milter_fail(ctx, cc, why);
+		return false;
+	}
+	/* A queue of messages is normal in a burst; one that waits for
+	 * seconds says max_scans or the hardware is short for the load. */
+	if ((waited = pipeline_now_ms() - t0) >= 1000)
+		log_info("%s: waited %.1f s for a scan slot (milter "
+		    "max_scans = %d)", milter_qid(cc), waited / 1000,
+		    scangate_slots(milter_gate));
+	return true;
+}
+
 static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
@@ -900,6 +955,7 @@ mlfi_eom(SMFICTX *ctx)
 	const char *raw, *action;
 	size_t len;
 	char err[256];
+	bool slot = false;
 	sfsistat rc;
 
 	if (cc == NULL || cc->msg == NULL)
@@ -914,6 +970,8 @@ mlfi_eom(SMFICTX *ctx)
 		rc = milter_fail(ctx, cc, cc->msg->why);
 		goto out;
 	}
+	if (!(slot = milter_gate_enter(ctx, cc, &rc)))
+		goto out;
 	if ((stream = spool_stream(cc->msg->spool, &raw, &len, err,
 	    sizeof err)) == NULL) {
 		rc = milter_fail(ctx, cc, err);
@@ -947,6 +1005,9 @@ out:
 		g_object_unref(stream);
 	pipeline_result_clear(&r);
 	milter_msg_free(cc);
+	/* Last: the slot stands for the scan's memory, all freed above. */
+	if (slot)
+		scangate_leave(milter_gate);
 	return rc;
 }
 

@@ -31,4 +31,8 @@ int	milter_drain(int timeout);
  * before smfi_main and not changed while it runs. */
 void	milter_set_notifier(struct notifier *);
 
+/* Sets how many messages may be parsed and scanned at once (milter {
+ * max_scans }): at the worker's start and after each reload. */
+void	milter_set_max_scans(int);
+
 #endif

@@ -8,9 +8,10 @@
  * of points where the view-to-original delta changes.
  *
  * The view builder is on the hot path (every byte of every mail), so it
- * takes ASCII eight bytes at a time and copies CJK ideographs without
- * decoding them; only other non-ASCII characters reach GLib's Unicode
- * tables, through a small per-call cache.
+ * takes text that keeps its length (ASCII, CJK ideographs) eight bytes
+ * at a time without decoding it, folds full-width ASCII and keeps CJK
+ * punctuation inline; only other non-ASCII characters reach GLib's
+ * Unicode tables, through a small per-call cache.
  *
  * Owns nothing between calls; thread-safe.  textview_build() fails (-1)
  * only when out of memory; normalize_value() returns 0 for anything it
@@ -20,6 +21,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <glib.h>
 
@@ -31,7 +35,7 @@
 #define NORM_MIN_ALNUM	4	/* characters in a custom value */
 #define NORM_MIN_TEXT	2	/* characters in a name, company, address */
 
-#define TV_PTS_MIN	64
+#define TV_PTS_MIN	1024	/* first map allocation: 16 KB */
 #define TV_CACHE	256	/* slow-path results remembered per call */
 
 #define TV_HI8		0x8080808080808080ULL
@@ -57,19 +61,6 @@ static inline unsigned char
 tv_lower(unsigned char c)
 {
 	return (unsigned char)(c + (((unsigned int)c - 'A' < 26u) << 5));
-}
-
-/* Eight ASCII bytes (high bits clear) lower-cased at once: bit 7 of a
- * byte of x + 0x3f is set iff the byte is >= 'A', of x + 0x25 iff it is
- * > 'Z'; no byte carries into the next because all are < 0x80. */
-static inline uint64_t
-tv_lower8(uint64_t x)
-{
-	uint64_t	m;
-
-	m = (x + 0x3f3f3f3f3f3f3f3fULL) & ~(x + 0x2525252525252525ULL) &
-	    TV_HI8;
-	return x | (m >> 2);
 }
 
 /* Strict UTF-8 decode of s[0..avail): length 2-4 and *cp, or 0 when the
@@ -247,11 +238,23 @@ tv_fold(const unsigned char *s, size_t len, size_t *i, unsigned char out[4],
  * byte.  struct textview has no way to say "every character of this run
  * shrank by the same amount"; the message size limit bounds the cost. */
 static int
-tv_mark(struct textview *v, size_t vo, size_t oo, size_t *delta)
+tv_grow(struct textview *v)
 {
 	struct textview_point	*p;
 	size_t			 cap;
 
+	cap = v->ptscap ? v->ptscap * 2 : TV_PTS_MIN;
+	if (cap > SIZE_MAX / sizeof *p ||
+	    (p = realloc(v->pts, cap * sizeof *p)) == NULL)
+		return -1;
+	v->pts = p;
+	v->ptscap = cap;
+	return 0;
+}
+
+static inline int
+tv_mark(struct textview *v, size_t vo, size_t oo, size_t *delta)
+{
 	if (oo - vo == *delta)
 		return 0;
 	*delta = oo - vo;
@@ -259,76 +262,216 @@ tv_mark(struct textview *v, size_t vo, size_t oo, size_t *delta)
 		v->pts[v->npts - 1].orig = oo;
 		return 0;
 	}
-	if (v->npts == v->ptscap) {
-		cap = v->ptscap ? v->ptscap * 2 : TV_PTS_MIN;
-		if (cap > SIZE_MAX / sizeof *p ||
-		    (p = realloc(v->pts, cap * sizeof *p)) == NULL)
-			return -1;
-		v->pts = p;
-		v->ptscap = cap;
-	}
+	if (v->npts == v->ptscap && tv_grow(v) == -1)
+		return -1;
 	v->pts[v->npts].view = vo;
 	v->pts[v->npts].orig = oo;
 	v->npts++;
 	return 0;
 }
 
+/* Bytes of an eight-byte word that may start a character the view
+ * changes: a lead byte other than E4..E9 (U+4000..U+9FFF, CJK, always
+ * kept).  Other bytes come out as they are (continuation bytes, invalid
+ * bytes, CJK) or only lower-cased (ASCII), and keep their length.
+ * Bit 7 of each flagged byte is set.  No sum carries into the next byte:
+ * every addend has bit 7 clear. */
+static inline uint64_t
+tv_special8(uint64_t x)
+{
+	uint64_t	y = x & ~TV_HI8, lead, cjk;
+
+	lead = x & (x << 1) & TV_HI8;			/* C0..FF */
+	cjk = (y + 0x1c1c1c1c1c1c1c1cULL) &		/* >= E4 */
+	    ~(y + 0x1616161616161616ULL) & TV_HI8;	/* <= E9 */
+	return lead & ~cjk;
+}
+
+/* Index of the first flagged byte (bit 7) of a word loaded with
+ * memcpy, in memory order. */
+static inline size_t
+tv_first(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (size_t)__builtin_clzll(m) / 8;
+#else
+	return (size_t)__builtin_ctzll(m) / 8;
+#endif
+}
+
+/* Eight bytes lower-cased at once, bytes >= 0x80 left alone.  With y
+ * the low seven bits of each byte, bit 7 of y + 0x3f is set iff y >= 'A',
+ * of y + 0x25 iff y > 'Z'; no byte carries into the next. */
+static inline uint64_t
+tv_lower8(uint64_t x)
+{
+	uint64_t	y = x & ~TV_HI8, m;
+
+	m = (y + 0x3f3f3f3f3f3f3f3fULL) & ~(y + 0x2525252525252525ULL) &
+	    ~x & TV_HI8;
+	return x | (m >> 2);
+}
+
+#ifdef __SSE2__
+/* tv_special8 and tv_lower8 over sixteen bytes s[0..16), reading
+ * s[16..18) too: stores them lower-cased at o and returns the mask of
+ * special bytes (bit k: byte k).  Unlike tv_special8 it also lets CJK
+ * punctuation and kana through, E3 then 80 (not 80 80, U+3000, a space)
+ * or 81..83: the commonest marks of Chinese text, 。、「」《》, kept as
+ * they are (or passed through when not UTF-8). */
+static inline unsigned int
+tv_bulk16(const unsigned char *s, unsigned char *o)
+{
+	const __m128i	 x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	const __m128i	 x1 = _mm_loadu_si128((const __m128i *)(const void *)
+			    (s + 1));
+	const __m128i	 x2 = _mm_loadu_si128((const __m128i *)(const void *)
+			    (s + 2));
+	const __m128i	 b80 = _mm_set1_epi8((char)0x80);
+	__m128i		 lead, keep, up, d, e3;
+
+	lead = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8((char)0xc0)), x);
+	d = _mm_sub_epi8(x, _mm_set1_epi8((char)0xe4));
+	keep = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(5)), d);
+	e3 = _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xe3));
+	d = _mm_sub_epi8(x1, _mm_set1_epi8((char)0x81));
+	d = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(2)), d),
+	    _mm_andnot_si128(_mm_cmpeq_epi8(x2, b80),
+	    _mm_cmpeq_epi8(x1, b80)));
+	keep = _mm_or_si128(keep, _mm_and_si128(e3, d));
+	d = _mm_sub_epi8(x, _mm_set1_epi8('A'));
+	up = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(25)), d);
+	_mm_storeu_si128((__m128i *)(void *)o, _mm_or_si128(x,
+	    _mm_and_si128(up, _mm_set1_epi8(0x20))));
+	return (unsigned int)_mm_movemask_epi8(_mm_andnot_si128(keep, lead));
+}
+#endif
+
+/* The character at s[*i], a lead byte the bulk loops stopped at (or any
+ * byte of the tail): folded into o + *w, map points recorded.  Returns
+ * 0, or -1 when out of memory. */
+static inline int
+tv_char(struct textview *v, const unsigned char *s, size_t len, size_t *i,
+    unsigned char *o, size_t *w, struct tv_cache *cache, size_t *delta)
+{
+	size_t	 n, k, start = *i;
+	int	 expand;
+
+	if (s[start] < 0xc0 || (s[start] >= 0xe4 && s[start] <= 0xe9)) {
+		/* A byte that keeps its length. */
+		o[(*w)++] = tv_lower(s[start]);
+		*i = start + 1;
+		return 0;
+	}
+	/* Full-width ASCII (U+FF01..U+FF5E: Chinese punctuation, digits
+	 * and letters): one byte for three. */
+	if (s[start] == 0xef && len - start >= 3 &&
+	    ((s[start + 1] == 0xbc && s[start + 2] >= 0x81 &&
+	    s[start + 2] <= 0xbf) || (s[start + 1] == 0xbd &&
+	    s[start + 2] >= 0x80 && s[start + 2] <= 0x9e))) {
+		o[(*w)++] = tv_lower((unsigned char)(s[start + 1] == 0xbc ?
+		    s[start + 2] - 0x60 : s[start + 2] - 0x20));
+		*i = start + 3;
+		return tv_mark(v, *w, *i, delta);
+	}
+	/* U+3001..U+30FF: CJK punctuation and kana, kept. */
+	if (s[start] == 0xe3 && len - start >= 3 &&
+	    ((s[start + 1] == 0x80 && s[start + 2] >= 0x81 &&
+	    s[start + 2] <= 0xbf) || ((s[start + 1] == 0x81 ||
+	    s[start + 1] == 0x82 || s[start + 1] == 0x83) &&
+	    (s[start + 2] & 0xc0) == 0x80))) {
+		memcpy(o + *w, s + start, 3);
+		*i = start + 3;
+		*w += 3;
+		return 0;
+	}
+	/* The fold never grows a character, so writing straight into the
+	 * view cannot pass the original's end. */
+	n = tv_fold(s, len, i, o + *w, cache, &expand);
+	if (expand) {
+		/* Every ASCII character made from one original character
+		 * maps to that character's start. */
+		for (k = 1; k < n; k++)
+			if (tv_mark(v, *w + k, start, delta) == -1)
+				return -1;
+	}
+	*w += n;
+	if ((expand || n != *i - start) && tv_mark(v, *w, *i, delta) == -1)
+		return -1;
+	return 0;
+}
+
 int
 textview_build(struct textview *v, const char *text, size_t len)
+{
+	memset(v, 0, sizeof *v);
+	return textview_rebuild(v, text, len);
+}
+
+int
+textview_rebuild(struct textview *v, const char *text, size_t len)
 {
 	const unsigned char	*s = (const unsigned char *)text;
 	unsigned char		*o;
 	struct tv_cache		 cache;
-	size_t			 i = 0, w = 0, n, k, start, delta = 0;
-	uint64_t		 x;
-	int			 expand;
+	size_t			 i = 0, w = 0, n, delta = 0;
+	uint64_t		 x, sp;
+#ifdef __SSE2__
+	unsigned int		 m;
+#endif
 
-	memset(v, 0, sizeof *v);
 	cache.ready = 0;
-	if (len == SIZE_MAX || (v->buf = malloc(len + 1)) == NULL)
-		return -1;
+	v->len = v->npts = 0;
+	if (v->bufcap < len + 1) {
+		free(v->buf);
+		v->bufcap = 0;
+		if (len == SIZE_MAX || (v->buf = malloc(len + 1)) == NULL) {
+			textview_free(v);
+			return -1;
+		}
+		v->bufcap = len + 1;
+	}
 	o = (unsigned char *)v->buf;
 
+	/* Text that keeps its length (ASCII, CJK ideographs, bytes that are
+	 * not UTF-8) is only lower-cased and needs no map points: it goes
+	 * sixteen or eight bytes at a time, and only the lead bytes of
+	 * other characters (special bytes, see tv_special8) are looked at
+	 * one by one.  A block stored past the first special byte is
+	 * written again from there; w <= i keeps every store inside the
+	 * buffer. */
 	while (i < len) {
-		if (s[i] < 0x80) {
-			/* ASCII keeps its length: no points to record. */
+#ifdef __SSE2__
+		if (len - i >= 16 + 2) {
+			if ((m = tv_bulk16(s + i, o + w)) == 0) {
+				i += 16;
+				w += 16;
+				continue;
+			}
+			n = (size_t)__builtin_ctz(m);
+			i += n;
+			w += n;
+		} else
+#endif
+		{
 			while (len - i >= 8) {
 				memcpy(&x, s + i, 8);
-				if (x & TV_HI8)
-					break;
+				sp = tv_special8(x);
 				x = tv_lower8(x);
 				memcpy(o + w, &x, 8);
+				if (sp != 0) {
+					n = tv_first(sp);
+					i += n;
+					w += n;
+					break;
+				}
 				i += 8;
 				w += 8;
 			}
-			while (i < len && s[i] < 0x80)
-				o[w++] = tv_lower(s[i++]);
-			continue;
+			if (i >= len)
+				break;
 		}
-		/* U+4000..U+9FFF: CJK, copied undecoded. */
-		if (s[i] >= 0xe4 && s[i] <= 0xe9 && len - i >= 3 &&
-		    (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
-			o[w] = s[i];
-			o[w + 1] = s[i + 1];
-			o[w + 2] = s[i + 2];
-			i += 3;
-			w += 3;
-			continue;
-		}
-		start = i;
-		/* The fold never grows a character, so writing straight
-		 * into the view cannot pass the original's end. */
-		n = tv_fold(s, len, &i, o + w, &cache, &expand);
-		if (expand) {
-			/* Every ASCII character made from one original
-			 * character maps to that character's start. */
-			for (k = 1; k < n; k++)
-				if (tv_mark(v, w + k, start, &delta) == -1)
-					goto fail;
-		}
-		w += n;
-		if ((expand || n != i - start) &&
-		    tv_mark(v, w, i, &delta) == -1)
+		if (tv_char(v, s, len, &i, o, &w, &cache, &delta) == -1)
 			goto fail;
 	}
 	o[w] = '\0';
@@ -371,10 +514,30 @@ textview_orig(const struct textview *v, size_t off)
 }
 
 size_t
+normalize_digits_skip(const char *d, size_t n)
+{
+	size_t	 skip = 0;
+
+	/* A country prefix before a national number: 11 digits for a
+	 * mobile, 10 or 11 for a landline written without its trunk 0
+	 * ("+86 10 1234 5678").  Numbers of other lengths keep their 86,
+	 * so 11-digit numbers that merely start with 86 stay whole. */
+	if (n >= 14 && n <= 15 && memcmp(d, "0086", 4) == 0)
+		skip = 4;
+	else if (n >= 12 && n <= 13 && memcmp(d, "86", 2) == 0)
+		skip = 2;
+	/* The trunk 0 ("010-...") and any other leading zeros: written
+	 * or not, the number is the same. */
+	while (skip < n && d[skip] == '0')
+		skip++;
+	return skip;
+}
+
+size_t
 normalize_digits(const char *d, size_t len, char out[NORM_MAX])
 {
 	char	 buf[NORM_MAX];
-	size_t	 i, n = 0, skip = 0;
+	size_t	 i, n = 0, skip;
 
 	for (i = 0; i < len; i++) {
 		if (!g_ascii_isdigit(d[i]))
@@ -385,18 +548,7 @@ normalize_digits(const char *d, size_t len, char out[NORM_MAX])
 		}
 		buf[n++] = d[i];
 	}
-	/* A country prefix before a national number: 11 digits for a
-	 * mobile, 10 or 11 for a landline written without its trunk 0
-	 * ("+86 10 1234 5678").  Numbers of other lengths keep their 86,
-	 * so 11-digit numbers that merely start with 86 stay whole. */
-	if (n >= 14 && n <= 15 && memcmp(buf, "0086", 4) == 0)
-		skip = 4;
-	else if (n >= 12 && n <= 13 && memcmp(buf, "86", 2) == 0)
-		skip = 2;
-	/* The trunk 0 ("010-...") and any other leading zeros: written
-	 * or not, the number is the same. */
-	while (skip < n && buf[skip] == '0')
-		skip++;
+	skip = normalize_digits_skip(buf, n);
 	memcpy(out, buf + skip, n - skip);
 	out[n - skip] = '\0';
 	return n - skip;

@@ -40,6 +40,11 @@ size_t	normalize_value(enum field_kind, const char *in, size_t len,
  * 0 if nothing is left or len is over NORM_MAX - 1 digits. */
 size_t	normalize_digits(const char *d, size_t len, char out[NORM_MAX]);
 
+/* How many leading digits normalize_digits() drops from the n digits
+ * d[0..n) (digits only): the canonical number is d + skip, n - skip
+ * long.  For the scanner, which has the digits in hand already. */
+size_t	normalize_digits_skip(const char *d, size_t n);
+
 struct textview_point {
 	size_t	view;		/* offset in the view */
 	size_t	orig;		/* offset in the original it maps to */
@@ -47,14 +52,19 @@ struct textview_point {
 
 struct textview {
 	char			*buf;	/* NUL-terminated view text */
-	size_t			 len;
+	size_t			 len, bufcap;
 	struct textview_point	*pts;	/* where view->original shifts */
 	size_t			 npts, ptscap;
 };
 
 /* Builds the view of UTF-8 text[0..len) into v (initially zeroed or
- * freed).  Invalid UTF-8 bytes pass through unchanged.  Returns 0/-1. */
+ * freed).  Invalid UTF-8 bytes pass through unchanged.  Returns 0/-1;
+ * on error v is left freed. */
 int	textview_build(struct textview *v, const char *text, size_t len);
+
+/* The same into a v that is zeroed or holds a view built before, whose
+ * memory is reused (a scanner's segments, one after another). */
+int	textview_rebuild(struct textview *v, const char *text, size_t len);
 void	textview_free(struct textview *v);	/* leaves v zeroed */
 
 /* Offset in the original text of view offset off (0..len). */

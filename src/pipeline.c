@@ -57,8 +57,25 @@ pipeline_unscannable(const struct pipeline_result *r, struct verdict *v)
 	return 0;
 }
 
+/* 1 when a rule has a history condition: only then does the decision
+ * need the sender's history read back. */
+static int
+pipeline_reads_history(const struct policy_conf *pc)
+{
+	size_t i;
+
+	for (i = 0; i < pc->nrules; i++)
+		if (pc->rules[i].window >= 0)
+			return 1;
+	return 0;
+}
+
 /* Adds this message to the sender's history and reads the history back.
- * Only records sent to someone outside the company count. */
+ * Only records sent to someone outside the company count.  A message
+ * that adds nothing (no records, or none sent outside) under rules that
+ * never read history costs the store nothing: no round trip, and no
+ * store error to apply on_store_error to, since none could change the
+ * decision. */
 static void
 pipeline_history(const struct conf *c, const struct envelope *env,
     struct pipeline_result *r)
@@ -86,12 +103,15 @@ pipeline_history(const struct conf *c, const struct envelope *env,
 	}
 	if (keys == NULL)
 		nrec = 0;
+	if ((nrec == 0 || next == 0) && !pipeline_reads_history(&c->policy))
+		goto out;
 	if (store_history(c->history, policy_sender(env), time(NULL),
 	    (const char *const *)keys, nrec, ext, nrec > 0 ? next : 0,
 	    &r->history, r->store_why, sizeof r->store_why) != 0) {
 		r->store_error = true;
 		r->history.known = false;
 	}
+out:
 	for (i = 0; keys != NULL && i < nrec; i++)
 		g_free(keys[i]);
 	free(keys);

@@ -31,6 +31,10 @@ report_findings_fields(struct json *j, const struct pipeline_result *r,
 
 	json_kv_uint(j, "records", findings_records(f));
 	json_kv_uint(j, "canaries", f->canaries);
+	/* Weak-only matches (a name with a company) that fit too many
+	 * records to name any: seen, but counted as no customer. */
+	if (f->weak_ambiguous > 0)
+		json_kv_uint(j, "weak_ambiguous", f->weak_ambiguous);
 	json_key(j, "per_list");
 	json_object_begin(j);
 	for (i = 0; c != NULL && i < c->nlists && i < FINDINGS_MAX_LISTS; i++)

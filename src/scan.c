@@ -40,6 +40,23 @@ struct pos_hit {
 	uint32_t	pos;		/* view offset */
 	uint16_t	field;
 	uint16_t	kind;
+	uint8_t		near;		/* weak: what corroborates it */
+};
+
+/* What corroborates a weak hit: nothing, only a weak field of another
+ * column, or a strong field of the same record. */
+enum {
+	NEAR_NONE,
+	NEAR_WEAK,
+	NEAR_STRONG
+};
+
+/* A record seen only through weak fields: its hits in x->weak, and a
+ * hash of where and what they were.  Records with equal evidence cannot
+ * be told apart by the text. */
+struct weak_only {
+	uint64_t	evidence;
+	uint32_t	first, end;
 };
 
 struct group {
@@ -56,9 +73,12 @@ struct scan_ctx {
 	size_t			 digits_done;	/* view offsets handled */
 	size_t			 email_done;
 	size_t			 token_done;
+	size_t			 shape_done;	/* tokens without IBAN/USCC */
 	GArray			*strong;	/* struct pos_hit */
 	GArray			*weak;		/* struct pos_hit */
 	struct group		*groups;	/* RUN_MAX_GROUPS, reused */
+	struct textview		 view;		/* x->v, reused */
+	size_t			 run_min;	/* digits a run needs */
 };
 
 static bool
@@ -94,7 +114,7 @@ scan_strong_hits(struct scan_ctx *x, uint64_t fp, size_t pos,
 		return;
 	for (i = 0; i < n; i++) {
 		struct pos_hit p = { h[i].rec, (uint32_t)pos, h[i].field,
-		    h[i].kind };
+		    h[i].kind, NEAR_NONE };
 
 		g_array_append_val(x->strong, p);
 		(void)findings_add_record(x->f, h[i].rec,
@@ -107,12 +127,14 @@ scan_strong_hits(struct scan_ctx *x, uint64_t fp, size_t pos,
 	if (h[0].kind < KIND_COUNT && findings_once(x->f, 0x100 + h[0].kind,
 	    fp) == 1) {
 		x->f->kind_values[h[0].kind]++;
+		if (x->f->nsamples >= x->f->max_samples)
+			return;		/* no room: spare the mask */
 		mask_value((enum field_kind)h[0].kind, canon, len, masked);
 		findings_sample(x->f, false, h[0].kind, masked, x->seg);
 	}
 }
 
-static void
+static inline void
 scan_lookup(struct scan_ctx *x, enum value_class class, size_t pos,
     const char *canon, size_t len)
 {
@@ -140,6 +162,8 @@ scan_detected(struct scan_ctx *x, enum detector d, enum field_kind mk,
 	if (findings_once(x->f, 0x200 + d, fp) != 1)
 		return;
 	x->f->detector_values[d]++;
+	if (x->f->nsamples >= x->f->max_samples)
+		return;		/* no room: spare the mask */
 	mask_value(mk, val, len, masked);
 	findings_sample(x->f, true, d, masked, x->seg);
 }
@@ -183,8 +207,9 @@ scan_groups(struct scan_ctx *x, const struct group *g, size_t ng,
     bool xsuffix)
 {
 	const char *buf = x->v->buf;
-	char d[RUN_MAX_DIGITS + 2], canon[NORM_MAX];
-	size_t i, j, n, len;
+	char d[RUN_MAX_DIGITS + 2];
+	size_t i, j, k, n, len, skip;
+	bool last;
 
 	for (i = 0; i < ng; i++) {
 		n = 0;
@@ -192,28 +217,30 @@ scan_groups(struct scan_ctx *x, const struct group *g, size_t ng,
 			len = g[j].end - g[j].start;
 			if (n + len > RUN_MAX_DIGITS)
 				break;
-			memcpy(d + n, buf + g[j].start, len);
+			/* A few digits: cheaper than a call to memcpy. */
+			for (k = 0; k < len; k++)
+				d[n + k] = buf[g[j].start + k];
 			n += len;
-			d[n] = '\0';
 			if (n < 5)
 				continue;
-			scan_digit_detectors(x, d, n, g + i, j - i + 1,
-			    xsuffix && j == ng - 1);
+			last = xsuffix && j == ng - 1;
+			scan_digit_detectors(x, d, n, g + i, j - i + 1, last);
 			if (x->e->table == NULL)
 				continue;
-			if ((len = normalize_digits(d, n, canon)) > 0)
-				scan_lookup(x, CLASS_NUMERIC, g[i].start,
-				    canon, len);
+			/* d holds digits only: its canonical number (see
+			 * normalize_digits) is a suffix of it. */
+			skip = normalize_digits_skip(d, n);
+			scan_lookup(x, CLASS_NUMERIC, g[i].start, d + skip,
+			    n - skip);
 			if (!x->e->alnum_values)
 				continue;
 			/* ID numbers and digit-only custom ids are tokens:
 			 * their leading zeros count. */
 			scan_lookup(x, CLASS_ALNUM, g[i].start, d, n);
-			if (xsuffix && j == ng - 1 && n == 17) {
+			if (last && n == 17) {
 				d[n] = 'x';
 				scan_lookup(x, CLASS_ALNUM, g[i].start, d,
 				    n + 1);
-				d[n] = '\0';
 			}
 		}
 	}
@@ -224,9 +251,10 @@ static void
 scan_digit_run(struct scan_ctx *x, size_t end)
 {
 	const char *buf = x->v->buf;
-	size_t len = x->v->len, s = end, e = end, p, seps;
-	struct group *g;
+	size_t len = x->v->len, s = end, e, p, q, seps, nd = 0;
+	struct group *g = x->groups;
 	size_t ng = 0;
+	char sep = 0;
 	bool xsuffix;
 
 	/* Back to the run's first digit. */
@@ -242,43 +270,36 @@ scan_digit_run(struct scan_ctx *x, size_t end)
 			break;
 		p -= seps;
 	}
-	/* Forward to its last digit. */
-	for (p = e; p < len;) {
-		if (scan_isdigit(buf[p])) {
-			e = ++p;
-			continue;
+	/* Forward from there to its last digit, group by group. */
+	for (p = s;;) {
+		for (q = p; p < len && scan_isdigit(buf[p]); p++)
+			;
+		if (ng < RUN_MAX_GROUPS) {
+			g[ng].start = q;
+			g[ng].end = p;
+			g[ng++].sep = sep;
 		}
+		nd += p - q;
 		for (seps = 0; p + seps < len && seps < 3 &&
 		    scan_issep(buf[p + seps]); seps++)
 			;
 		if (seps == 0 || p + seps >= len || !scan_isdigit(buf[p + seps]))
 			break;
+		sep = buf[p];
 		p += seps;
 	}
-	x->digits_done = e;
+	x->digits_done = e = p;
 	/* Letters glued to either end make it part of a word (an order
 	 * number "A1234567"): tokens handle those. */
 	if ((s > 0 && buf[s - 1] >= 'a' && buf[s - 1] <= 'z' &&
 	    buf[s - 1] != 'x') ||
 	    (e < len && buf[e] >= 'a' && buf[e] <= 'z' && buf[e] != 'x'))
 		return;
+	/* Too few digits for any value or detector (dates, amounts). */
+	if (nd < x->run_min)
+		return;
 	xsuffix = e < len && buf[e] == 'x' &&
 	    (e + 1 >= len || !scan_isalnum(buf[e + 1]));
-	g = x->groups;
-	for (p = s; p < e && ng < RUN_MAX_GROUPS;) {
-		char sep = 0;
-
-		while (p < e && !scan_isdigit(buf[p])) {
-			if (sep == 0)
-				sep = buf[p];
-			p++;
-		}
-		g[ng].start = p;
-		g[ng].sep = sep;
-		while (p < e && scan_isdigit(buf[p]))
-			p++;
-		g[ng++].end = p;
-	}
 	scan_groups(x, g, ng, xsuffix);
 }
 
@@ -321,12 +342,48 @@ scan_email(struct scan_ctx *x, size_t end)
 	scan_lookup(x, CLASS_EMAIL, s, addr, n);
 }
 
+/* Whether view bytes [s, e) hold an IBAN shape (two letters, two
+ * digits, eleven more letters or digits, each maybe after one space) or
+ * a USCC shape (eighteen letters or digits, the third to eighth digits).
+ * The candidate shapes (engine.c) start later in these values, at their
+ * digits, and so also point at tokens like long numbers: this keeps the
+ * detectors to the tokens the full shapes describe. */
+static bool
+scan_token_shaped(const char *buf, size_t s, size_t e)
+{
+	size_t p, q, k;
+
+	for (p = s; p + 15 <= e; p++) {
+		if (buf[p] >= 'a' && buf[p] <= 'z' && buf[p + 1] >= 'a' &&
+		    buf[p + 1] <= 'z' && scan_isdigit(buf[p + 2]) &&
+		    scan_isdigit(buf[p + 3])) {
+			for (q = p + 4, k = 0; k < 11; k++, q++) {
+				if (q < e && buf[q] == ' ')
+					q++;
+				if (q >= e || !scan_isalnum(buf[q]))
+					break;
+			}
+			if (k == 11)
+				return true;
+		}
+		if (p + 18 > e)
+			continue;
+		for (k = 0; k < 18 && scan_isalnum(buf[p + k]) &&
+		    (k < 2 || k >= 8 || scan_isdigit(buf[p + k])); k++)
+			;
+		if (k == 18)
+			return true;
+	}
+	return false;
+}
+
 /* Tokens: letters and digits, in groups joined by one separator (an
  * IBAN written in fours, an order number "cust-00123").  Every sequence
  * of whole groups up to TOKEN_MAX characters that holds a digit is a
- * candidate. */
+ * candidate.  shaped: only when the token holds an IBAN or USCC shape
+ * (scan_token_shaped). */
 static void
-scan_token(struct scan_ctx *x, size_t end)
+scan_token(struct scan_ctx *x, size_t end, bool shaped)
 {
 	const char *buf = x->v->buf;
 	size_t len = x->v->len, s = end, e = end, i, j, n, k;
@@ -342,6 +399,10 @@ scan_token(struct scan_ctx *x, size_t end)
 	    (e + 1 < len && scan_issep(buf[e]) && buf[e] != '\n' &&
 	    scan_isalnum(buf[e + 1]))))
 		e++;
+	if (shaped && !scan_token_shaped(buf, s, e)) {
+		x->shape_done = e;
+		return;
+	}
 	x->token_done = e;
 	for (i = s; i < e && ng < 32;) {
 		while (i < e && !scan_isalnum(buf[i]))
@@ -390,6 +451,9 @@ scan_on_candidate(unsigned int id, unsigned long long from,
 	(void)flags;
 	switch (id) {
 	case CAND_DIGITS:
+		/* The match ends with the byte after the group, if any. */
+		if (to > 0 && !scan_isdigit(x->v->buf[to - 1]))
+			to--;
 		if (to > x->digits_done)
 			scan_digit_run(x, (size_t)to);
 		break;
@@ -398,10 +462,16 @@ scan_on_candidate(unsigned int id, unsigned long long from,
 			scan_email(x, (size_t)to);
 		break;
 	case CAND_TOKEN:
+		if (to > x->token_done)
+			scan_token(x, (size_t)to, false);
+		break;
 	case CAND_IBAN:
 	case CAND_USCC:
-		if (to > x->token_done)
-			scan_token(x, (size_t)to);
+		/* The IBAN shape ends with the byte after the token. */
+		if (to > 0 && !scan_isalnum(x->v->buf[to - 1]))
+			to--;
+		if (to > x->token_done && to > x->shape_done)
+			scan_token(x, (size_t)to, true);
 		break;
 	default:
 		if (id >= CAND_KEYWORD && id - CAND_KEYWORD < x->e->nkeywords)
@@ -425,7 +495,7 @@ scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
 	if (n <= WEAK_FANOUT) {
 		for (i = 0; i < n; i++) {
 			struct pos_hit p = { h[i].rec, (uint32_t)to,
-			    h[i].field, h[i].kind };
+			    h[i].field, h[i].kind, NEAR_NONE };
 
 			g_array_append_val(x->weak, p);
 		}
@@ -448,7 +518,7 @@ scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
 		}
 		for (i = lo; i < n && h[i].rec == s->rec; i++) {
 			struct pos_hit p = { h[i].rec, (uint32_t)to,
-			    h[i].field, h[i].kind };
+			    h[i].field, h[i].kind, NEAR_NONE };
 
 			g_array_append_val(x->weak, p);
 		}
@@ -466,56 +536,213 @@ scan_pos_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* Sorts hits by record, then place: a stable radix sort on the two
+ * 32-bit keys, a byte a pass, skipping the passes where every key has
+ * the same byte.  A name thousands of customers share gives as many
+ * hits, and a comparison sort through a callback was most of a scan's
+ * time on such lists. */
+static void
+scan_sort_hits(GArray *a)
+{
+	struct pos_hit *v = (struct pos_hit *)(void *)a->data, *tmp, *src,
+	    *dst;
+	size_t n = a->len, i, pass, count[256];
+
+	if (n < 64 || (tmp = malloc(n * sizeof *tmp)) == NULL) {
+		g_array_sort(a, scan_pos_cmp);
+		return;
+	}
+	src = v;
+	dst = tmp;
+	for (pass = 0; pass < 8; pass++) {
+		unsigned shift = (unsigned)(pass & 3) * 8;
+		size_t sum = 0, c;
+
+#define DIGIT(h) (((pass < 4 ? (h).pos : (h).rec) >> shift) & 0xff)
+		memset(count, 0, sizeof count);
+		for (i = 0; i < n; i++)
+			count[DIGIT(src[i])]++;
+		if (count[DIGIT(src[0])] == n)
+			continue;	/* one value: already in order */
+		for (i = 0; i < 256; i++) {
+			c = count[i];
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[DIGIT(src[i])]++] = src[i];
+#undef DIGIT
+		src = dst;
+		dst = src == v ? tmp : v;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof *v);
+	free(tmp);
+}
+
 static bool
 scan_near(size_t a, size_t b, size_t prox)
 {
 	return (a > b ? a - b : b - a) <= prox;
 }
 
+/* Marks each weak hit of one record (w[0..n)) with what corroborates
+ * it; s[0..ns) are the record's strong hits.  Returns the best mark. */
+static int
+scan_mark_record(struct pos_hit *w, size_t n, const struct pos_hit *s,
+    size_t ns, size_t prox)
+{
+	size_t k, m;
+	int best = NEAR_NONE;
+
+	for (k = 0; k < n; k++) {
+		w[k].near = NEAR_NONE;
+		for (m = 0; m < ns && w[k].near == NEAR_NONE; m++)
+			if (scan_near(s[m].pos, w[k].pos, prox))
+				w[k].near = NEAR_STRONG;
+		for (m = 0; m < n && w[k].near == NEAR_NONE; m++)
+			if (w[m].field != w[k].field &&
+			    scan_near(w[m].pos, w[k].pos, prox))
+				w[k].near = NEAR_WEAK;
+		if (w[k].near > best)
+			best = w[k].near;
+	}
+	return best;
+}
+
+/* Counts a record through its corroborated weak hits. */
+static void
+scan_count_weak(struct scan_ctx *x, const struct pos_hit *w, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		if (w[k].near == NEAR_NONE)
+			continue;
+		(void)findings_add_record(x->f, w[k].rec,
+		    table_record_id(x->e->table, w[k].rec),
+		    table_record_list(x->e->table, w[k].rec),
+		    table_record_canary(x->e->table, w[k].rec), x->seg,
+		    (enum field_kind)w[k].kind);
+		if (w[k].kind < KIND_COUNT &&
+		    findings_once(x->f, 0x300 + w[k].kind,
+		    ((uint64_t)w[k].rec << 16) | w[k].field) == 1)
+			x->f->kind_values[w[k].kind]++;
+	}
+}
+
+/* Where and what a record's weak-only evidence was: records that share
+ * a name and a company share this.  A sum of mixed hits, so the order
+ * of hits at one place does not matter. */
+static uint64_t
+scan_evidence(const struct pos_hit *w, size_t n)
+{
+	uint64_t h = 0, v;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		if (w[k].near == NEAR_NONE)
+			continue;
+		v = (((uint64_t)w[k].pos << 16) | w[k].kind) *
+		    0x9e3779b97f4a7c15ull;
+		h += v ^ (v >> 31);
+	}
+	return h;
+}
+
+static int
+scan_evidence_cmp(const void *a, const void *b)
+{
+	const struct weak_only *x = a, *y = b;
+
+	if (x->evidence != y->evidence)
+		return x->evidence < y->evidence ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
 /* Weak hits count when another field of the same record is within
- * proximity: a strong one, or a weak one of another field. */
+ * proximity: a strong one, or a weak one of another field.  Weak-only
+ * evidence that fits more than weak_max_records records (a common name
+ * at a big company, in a list where hundreds share both) identifies
+ * none of them: it is counted as ambiguous, not as hundreds of
+ * customers.  A strong field always identifies its record. */
 static void
 scan_corroborate(struct scan_ctx *x)
 {
 	struct pos_hit *w, *s;
-	size_t nw = x->weak->len, ns = x->strong->len, i, j, k, si = 0;
-	size_t prox = x->e->proximity;
+	GArray *only;
+	size_t nw = x->weak->len, ns = x->strong->len, i, j, k, si, sj;
 
 	if (nw == 0)
 		return;
-	g_array_sort(x->weak, scan_pos_cmp);
-	g_array_sort(x->strong, scan_pos_cmp);
+	scan_sort_hits(x->weak);
+	scan_sort_hits(x->strong);
 	w = (struct pos_hit *)(void *)x->weak->data;
 	s = (struct pos_hit *)(void *)x->strong->data;
-	for (i = 0; i < nw; i = j) {
+	only = g_array_new(FALSE, FALSE, sizeof(struct weak_only));
+	for (i = 0, si = 0; i < nw; i = j) {
 		uint32_t rec = w[i].rec;
 
 		for (j = i; j < nw && w[j].rec == rec; j++)
 			;
 		while (si < ns && s[si].rec < rec)
 			si++;
-		for (k = i; k < j; k++) {
-			bool ok = false;
-			size_t m;
+		for (sj = si; sj < ns && s[sj].rec == rec; sj++)
+			;
+		switch (scan_mark_record(w + i, j - i, s + si, sj - si,
+		    x->e->proximity)) {
+		case NEAR_STRONG:
+			scan_count_weak(x, w + i, j - i);
+			break;
+		case NEAR_WEAK: {
+			struct weak_only o = { scan_evidence(w + i, j - i),
+			    (uint32_t)i, (uint32_t)j };
 
-			for (m = si; m < ns && s[m].rec == rec && !ok; m++)
-				ok = scan_near(s[m].pos, w[k].pos, prox);
-			for (m = i; m < j && !ok; m++)
-				ok = w[m].field != w[k].field &&
-				    scan_near(w[m].pos, w[k].pos, prox);
-			if (!ok)
-				continue;
-			(void)findings_add_record(x->f, rec,
-			    table_record_id(x->e->table, rec),
-			    table_record_list(x->e->table, rec),
-			    table_record_canary(x->e->table, rec), x->seg,
-			    (enum field_kind)w[k].kind);
-			if (w[k].kind < KIND_COUNT &&
-			    findings_once(x->f, 0x300 + w[k].kind,
-			    ((uint64_t)w[k].rec << 16) | w[k].field) == 1)
-				x->f->kind_values[w[k].kind]++;
+			g_array_append_val(only, o);
+			break;
+		}
+		default:
+			break;
 		}
 	}
+	g_array_sort(only, scan_evidence_cmp);
+	for (i = 0; i < only->len; i = j) {
+		const struct weak_only *o = &g_array_index(only,
+		    struct weak_only, i);
+
+		for (j = i; j < only->len && g_array_index(only,
+		    struct weak_only, j).evidence == o->evidence; j++)
+			;
+		if (j - i > x->e->weak_max_records) {
+			x->f->weak_ambiguous++;
+			continue;
+		}
+		for (k = i; k < j; k++) {
+			o = &g_array_index(only, struct weak_only, k);
+			scan_count_weak(x, w + o->first, o->end - o->first);
+		}
+	}
+	g_array_free(only, TRUE);
+}
+
+/* The fewest digits a run needs to hold anything scan_groups looks for:
+ * a detector's number (a written SSN has 9, the rest more) or a length
+ * the table has (numbers; ID numbers and digit custom ids, maybe with an
+ * x after them).  Shorter runs are skipped whole. */
+static size_t
+scan_run_min(const struct engine *e)
+{
+	size_t min = 9, k;
+
+	if (e->table == NULL)
+		return min;
+	if (e->lengths[CLASS_NUMERIC] != 0 &&
+	    (k = (size_t)__builtin_ctzll(e->lengths[CLASS_NUMERIC])) < min)
+		min = k;
+	if (e->alnum_values && e->lengths[CLASS_ALNUM] != 0 &&
+	    (k = (size_t)__builtin_ctzll(e->lengths[CLASS_ALNUM])) <= min)
+		min = k > 0 ? k - 1 : 0;
+	return min;
 }
 
 static int
@@ -533,43 +760,38 @@ static int
 scan_segment(struct scan_ctx *x, hs_scratch_t *scratch, const char *text,
     size_t len, char *err, size_t errlen)
 {
-	struct textview v;
+	const struct textview *v = &x->view;
 	hs_error_t rc;
 	size_t off, chunk;
-	int ret = -1;
 
-	memset(&v, 0, sizeof v);
-	if (textview_build(&v, text, len) != 0) {
+	if (textview_rebuild(&x->view, text, len) != 0) {
 		(void)snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	x->v = &v;
-	x->digits_done = x->email_done = x->token_done = 0;
+	x->v = v;
+	x->digits_done = x->email_done = x->token_done = x->shape_done = 0;
 	g_array_set_size(x->strong, 0);
 	g_array_set_size(x->weak, 0);
 	/* hs_scan takes an unsigned int length: scan in pieces below it.
 	 * A candidate across a piece boundary is found from both sides
 	 * (its extent is taken from the whole view). */
-	for (off = 0; off == 0 || off < v.len; off += chunk) {
-		chunk = v.len - off > (1u << 30) ? (1u << 30) : v.len - off;
-		rc = hs_scan(x->e->cand_db, v.buf + off, (unsigned)chunk, 0,
+	for (off = 0; off == 0 || off < v->len; off += chunk) {
+		chunk = v->len - off > (1u << 30) ? (1u << 30) : v->len - off;
+		rc = hs_scan(x->e->cand_db, v->buf + off, (unsigned)chunk, 0,
 		    scratch, scan_on_candidate, x);
 		if (rc == HS_SUCCESS && x->e->weak_db != NULL)
-			rc = hs_scan(x->e->weak_db, v.buf + off,
+			rc = hs_scan(x->e->weak_db, v->buf + off,
 			    (unsigned)chunk, 0, scratch, scan_on_weak, x);
 		if (rc != HS_SUCCESS) {
 			(void)snprintf(err, errlen, "hs_scan failed (%d)", rc);
-			goto out;
+			return -1;
 		}
-		if (v.len == 0)
+		if (v->len == 0)
 			break;
 	}
 	scan_corroborate(x);
-	x->f->bytes_scanned += v.len;
-	ret = 0;
-out:
-	textview_free(&v);
-	return ret;
+	x->f->bytes_scanned += v->len;
+	return 0;
 }
 
 int
@@ -587,6 +809,7 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	x.e = e;
 	x.f = f;
 	x.today = scan_today();
+	x.run_min = scan_run_min(e);
 	x.strong = g_array_new(FALSE, FALSE, sizeof(struct pos_hit));
 	x.weak = g_array_new(FALSE, FALSE, sizeof(struct pos_hit));
 	if ((x.groups = malloc(sizeof *x.groups * RUN_MAX_GROUPS)) == NULL) {
@@ -611,5 +834,6 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	g_array_free(x.strong, TRUE);
 	g_array_free(x.weak, TRUE);
 	free(x.groups);
+	textview_free(&x.view);
 	return rc;
 }

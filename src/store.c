@@ -117,13 +117,16 @@ enum store_want {
 #define WANT_KIND(x)		((x) & 0xff)
 #define WANT_WIN(x)		((size_t)(x) >> 8)
 
-/* A pipeline being built: the current command's arguments and the
- * purpose of each command appended so far. */
+/* A pipeline being built: the current command's arguments, already in
+ * the protocol's form (RESP bulk strings), and the purpose of each
+ * command appended so far.  Formatting ourselves, not with hiredis'
+ * redisAppendCommandArgv, which runs a printf per argument: a history
+ * read names about 80 keys, and that was most of the client's time. */
 struct store_batch {
 	redisContext	*c;
-	GPtrArray	*argv;		/* const char *, this command */
-	GArray		*argvlen;	/* size_t */
-	GStringChunk	*mem;		/* arguments the batch made */
+	GString		*cmd;		/* this command's arguments */
+	int		 argc;
+	GString		*out;		/* "*ARGC" and cmd, to append */
 	GString		*tmp;
 	GArray		*want;		/* int per appended command */
 };
@@ -619,9 +622,9 @@ static void
 store_batch_init(struct store_batch *bt, redisContext *c)
 {
 	bt->c = c;
-	bt->argv = g_ptr_array_new();
-	bt->argvlen = g_array_new(FALSE, FALSE, sizeof(size_t));
-	bt->mem = g_string_chunk_new(8192);
+	bt->cmd = g_string_sized_new(1024);
+	bt->argc = 0;
+	bt->out = g_string_sized_new(1024);
 	bt->tmp = g_string_sized_new(128);
 	bt->want = g_array_new(FALSE, FALSE, sizeof(int));
 }
@@ -629,38 +632,52 @@ store_batch_init(struct store_batch *bt, redisContext *c)
 static void
 store_batch_clear(struct store_batch *bt)
 {
-	g_ptr_array_free(bt->argv, TRUE);
-	g_array_free(bt->argvlen, TRUE);
-	g_string_chunk_free(bt->mem);
+	g_string_free(bt->cmd, TRUE);
+	g_string_free(bt->out, TRUE);
 	g_string_free(bt->tmp, TRUE);
 	g_array_free(bt->want, TRUE);
 }
 
-/* An argument that outlives the batch (the caller's or a literal). */
+/* Appends c and the decimal n, then CRLF: a RESP length line. */
 static void
-store_arg(struct store_batch *bt, const char *a)
+store_resp_len(GString *g, char c, uint64_t n)
 {
-	size_t len = strlen(a);
+	char num[24], *p = num + sizeof num;
 
-	g_ptr_array_add(bt->argv, (gpointer)(uintptr_t)a);
-	g_array_append_val(bt->argvlen, len);
+	*--p = '\n';
+	*--p = '\r';
+	do
+		*--p = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	*--p = c;
+	g_string_append_len(g, p, num + sizeof num - p);
 }
 
-/* An argument the batch keeps until it is sent; returns the copy. */
+/* An argument, copied into the command; returns the copy, valid until
+ * the next argument. */
 static char *
 store_arg_copy(struct store_batch *bt, const char *a, size_t len)
 {
-	char *c = g_string_chunk_insert_len(bt->mem, a, (gssize)len);
+	size_t at;
 
-	g_ptr_array_add(bt->argv, (gpointer)(uintptr_t)c);
-	g_array_append_val(bt->argvlen, len);
-	return c;
+	store_resp_len(bt->cmd, '$', len);
+	at = bt->cmd->len;
+	g_string_append_len(bt->cmd, a, (gssize)len);
+	g_string_append_len(bt->cmd, "\r\n", 2);
+	bt->argc++;
+	return bt->cmd->str + at;
 }
 
-static const char *
+static void
+store_arg(struct store_batch *bt, const char *a)
+{
+	(void)store_arg_copy(bt, a, strlen(a));
+}
+
+static void
 store_argf(struct store_batch *bt, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
-static const char *
+static void
 store_argf(struct store_batch *bt, const char *fmt, ...)
 {
 	va_list ap;
@@ -668,27 +685,43 @@ store_argf(struct store_batch *bt, const char *fmt, ...)
 	va_start(ap, fmt);
 	g_string_vprintf(bt->tmp, fmt, ap);
 	va_end(ap);
-	return store_arg_copy(bt, bt->tmp->str, bt->tmp->len);
+	(void)store_arg_copy(bt, bt->tmp->str, bt->tmp->len);
+}
+
+static void
+store_arg_int(struct store_batch *bt, long long n)
+{
+	char num[24], *p = num + sizeof num;
+	uint64_t v = n < 0 ? (uint64_t)-(n + 1) + 1 : (uint64_t)n;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	if (n < 0)
+		*--p = '-';
+	(void)store_arg_copy(bt, p, (size_t)(num + sizeof num - p));
 }
 
 /* A history key: base ("<prefix>h:{<sender>}:<kind>:<w>:") and the
- * bucket index.  Without printf: a read names up to 150 keys per
- * window, and formatting them was most of the client's time. */
-static const char *
+ * bucket index, without printf. */
+static void
 store_hkey(struct store_batch *bt, const GString *base, int64_t idx)
 {
 	char num[24], *p = num + sizeof num;
 	uint64_t v = idx < 0 ? (uint64_t)-(idx + 1) + 1 : (uint64_t)idx;
+	size_t n;
 
 	do
 		*--p = (char)('0' + v % 10);
 	while ((v /= 10) > 0);
 	if (idx < 0)
 		*--p = '-';
-	g_string_truncate(bt->tmp, 0);
-	g_string_append_len(bt->tmp, base->str, (gssize)base->len);
-	g_string_append_len(bt->tmp, p, num + sizeof num - p);
-	return store_arg_copy(bt, bt->tmp->str, bt->tmp->len);
+	n = (size_t)(num + sizeof num - p);
+	store_resp_len(bt->cmd, '$', base->len + n);
+	g_string_append_len(bt->cmd, base->str, (gssize)base->len);
+	g_string_append_len(bt->cmd, p, (gssize)n);
+	g_string_append_len(bt->cmd, "\r\n", 2);
+	bt->argc++;
 }
 
 /* Queues the command built so far; its reply is for want. */
@@ -697,10 +730,12 @@ store_end(struct store_batch *bt, int want, char *err, size_t errlen)
 {
 	int rc;
 
-	rc = redisAppendCommandArgv(bt->c, (int)bt->argv->len,
-	    (const char **)bt->argv->pdata, (const size_t *)bt->argvlen->data);
-	g_ptr_array_set_size(bt->argv, 0);
-	g_array_set_size(bt->argvlen, 0);
+	g_string_truncate(bt->out, 0);
+	store_resp_len(bt->out, '*', (uint64_t)bt->argc);
+	g_string_append_len(bt->out, bt->cmd->str, (gssize)bt->cmd->len);
+	g_string_truncate(bt->cmd, 0);
+	bt->argc = 0;
+	rc = redisAppendFormattedCommand(bt->c, bt->out->str, bt->out->len);
 	if (rc != REDIS_OK) {
 		(void)snprintf(err, errlen, "redis: %s", bt->c->errstr);
 		return -1;
@@ -765,7 +800,6 @@ store_redis_history(struct store *s, const char *snd, time_t now,
 	static const enum store_want wants[3] = { WANT_RECORDS,
 	    WANT_MESSAGES, WANT_RCPTS };
 	GString *base = NULL;
-	const char *key;
 	char *a, ttl[32];
 	int64_t b, k, cur, j;
 	size_t i, n, want;
@@ -788,7 +822,7 @@ store_redis_history(struct store *s, const char *snd, time_t now,
 			g_string_printf(base, "%sh:{%s}:%s:%u:", s->prefix, snd,
 			    kinds[kind], s->windows[i]);
 			store_arg(&bt, kind == 1 ? "INCR" : "PFADD");
-			key = store_hkey(&bt, base, cur);
+			store_hkey(&bt, base, cur);
 			for (n = 0; kind == 0 && n < nrecs; n++)
 				if (recs[n] != NULL)
 					store_arg(&bt, recs[n]);
@@ -803,7 +837,7 @@ store_redis_history(struct store *s, const char *snd, time_t now,
 			if (store_end(&bt, WANT_IGNORE, err, errlen) != 0)
 				goto fail;
 			store_arg(&bt, "EXPIRE");
-			store_arg(&bt, key);
+			store_hkey(&bt, base, cur);
 			store_arg(&bt, ttl);
 			if (store_end(&bt, WANT_IGNORE, err, errlen) != 0)
 				goto fail;
@@ -817,7 +851,7 @@ store_redis_history(struct store *s, const char *snd, time_t now,
 			    kinds[kind], s->windows[i]);
 			store_arg(&bt, kind == 1 ? "MGET" : "PFCOUNT");
 			for (j = cur - k; j <= cur; j++)
-				(void)store_hkey(&bt, base, j);
+				store_hkey(&bt, base, j);
 			if (store_end(&bt, WANT(wants[kind], i), err, errlen)
 			    != 0)
 				goto fail;
@@ -895,7 +929,7 @@ store_redis_account(struct store *s, const struct store_event *ev,
 	struct store_field *f;
 	GString *rules = NULL, *dets = NULL;
 	char hour[16], day[16], iso[32], num[32], *ids, *from;
-	const char *keys[2];
+	char *keys[2] = { NULL, NULL };
 	const long long ttls[2] = { STORE_HOUR_TTL, STORE_DAY_TTL };
 	size_t i, k, idslen, omitted;
 	int done;
@@ -905,10 +939,8 @@ store_redis_account(struct store *s, const struct store_event *ev,
 		return -1;
 	store_batch_init(&bt, cn->c);
 	store_stamps(ev->when, hour, sizeof hour, day, sizeof day);
-	g_string_printf(bt.tmp, "%sstats:{stats}:hour:%s", s->prefix, hour);
-	keys[0] = g_string_chunk_insert(bt.mem, bt.tmp->str);
-	g_string_printf(bt.tmp, "%sstats:{stats}:day:%s", s->prefix, day);
-	keys[1] = g_string_chunk_insert(bt.mem, bt.tmp->str);
+	keys[0] = g_strconcat(s->prefix, "stats:{stats}:hour:", hour, NULL);
+	keys[1] = g_strconcat(s->prefix, "stats:{stats}:day:", day, NULL);
 
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < fields->len; i++) {
@@ -916,13 +948,13 @@ store_redis_account(struct store *s, const struct store_event *ev,
 			store_arg(&bt, "HINCRBY");
 			store_arg(&bt, keys[k]);
 			store_arg(&bt, f->name);
-			store_argf(&bt, "%lld", f->n);
+			store_arg_int(&bt, f->n);
 			if (store_end(&bt, WANT_IGNORE, err, errlen) != 0)
 				goto fail;
 		}
 		store_arg(&bt, "EXPIRE");
 		store_arg(&bt, keys[k]);
-		store_argf(&bt, "%lld", ttls[k]);
+		store_arg_int(&bt, ttls[k]);
 		if (store_end(&bt, WANT_IGNORE, err, errlen) != 0)
 			goto fail;
 	}
@@ -1010,6 +1042,8 @@ store_redis_account(struct store *s, const struct store_event *ev,
 	} while (!done);
 	cn->pending = bt.want->len;
 	store_batch_clear(&bt);
+	g_free(keys[0]);
+	g_free(keys[1]);
 	if (rules != NULL)
 		g_string_free(rules, TRUE);
 	if (dets != NULL)
@@ -1018,6 +1052,8 @@ store_redis_account(struct store *s, const struct store_event *ev,
 fail:
 	store_fail(s, cn);
 	store_batch_clear(&bt);
+	g_free(keys[0]);
+	g_free(keys[1]);
 	if (rules != NULL)
 		g_string_free(rules, TRUE);
 	if (dets != NULL)

@@ -8,7 +8,8 @@
 # `make check` in each (unit tests, CLI tests, end-to-end tests with a
 # private Postfix and Redis; those need root), then the libFuzzer targets
 # for FUZZ_SECONDS each (default 20, 0 skips; build/fuzz, clang), then
-# `make distcheck` unless SKIP_DISTCHECK=1.  Ends with one line "N passed, N failed".
+# `make distcheck` unless SKIP_DISTCHECK=1.  After the two builds, the
+# soak test in build/plain (SOAK_SECONDS, default 90; 0 skips).  Ends with one line "N passed, N failed".
 # Exit status: 0 only when every test passed and nothing failed to build.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +57,33 @@ build build/plain
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	build build/asan --enable-sanitizers
+
+# The soak test, in the plain build only (under ASan it measures ASan):
+# SOAK_SECONDS of mixed traffic through the private Postfix with Redis
+# outages and reloads (default 90 here, 0 skips; see test/soak/t-soak.sh).
+# Shorter runs end before malloc has warmed up and read as a leak.
+soak_seconds=${SOAK_SECONDS:-90}
+if [ "$soak_seconds" != 0 ] && [ -x build/plain/custos-milter ]; then
+	note "soak: ${soak_seconds}s through the private Postfix"
+	( cd build/plain && SOAK_SECONDS=$soak_seconds top_srcdir=$top \
+	    top_builddir=$top/build/plain bash "$top/test/soak/t-soak.sh" ) \
+	    >build/plain/soak.out 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' build/plain/soak.out)
+	f=$(grep -c '^not ok ' build/plain/soak.out)
+	if [ "$rc" = 0 ] && grep -q '^1\.\.0 # SKIP' build/plain/soak.out; then
+		echo "soak: $(grep '^1\.\.0 # SKIP' build/plain/soak.out)"
+	elif [ "$rc" = 0 ] && [ "$f" = 0 ] && [ "$p" -gt 0 ]; then
+		passed=$((passed + p))
+		grep '^# ' build/plain/soak.out
+		echo "soak: ok ($p checks)"
+	else
+		tail -80 build/plain/soak.out
+		status=1
+		failed=$((failed + ${f:-0} + 1))
+		echo "soak: FAILED (exit $rc)"
+	fi
+fi
 
 # libFuzzer: every target for FUZZ_SECONDS (default 20; 0 skips), from
 # the fixtures' seed corpus.  Longer runs: test/fuzz/run-fuzz.sh.

@@ -180,10 +180,11 @@ spec.loader.exec_module(fx)
 # canary (never sent), with a wider name pool and companies that do not
 # depend on the name.  customer()'s names repeat every 120 records and
 # its company is made of the name, so at 100k records every name and
-# company pair stands for ~830 records, and custos counts a message with
-# 200 of them as 100,000 records.  Here: 11,520 names (~9 records each),
-# 5,760 companies spread by a multiplicative hash; no two records share
-# both.
+# company pair stands for ~830 records: custos finds such a pair
+# ambiguous (weak_max_records) and counts the 200 records by their
+# strong fields, but the weak fields' work would not be what a real list
+# gives.  Here: 11,520 names (~9 records each), 5,760 companies spread
+# by a multiplicative hash; no two records share both.
 CITIES_CN = ["北京", "上海", "广州", "深圳", "杭州", "南京", "成都", "武汉",
              "西安", "苏州"]
 

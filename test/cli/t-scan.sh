@@ -25,7 +25,7 @@ expect() {
 	if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_fail "$1" "got:  $2" "want: $3"; fi
 }
 
-tap_plan 27
+tap_plan 30
 
 scan plain.eml
 expect "plain: exit 0 and one JSON line" "$?:$(wc -l <"$work/out.json")" "0:1"
@@ -88,6 +88,35 @@ expect "stdin and a file: two JSON lines" "$n" "2"
 head -c 20000 /dev/urandom >"$work/fx/random.bin"
 scan random.bin
 expect "random bytes: exit 0 and a verdict" "$?:$(q .verdict.action)" "0:pass"
+
+# A name and a company that six customers share name none of them; the
+# mobile of one of them names that one.
+{
+	echo "id,name,mobile,company"
+	for i in 1 2 3 4 5 6; do echo "A$i,王芳,1370013700$i,长城贸易有限公司"; done
+} >"$work/amb.csv"
+cat >"$work/amb.conf" <<EOF
+spool_dir = "$work"
+key_file = "$work/amb.key"
+database = "$work/amb.db"
+list "customers" {
+	file = "$work/amb.csv"
+	field "mobile" { kind = "mobile" }
+	field "name" { kind = "name" }
+	field "company" { kind = "company" }
+}
+EOF
+"$custos" compile -c "$work/amb.conf" >/dev/null 2>&1
+printf 'Subject: x\n\n联系人：王芳，长城贸易有限公司\n' |
+	"$custos" scan -c "$work/amb.conf" - >"$work/out.json"
+expect "shared name and company: no record, one ambiguous match" \
+	"$(q '"\(.findings.records) \(.findings.weak_ambiguous)"')" "0 1"
+printf 'Subject: x\n\n联系人：王芳，长城贸易，电话 137-0013-7004\n' |
+	"$custos" scan -c "$work/amb.conf" - >"$work/out.json"
+expect "a mobile near them: that customer, with name and company" \
+	"$(q '"\(.findings.records) \(.findings.record_ids[0].id) \(.findings.kinds.name) \(.findings.kinds.company)"')" "1 A4 1 1"
+tap_check "no name or company in clear in the findings" \
+	bash -c "! jq -c .findings '$work/out.json' | grep -q '王芳\|长城'"
 
 "$custos" scan -c "$work/c.conf" /nonexistent.eml >/dev/null 2>"$work/err"
 expect "missing file: exit 1 with its name" "$?:$(grep -c /nonexistent.eml "$work/err")" "1:1"

@@ -110,6 +110,7 @@ test_shipped_conf_matches_defaults(void **state)
 	assert_int_equal(shipped->milter_timeout, builtin->milter_timeout);
 	assert_int_equal(shipped->milter_backlog, builtin->milter_backlog);
 	assert_int_equal(shipped->max_connections, builtin->max_connections);
+	assert_int_equal(shipped->max_scans, builtin->max_scans);
 	assert_int_equal(shipped->drain_timeout, builtin->drain_timeout);
 	{
 		/* The helper's path is compared as a string; the rest of
@@ -254,6 +255,46 @@ test_quarantine_notify(void **state)
 	assert_int_equal(c->limits.extract.max_pdf_pages, 9);
 	assert_string_equal(c->limits.extract.pdftotext, "/opt/bin/pdftotext");
 	conf_unref(c);
+}
+
+/* milter { max_scans }: 0 (the default) is one per online CPU, resolved
+ * at load; a number is kept as given; bounds as the other options. */
+static void
+test_max_scans(void **state)
+{
+	static const struct error_row rows[] = {
+		{ "milter { max_scans = -1 }", "out of range" },
+		{ "milter { max_scans = 100001 }", "out of range" },
+	};
+	static const struct {
+		const char	*text;
+		int		 want;	/* 0: the CPUs online */
+	} good[] = {
+		{ "", 0 },
+		{ "milter { max_scans = 0 }", 0 },
+		{ "milter { max_scans = 1 }", 1 },
+		{ "milter { max_scans = 8 }", 8 },
+		{ "milter { max_scans = 100000 }", 100000 },
+	};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char err[512];
+	size_t i;
+
+	(void)state;
+	if (cpus < 1)
+		cpus = 1;
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct conf *c = load_text(good[i].text, err, sizeof err);
+		int want = good[i].want ? good[i].want : (int)cpus;
+
+		if (c == NULL)
+			fail_msg("row %zu: got error %s", i, err);
+		if (c->max_scans != want)
+			fail_msg("row %zu: got max_scans %d, want %d", i,
+			    c->max_scans, want);
+		conf_unref(c);
+	}
+	expect_errors(rows, sizeof rows / sizeof rows[0]);
 }
 
 static void
@@ -554,6 +595,7 @@ main(void)
 		cmocka_unit_test(test_shipped_conf_matches_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_quarantine_notify),
+		cmocka_unit_test(test_max_scans),
 		cmocka_unit_test(test_quarantine_notify_errors),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_lists),

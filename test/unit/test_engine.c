@@ -67,6 +67,14 @@ write_list(void)
 		    id, i, i == 30 ? "yes" : "");
 	}
 	g_string_append(s, ",没有编号,13900000000,,,,\n");
+	/* Six records share a name and a company (C101..C106), two share
+	 * another pair (C111, C112): see test_ambiguous_weak. */
+	for (i = 1; i <= 6; i++)
+		g_string_append_printf(s, "C1%02d,王芳,1370013700%d,,,"
+		    "长城贸易,\n", i, i);
+	for (i = 11; i <= 12; i++)
+		g_string_append_printf(s, "C1%02d,李娜,137001370%02d,,,"
+		    "东方物流有限公司,\n", i, i);
 	write_file(csv_path, s->str);
 	g_string_free(s, TRUE);
 }
@@ -262,6 +270,42 @@ test_corroboration(void **state)
 	findings_free(&f);
 }
 
+/* Weak-only evidence that fits more records than weak_max_records
+ * (default 4) names none of them; a strong field still does. */
+static void
+test_ambiguous_weak(void **state)
+{
+	struct findings f;
+
+	(void)state;
+	f = scan_text("联系人 王芳, 长城贸易");
+	assert_int_equal(findings_records(&f), 0);
+	assert_int_equal(f.weak_ambiguous, 1);
+	assert_int_equal(f.kind_values[KIND_NAME], 0);
+	findings_free(&f);
+
+	/* two records fit: both count (a customer entered twice); the
+	 * company is found with or without its legal form */
+	f = scan_text("联系人 李娜, 东方物流有限公司");
+	assert_int_equal(findings_records(&f), 2);
+	assert_true(has_record(&f, "C111"));
+	assert_true(has_record(&f, "C112"));
+	assert_int_equal(f.weak_ambiguous, 0);
+	findings_free(&f);
+	f = scan_text("联系人 李娜 (东方物流)");
+	assert_int_equal(findings_records(&f), 2);
+	findings_free(&f);
+
+	/* the mobile names C103; its name and company count with it */
+	f = scan_text("王芳, 长城贸易, 13700137003");
+	assert_int_equal(findings_records(&f), 1);
+	assert_true(has_record(&f, "C103"));
+	assert_int_equal(f.kind_values[KIND_NAME], 1);
+	assert_int_equal(f.kind_values[KIND_COMPANY], 1);
+	assert_int_equal(f.weak_ambiguous, 1);
+	findings_free(&f);
+}
+
 static void
 test_canary_and_counts(void **state)
 {
@@ -299,6 +343,46 @@ test_detectors(void **state)
 	assert_int_equal(f.detector_values[DET_EMAIL], 1);
 	assert_int_equal(findings_records(&f), 0);
 	findings_free(&f);
+}
+
+/* Identifiers in the forms and places mail has them: the candidate
+ * shapes point at part of them only, the scanner must find the rest. */
+static void
+test_detector_forms(void **state)
+{
+	static const struct {
+		const char	*text;
+		enum detector	 det;
+	} rows[] = {
+		{ "DE89370400440532013000", DET_IBAN },
+		{ "iban de89 3704 0044 0532 0130 00", DET_IBAN },
+		{ "账号：DE89 3704 0044 0532 0130 00，谢谢", DET_IBAN },
+		{ "NL91ABNA0417164300.", DET_IBAN },
+		{ "GB82WEST12345698765432", DET_IBAN },
+		{ "(GB82 WEST 1234 5698 7654 32)", DET_IBAN },
+		{ "\xef\xbc\xa7\xef\xbc\xa2" "82 WEST 1234 5698 7654 32",
+		    DET_IBAN },					/* full-width */
+		{ "91350100M000100Y43", DET_CN_USCC },
+		{ "统一社会信用代码：91350100M000100Y43。", DET_CN_USCC },
+		{ "call 13912345678", DET_CN_MOBILE },
+		{ "手机１３９１２３４５６７８，谢谢", DET_CN_MOBILE },
+		{ "13912345678", DET_CN_MOBILE },
+		{ "tel 139-1234-5678.", DET_CN_MOBILE },
+		{ "card 4111 1111 1111 1111", DET_PAYMENT_CARD },
+		{ "4111111111111111", DET_PAYMENT_CARD },
+		{ "ssn 078-05-1120", DET_US_SSN },
+	};
+	struct findings f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		f = scan_text(rows[i].text);
+		if (f.detector_values[rows[i].det] != 1)
+			fail_msg("row %zu (%s): got %zu, want 1", i,
+			    rows[i].text, f.detector_values[rows[i].det]);
+		findings_free(&f);
+	}
 }
 
 static void
@@ -406,8 +490,10 @@ main(void)
 		cmocka_unit_test(test_not_matches),
 		cmocka_unit_test(test_strong_kinds),
 		cmocka_unit_test(test_corroboration),
+		cmocka_unit_test(test_ambiguous_weak),
 		cmocka_unit_test(test_canary_and_counts),
 		cmocka_unit_test(test_detectors),
+		cmocka_unit_test(test_detector_forms),
 		cmocka_unit_test(test_keywords),
 		cmocka_unit_test(test_no_clear_values),
 		cmocka_unit_test(test_key_guards),

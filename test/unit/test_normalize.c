@@ -473,6 +473,73 @@ test_random_bytes(void **state)
 	}
 }
 
+/* The view of a text is the views of its characters end to end, the
+ * fold knowing no context: so it must be whatever the fast paths (runs
+ * of ASCII and CJK in blocks, full-width punctuation and CJK marks
+ * inline) do around the characters that stop them, at every offset in
+ * a block.  Each character's view starts at its original offset. */
+static void
+test_view_pieces(void **state)
+{
+	static const char *const pieces[] = {
+		"a", "Z", "7", " ", "-", "\n", "@",
+		"\xe4\xb8\xad",				/* 中 */
+		"\xe9\xbf\xbf",				/* U+9FFF */
+		"\xef\xbc\x8c",				/* ， */
+		"\xef\xbc\x91",				/* １ */
+		"\xef\xbc\xa1",				/* Ａ */
+		"\xef\xbd\x81",				/* ａ */
+		"\xef\xbd\x9e",				/* ～ */
+		"\xef\xbd\x9f",				/* U+FF5F, not ASCII */
+		"\xe3\x80\x82",				/* 。 */
+		"\xe3\x80\x80",				/* ideographic space */
+		"\xe3\x83\xbf",				/* U+30FF */
+		"\xe3\x89\x91",				/* ㉑: 21 */
+		"\xe2\x80\x8b",				/* zero-width */
+		"\xc2\xa0", "\xc2\xad", "\xc3\x89",	/* nbsp, shy, É */
+		"\xef\xbb\xbf",				/* BOM */
+		"\xef\xac\x81",				/* ﬁ: fi */
+		"\xf0\x9d\x9f\x8f",				/* 𝟏 */
+		"\xff", "\x80", "\xc0",				/* not UTF-8 */
+	};
+	struct textview	 whole, one;
+	char		 text[2048], want[2048];
+	size_t		 start[512], vstart[512], n, k, i, tl, wl, len;
+	uint32_t	 seed = 11;
+
+	(void)state;
+	for (k = 0; k < 3000; k++) {
+		n = 1 + rnd(&seed) % 400;
+		for (i = tl = wl = 0; i < n; i++) {
+			const char *p = pieces[rnd(&seed) % (sizeof pieces /
+			    sizeof *pieces)];
+
+			len = strlen(p);
+			if (tl + len >= sizeof text)
+				break;
+			memcpy(text + tl, p, len);
+			assert_int_equal(textview_build(&one, p, len), 0);
+			memcpy(want + wl, one.buf, one.len);
+			start[i] = tl;
+			vstart[i] = one.len > 0 ? wl : SIZE_MAX;
+			tl += len;
+			wl += one.len;
+			textview_free(&one);
+		}
+		n = i;
+		assert_int_equal(textview_build(&whole, text, tl), 0);
+		if (whole.len != wl || memcmp(whole.buf, want, wl) != 0)
+			fail_msg("round %zu: view differs from its pieces", k);
+		for (i = 0; i < n; i++)
+			if (vstart[i] != SIZE_MAX &&
+			    textview_orig(&whole, vstart[i]) != start[i])
+				fail_msg("round %zu: piece %zu at view %zu: "
+				    "orig %zu, want %zu", k, i, vstart[i],
+				    textview_orig(&whole, vstart[i]), start[i]);
+		textview_free(&whole);
+	}
+}
+
 int
 main(void)
 {
@@ -485,6 +552,7 @@ main(void)
 		cmocka_unit_test(test_view_matches_value),
 		cmocka_unit_test(test_large_random),
 		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_view_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
