@@ -9,7 +9,7 @@
 # private Postfix and Redis; those need root), then the libFuzzer targets
 # for FUZZ_SECONDS each (default 20, 0 skips; build/fuzz, clang), then
 # `make distcheck` unless SKIP_DISTCHECK=1.  After the two builds, the
-# soak test in build/plain (SOAK_SECONDS, default 90; 0 skips).  Ends with one line "N passed, N failed".
+# soak test in build/plain (SOAK_SECONDS, default 120; 0 skips).  Ends with one line "N passed, N failed".
 # Exit status: 0 only when every test passed and nothing failed to build.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,9 +60,9 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 
 # The soak test, in the plain build only (under ASan it measures ASan):
 # SOAK_SECONDS of mixed traffic through the private Postfix with Redis
-# outages and reloads (default 90 here, 0 skips; see test/soak/t-soak.sh).
+# outages and reloads (default 120 here, 0 skips; see test/soak/t-soak.sh).
 # Shorter runs end before malloc has warmed up and read as a leak.
-soak_seconds=${SOAK_SECONDS:-90}
+soak_seconds=${SOAK_SECONDS:-120}
 if [ "$soak_seconds" != 0 ] && [ -x build/plain/custos-milter ]; then
 	note "soak: ${soak_seconds}s through the private Postfix"
 	( cd build/plain && SOAK_SECONDS=$soak_seconds top_srcdir=$top \

@@ -5,7 +5,7 @@
  *
  * Also the reader of zipped XML that odf.c shares (extract_zipxml):
  * members read from memory with libarchive, each XML part streamed
- * through GMarkup as it is inflated, text in lines, a table row's cells
+ * through xmlscan.c as it is inflated, text in lines, a table row's cells
  * on one line separated by tabs so that a row's fields stay together.
  * Passes over the zip let a format read what it needs first (shared
  * strings, sheet and slide names) without holding any other part.
@@ -25,6 +25,7 @@
 #include <glib.h>
 
 #include "extract/extract.h"
+#include "extract/xmlscan.h"
 
 #define XML_RATIO_FLOOR	((size_t)1 << 20)	/* no ratio judged below */
 #define XML_SEGMENT	((size_t)1 << 20)	/* text given at a line end */
@@ -59,7 +60,6 @@ struct extract_xml {
 	size_t				 cell_mark, cell_from;
 	bool				 row_used;
 	bool				 stop;	/* budget, time or memory */
-	bool				 deep;	/* past max_xml_depth */
 };
 
 /* What to do with a member: parse it (ops) or, NULL, hand the file to
@@ -296,66 +296,41 @@ flow_text(struct extract_xml *x, const char *text, size_t len)
 
 static const struct xml_ops flow_ops = { flow_start, flow_end, flow_text };
 
-/* ------------------------------------------------------- GMarkup */
+/* ------------------------------------------------------- XML */
 
-#define XML_DEEP	1
-#define XML_STOP	2
-
-static GQuark
-xml_quark(void)
+/* The tokenizer (xmlscan.c) enforces max_xml_depth and gives element
+ * names without their prefix; the ops' stop becomes its stop. */
+static int
+xml_start(void *arg, const char *name, const char **an, const char **av)
 {
-	return g_quark_from_static_string("custos-extract-xml");
+	struct extract_xml *x = arg;
+
+	x->depth++;
+	x->ops->start(x, name, an, av);
+	return x->stop ? -1 : 0;
 }
 
-static void
-xml_start(GMarkupParseContext *ctx, const char *qname, const char **an,
-    const char **av, gpointer user, GError **err)
+static int
+xml_end(void *arg, const char *name)
 {
-	struct extract_xml *x = user;
+	struct extract_xml *x = arg;
 
-	(void)ctx;
-	/* GMarkup keeps a stack of open elements and has no limit of its
-	 * own. */
-	if (++x->depth > x->ex->lim->max_xml_depth) {
-		x->deep = true;
-		g_set_error_literal(err, xml_quark(), XML_DEEP, "too deep");
-		return;
-	}
-	x->ops->start(x, xml_local(qname), an, av);
-	if (x->stop)
-		g_set_error_literal(err, xml_quark(), XML_STOP, "stop");
-}
-
-static void
-xml_end(GMarkupParseContext *ctx, const char *qname, gpointer user,
-    GError **err)
-{
-	struct extract_xml *x = user;
-
-	(void)ctx;
-	x->ops->end(x, xml_local(qname));
+	x->ops->end(x, name);
 	x->depth--;
-	if (x->stop)
-		g_set_error_literal(err, xml_quark(), XML_STOP, "stop");
+	return x->stop ? -1 : 0;
 }
 
-static void
-xml_text(GMarkupParseContext *ctx, const char *text, gsize len,
-    gpointer user, GError **err)
+static int
+xml_text(void *arg, const char *text, size_t len)
 {
-	struct extract_xml *x = user;
+	struct extract_xml *x = arg;
 
-	(void)ctx;
 	x->ops->text(x, text, len);
-	if (x->stop)
-		g_set_error_literal(err, xml_quark(), XML_STOP, "stop");
+	return x->stop ? -1 : 0;
 }
 
-/* No passthrough: a DOCTYPE passes unread, so its entities stay
- * unknown and a reference to one is a parse error (no billion laughs,
- * no external entities). */
-static const GMarkupParser xml_parser = { xml_start, xml_end, xml_text,
-    NULL, NULL };
+static const struct xmlscan_ops xml_scan_ops = { xml_start, xml_end,
+    xml_text };
 
 /* ------------------------------------------------------- zip members */
 
@@ -402,13 +377,12 @@ zip_member(struct zipwalk *z, struct archive *a, const char *member,
 {
 	struct extract		*ex = z->ex;
 	struct extract_xml	 x;
-	GMarkupParseContext	*ctx = NULL;
+	struct xmlscan		*sc = NULL;
 	GByteArray		*raw = NULL;
-	GError			*err = NULL;
 	const void		*buf;
 	size_t			 size, total = 0;
 	la_int64_t		 off, base, used;
-	bool			 first = true, ok = true;
+	bool			 ok = true;
 	int			 r;
 
 	memset(&x, 0, sizeof x);
@@ -424,8 +398,7 @@ zip_member(struct zipwalk *z, struct archive *a, const char *member,
 	x.out = g_string_new(NULL);
 	x.flags = g_array_new(FALSE, FALSE, sizeof(unsigned));
 	if (p->ops != NULL)
-		ctx = g_markup_parse_context_new(&xml_parser,
-		    G_MARKUP_TREAT_CDATA_AS_TEXT, &x, NULL);
+		sc = xmlscan_new(&xml_scan_ops, &x, ex->lim->max_xml_depth);
 	else
 		raw = g_byte_array_new();
 
@@ -471,20 +444,13 @@ zip_member(struct zipwalk *z, struct archive *a, const char *member,
 			g_byte_array_append(raw, buf, (guint)size);
 			continue;
 		}
-		/* GMarkup wants the document to start with '<'. */
-		if (first && size >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
-			buf = (const char *)buf + 3;
-			size -= 3;
-		}
-		first = false;
-		if (!(ok = g_markup_parse_context_parse(ctx, buf,
-		    (gssize)size, &err)))
+		if (!(ok = xmlscan_feed(sc, buf, size) == 0))
 			break;
 	}
-	if (ok && ctx != NULL)
-		ok = g_markup_parse_context_end_parse(ctx, &err);
+	if (ok && sc != NULL)
+		ok = xmlscan_end(sc) == 0;
 	if (!ok) {
-		if (x.deep)
+		if (xmlscan_error(sc) == XMLSCAN_DEEP)
 			zip_note(z, "xml-depth", xml_where(&x));
 		else if (!x.stop && !ex->stop && !ex->oom)
 			zip_note(z, "damaged", xml_where(&x));
@@ -493,12 +459,9 @@ zip_member(struct zipwalk *z, struct archive *a, const char *member,
 		zip_embedded(z, member, raw);
 out:
 	xml_flush(&x);
-	if (ctx != NULL)
-		g_markup_parse_context_free(ctx);
+	sc = xmlscan_free(sc);
 	if (raw != NULL)
 		g_byte_array_free(raw, TRUE);
-	if (err != NULL)
-		g_error_free(err);
 	g_array_free(x.flags, TRUE);
 	g_string_free(x.out, TRUE);
 	g_free(x.source);

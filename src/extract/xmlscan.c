@@ -1,0 +1,1098 @@
+/* xmlscan.c - a streaming XML tokenizer for office document parts.
+ *
+ * A state machine over the bytes pushed in.  A construct that straddles
+ * two chunks is carried: a tag whole (at most XMLSCAN_TAG_MAX bytes),
+ * an entity reference (at most XMLSCAN_REF_MAX), a "<!" keyword, the
+ * text of an unfinished node (given in pieces past XMLSCAN_TEXT_MAX).
+ * Comments, processing instructions, CDATA and a DOCTYPE are streamed:
+ * only how much of their terminator was seen is kept.
+ *
+ * What it accepts is what GMarkup accepted for the same callers, with
+ * a few differences, all refusals of hostile input or leniency about
+ * parts nobody reads: a tag longer than XMLSCAN_TAG_MAX is an error;
+ * the content of comments, PIs and a DOCTYPE is not checked for UTF-8;
+ * CDATA outside the root element is dropped; empty text is not given.
+ * Like GMarkup: several top-level elements are accepted, text other
+ * than white space outside them is an error, "&#xD;" is kept while a
+ * literal CR or CRLF becomes LF (in attribute values, a space, as are
+ * tabs and LFs), names are not checked against the XML grammar beyond
+ * their characters.
+ *
+ * Owns its buffers (see xmlscan.h).  Errors: the first is kept and every
+ * later call fails. */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "extract/xmlscan.h"
+
+#define XMLSCAN_REF_MAX	32	/* between & and ; */
+
+enum { TAG_DONE, TAG_SHORT, TAG_BAD };	/* tag_parse() */
+
+static int	tag_parse(struct xmlscan *, const char *, const char *,
+		    const char **);
+
+enum {
+	S_BOM,		/* a UTF-8 byte order mark may come first */
+	S_TEXT,		/* content, or between top-level constructs */
+	S_REF,		/* an entity reference cut by the chunk's end */
+	S_LT,		/* after '<' */
+	S_BANG,		/* after "<!": which construct */
+	S_TAG,		/* a start or end tag, up to '>' */
+	S_PI,		/* "<?" up to "?>" */
+	S_COMMENT,	/* "<!--" up to "-->" */
+	S_CDATA,	/* "<![CDATA[" up to "]]>" */
+	S_DOCTYPE	/* "<!DOCTYPE" up to its balanced '>' */
+};
+
+struct sbuf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+struct xmlscan {
+	const struct xmlscan_ops *ops;
+	void		*arg;
+	size_t		 max_depth;
+	int		 state;
+	enum xmlscan_err err;
+	const char	*why;
+	size_t		 depth;
+	bool		 seen;		/* a '<': the document is not empty */
+	bool		 cr;		/* text ended on a CR: drop an LF */
+	char		 quote;		/* a carried tag is in a value */
+	unsigned	 match;		/* of a terminator, or of the BOM */
+	size_t		 balance;	/* a DOCTYPE's open '<' */
+	char		 part[XMLSCAN_REF_MAX];	/* a reference, or after <! */
+	size_t		 plen;
+	struct sbuf	 text;		/* the text node so far */
+	struct sbuf	 hold;		/* a tag cut by a chunk's end */
+	struct sbuf	 names;		/* open elements' names, NUL-ended */
+	struct sbuf	 attrs;		/* a start tag's names and values */
+	size_t		*open;		/* per depth: name, local name */
+	size_t		 open_cap;
+	size_t		*aoff;		/* attrs' offsets: name, value ... */
+	const char	**an, **av;
+	size_t		 acap;		/* entries of an, av; aoff twice */
+};
+
+/* Bytes that end a plain run of text. */
+static const unsigned char text_stop[256] = {
+	['<'] = 1, ['&'] = 1, ['\r'] = 1
+};
+
+/* ------------------------------------------------------- buffers */
+
+static void
+sbuf_reserve(struct sbuf *b, size_t n)
+{
+	size_t cap = b->cap > 0 ? b->cap : 256;
+
+	if (n <= b->cap - b->len)
+		return;
+	while (cap - b->len < n)
+		cap *= 2;	/* bounded by the limits above */
+	b->p = g_realloc(b->p, cap);
+	b->cap = cap;
+}
+
+static void
+sbuf_add(struct sbuf *b, const char *p, size_t n)
+{
+	sbuf_reserve(b, n);
+	if (n > 0)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static int
+fail(struct xmlscan *s, enum xmlscan_err err, const char *why)
+{
+	if (s->err == XMLSCAN_OK) {
+		s->err = err;
+		s->why = why;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------- characters */
+
+static bool
+is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool
+name_start(unsigned char c)
+{
+	return g_ascii_isalpha(c) || c == '_' || c == ':' || c >= 0x80;
+}
+
+/* The length of the valid UTF-8 character at p, 0 when it is invalid
+ * or cut short by e: no overlong forms, surrogates or code points past
+ * U+10FFFF, as g_utf8_validate(). */
+static size_t
+utf8_char(const char *cp, const char *ce)
+{
+	const unsigned char *p = (const unsigned char *)cp;
+	const unsigned char *e = (const unsigned char *)ce;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return p[0] != 0;
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if ((size_t)(e - p) < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Valid UTF-8 without NUL, as GMarkup wanted its input. */
+static bool
+utf8_valid(const char *p, size_t len)
+{
+	const char *e = p + len;
+	size_t n;
+
+	while (p < e) {
+		if ((unsigned char)*p - 1u < 0x7fu) {	/* 1 .. 0x7f */
+			p++;
+			continue;
+		}
+		if ((n = utf8_char(p, e)) == 0)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+static size_t
+utf8_put(uint32_t c, char *out)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | c >> 6);
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | c >> 12);
+		out[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | c >> 18);
+	out[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* "#65", "#x41": the code point, or 0 when not a permitted character
+ * (GMarkup's ranges: no NUL, surrogates, U+FFFE, U+FFFF). */
+static uint32_t
+charref(const char *p, size_t n)
+{
+	uint32_t c = 0;
+	unsigned base = 10, d;
+	size_t i = 1;
+
+	if (n > 1 && p[1] == 'x') {
+		base = 16;
+		i = 2;
+	}
+	if (i == n)
+		return 0;
+	for (; i < n; i++) {
+		if (g_ascii_isdigit(p[i]))
+			d = (unsigned)(p[i] - '0');
+		else if (base == 16 && g_ascii_isxdigit(p[i]))
+			d = (unsigned)(g_ascii_tolower(p[i]) - 'a' + 10);
+		else
+			return 0;
+		c = c * base + d;
+		if (c > 0x10ffff)	/* also keeps c from wrapping */
+			return 0;
+	}
+	if ((c >= 0xd800 && c <= 0xdfff) || c == 0xfffe || c == 0xffff)
+		return 0;
+	return c;
+}
+
+/* What the reference p[0 .. n) (between '&' and ';') stands for, as
+ * UTF-8 in out (4 bytes): its length, or 0 when it is unknown.  Only
+ * the predefined entities: a DOCTYPE's are never defined. */
+static size_t
+ref_decode(const char *p, size_t n, char *out)
+{
+	static const struct {
+		const char	*name;
+		char		 c;
+	} pre[] = {
+		{ "lt", '<' }, { "gt", '>' }, { "amp", '&' }, { "quot", '"' },
+		{ "apos", '\'' }
+	};
+	uint32_t c;
+	size_t i;
+
+	if (n > 0 && p[0] == '#') {
+		if ((c = charref(p, n)) == 0)
+			return 0;
+		return utf8_put(c, out);
+	}
+	for (i = 0; i < G_N_ELEMENTS(pre); i++)
+		if (strlen(pre[i].name) == n && memcmp(pre[i].name, p, n) == 0) {
+			out[0] = pre[i].c;
+			return 1;
+		}
+	return 0;
+}
+
+/* ------------------------------------------------------- text */
+
+static int
+text_give(struct xmlscan *s, const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (!utf8_valid(p, n))
+		return fail(s, XMLSCAN_BAD, "text is not UTF-8");
+	if (s->ops->text(s->arg, p, n) != 0)
+		return fail(s, XMLSCAN_STOP, "stopped");
+	return 0;
+}
+
+static int
+text_flush(struct xmlscan *s)
+{
+	int rc = text_give(s, s->text.p, s->text.len);
+
+	s->text.len = 0;
+	return rc;
+}
+
+/* Held until the node ends; a huge node goes out in pieces cut before
+ * its last, perhaps unfinished, character. */
+static int
+text_add(struct xmlscan *s, const char *p, size_t n)
+{
+	struct sbuf *t = &s->text;
+	size_t k;
+
+	sbuf_add(t, p, n);
+	if (t->len < XMLSCAN_TEXT_MAX)
+		return 0;
+	for (k = t->len - 1; k > 0 && t->len - k < 4 &&
+	    ((unsigned char)t->p[k] & 0xc0) == 0x80; k--)
+		;
+	if (text_give(s, t->p, k) != 0)
+		return -1;
+	memmove(t->p, t->p + k, t->len - k);
+	t->len -= k;
+	return 0;
+}
+
+/* A reference in text at p ('&'): decoded, or carried when the chunk
+ * ends inside it. */
+static const char *
+text_ref(struct xmlscan *s, const char *p, const char *e)
+{
+	size_t max = (size_t)(e - p - 1), n;
+	const char *semi;
+	char out[4];
+
+	if (max > XMLSCAN_REF_MAX + 1)
+		max = XMLSCAN_REF_MAX + 1;
+	if ((semi = memchr(p + 1, ';', max)) == NULL) {
+		if ((size_t)(e - p - 1) > XMLSCAN_REF_MAX) {
+			(void)fail(s, XMLSCAN_BAD, "entity reference too long");
+			return NULL;
+		}
+		s->plen = (size_t)(e - p - 1);
+		memcpy(s->part, p + 1, s->plen);
+		s->state = S_REF;
+		return e;
+	}
+	if ((n = ref_decode(p + 1, (size_t)(semi - p - 1), out)) == 0) {
+		(void)fail(s, XMLSCAN_BAD, "unknown entity");
+		return NULL;
+	}
+	return text_add(s, out, n) == 0 ? semi + 1 : NULL;
+}
+
+static const char *
+scan_ref(struct xmlscan *s, const char *p, const char *e)
+{
+	char out[4];
+	size_t n;
+
+	for (; p < e; p++) {
+		if (*p != ';') {
+			if (s->plen == XMLSCAN_REF_MAX) {
+				(void)fail(s, XMLSCAN_BAD,
+				    "entity reference too long");
+				return NULL;
+			}
+			s->part[s->plen++] = *p;
+			continue;
+		}
+		if ((n = ref_decode(s->part, s->plen, out)) == 0) {
+			(void)fail(s, XMLSCAN_BAD, "unknown entity");
+			return NULL;
+		}
+		s->state = S_TEXT;
+		return text_add(s, out, n) == 0 ? p + 1 : NULL;
+	}
+	return e;
+}
+
+/* Outside the root element only white space may come between
+ * constructs, as GMarkup has it. */
+static const char *
+scan_outside(struct xmlscan *s, const char *p, const char *e)
+{
+	for (; p < e; p++) {
+		if (*p == '<') {
+			s->state = S_LT;
+			return p + 1;
+		}
+		if (!is_space((unsigned char)*p)) {
+			(void)fail(s, XMLSCAN_BAD, "text outside the root element");
+			return NULL;
+		}
+	}
+	return e;
+}
+
+/* After '<' in content: a tag that lies in the chunk is read at once,
+ * the rest through the states. */
+static const char *
+scan_markup(struct xmlscan *s, const char *p, const char *e)
+{
+	const char *next;
+
+	if (p < e && (*p == '/' || name_start((unsigned char)*p))) {
+		switch (tag_parse(s, p, e, &next)) {
+		case TAG_DONE:
+			return next;
+		case TAG_SHORT:
+			s->state = S_TAG;
+			s->quote = '\0';
+			return p;
+		default:
+			return NULL;
+		}
+	}
+	s->state = S_LT;
+	return p;
+}
+
+/* Content: plain runs are given straight from the chunk when the whole
+ * node lies in it, the common case; anything decoded or carried goes
+ * through the text buffer. */
+static const char *
+scan_text(struct xmlscan *s, const char *p, const char *e)
+{
+	const char *run;
+
+	if (s->depth == 0)
+		return scan_outside(s, p, e);
+	if (s->cr) {
+		s->cr = false;
+		if (*p == '\n')
+			p++;
+	}
+	for (run = p;;) {
+		while (p < e && !text_stop[(unsigned char)*p])
+			p++;
+		if (p == e)
+			return text_add(s, run, (size_t)(p - run)) == 0 ? e : NULL;
+		if (*p == '<') {
+			if (s->text.len == 0) {
+				if (p > run && text_give(s, run,
+				    (size_t)(p - run)) != 0)
+					return NULL;
+			} else if (text_add(s, run, (size_t)(p - run)) != 0 ||
+			    text_flush(s) != 0)
+				return NULL;
+			if ((p = scan_markup(s, p + 1, e)) == NULL ||
+			    s->state != S_TEXT || s->depth == 0)
+				return p;
+			run = p;
+			continue;
+		}
+		if (text_add(s, run, (size_t)(p - run)) != 0)
+			return NULL;
+		if (*p == '\r') {
+			if (text_add(s, "\n", 1) != 0)
+				return NULL;
+			if (++p == e) {
+				s->cr = true;
+				return e;
+			}
+			if (*p == '\n')
+				p++;
+		} else if ((p = text_ref(s, p, e)) == NULL || s->state != S_TEXT)
+			return p;
+		run = p;
+	}
+}
+
+/* ------------------------------------------------------- tags */
+
+/* A name's bytes: 1 ASCII, 2 the prefix's ':', 3 part of a non-ASCII
+ * character (checked as UTF-8). */
+static const unsigned char name_tab[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+};
+
+/* Bytes of a value that are not copied as they are. */
+static const unsigned char value_stop[256] = {
+	['\0'] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['&'] = 1,
+	[0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+};
+
+/* The name at *pp, which is moved past it; *local is after its last
+ * ':'.  TAG_SHORT when e may cut it. */
+static int
+name_run(const char **pp, const char *e, const char **local)
+{
+	const char *p = *pp;
+	size_t n;
+
+	if (p == e)
+		return TAG_SHORT;
+	if (!name_start((unsigned char)*p))
+		return TAG_BAD;
+	*local = p;
+	while (p < e) {
+		switch (name_tab[(unsigned char)*p]) {
+		case 1:
+			p++;
+			continue;
+		case 2:
+			*local = ++p;
+			continue;
+		case 3:
+			if ((n = utf8_char(p, e)) == 0)
+				return e - p < 4 ? TAG_SHORT : TAG_BAD;
+			p += n;
+			continue;
+		}
+		break;
+	}
+	*pp = p;
+	return p == e ? TAG_SHORT : TAG_DONE;
+}
+
+/* An attribute value p .. e, decoded onto attrs with its NUL. */
+static int
+value_add(struct xmlscan *s, const char *p, const char *e)
+{
+	const char *semi;
+	char *d;
+	size_t n;
+
+	/* Decoding never makes a value longer. */
+	sbuf_reserve(&s->attrs, (size_t)(e - p) + 1);
+	d = s->attrs.p + s->attrs.len;
+	while (p < e) {
+		if (!value_stop[(unsigned char)*p]) {
+			*d++ = *p++;
+			continue;
+		}
+		switch (*p) {
+		case '&':
+			n = (size_t)(e - p - 1);
+			semi = memchr(p + 1, ';', MIN(n, XMLSCAN_REF_MAX + 1));
+			if (semi == NULL || (n = ref_decode(p + 1,
+			    (size_t)(semi - p - 1), d)) == 0)
+				return fail(s, XMLSCAN_BAD, "bad reference in a value");
+			d += n;
+			p = semi + 1;
+			break;
+		case '\r':
+			*d++ = ' ';
+			if (++p < e && *p == '\n')
+				p++;
+			break;
+		case '\t':
+		case '\n':
+			*d++ = ' ';
+			p++;
+			break;
+		default:
+			if ((n = utf8_char(p, e)) == 0)
+				return fail(s, XMLSCAN_BAD, "value is not UTF-8");
+			memcpy(d, p, n);
+			d += n;
+			p += n;
+			break;
+		}
+	}
+	*d++ = '\0';
+	s->attrs.len = (size_t)(d - s->attrs.p);
+	return 0;
+}
+
+static void
+attr_room(struct xmlscan *s, size_t n)
+{
+	if (n < s->acap)
+		return;
+	if (s->acap == 0)
+		s->acap = 16;
+	while (n >= s->acap)
+		s->acap *= 2;
+	s->an = g_renew(const char *, s->an, s->acap);
+	s->av = g_renew(const char *, s->av, s->acap);
+	s->aoff = g_renew(size_t, s->aoff, s->acap * 2);
+}
+
+/* One attribute at *pp onto attrs as name NUL value NUL. */
+static int
+attr_parse(struct xmlscan *s, const char **pp, const char *e, size_t n)
+{
+	const char *p = *pp, *name = p, *local, *q;
+	char quote;
+	int rc;
+
+	if ((rc = name_run(&p, e, &local)) != TAG_DONE)
+		return rc;
+	attr_room(s, n + 1);
+	s->aoff[2 * n] = s->attrs.len;
+	sbuf_reserve(&s->attrs, (size_t)(p - name) + 1);
+	memcpy(s->attrs.p + s->attrs.len, name, (size_t)(p - name));
+	s->attrs.len += (size_t)(p - name);
+	s->attrs.p[s->attrs.len++] = '\0';
+	while (p < e && is_space((unsigned char)*p))
+		p++;
+	if (p == e)
+		return TAG_SHORT;
+	if (*p++ != '=')
+		return TAG_BAD;
+	while (p < e && is_space((unsigned char)*p))
+		p++;
+	if (p == e)
+		return TAG_SHORT;
+	if (*p != '"' && *p != '\'')
+		return TAG_BAD;
+	quote = *p++;
+	if ((q = memchr(p, quote, (size_t)(e - p))) == NULL)
+		return TAG_SHORT;
+	s->aoff[2 * n + 1] = s->attrs.len;
+	if (value_add(s, p, q) != 0)
+		return TAG_BAD;
+	*pp = q + 1;
+	return TAG_DONE;
+}
+
+static void
+open_push(struct xmlscan *s, const char *name, size_t len, size_t local)
+{
+	if (s->depth == s->open_cap) {
+		s->open_cap = s->open_cap > 0 ? s->open_cap * 2 : 32;
+		s->open = g_renew(size_t, s->open, 2 * s->open_cap);
+	}
+	s->open[2 * s->depth] = s->names.len;
+	s->open[2 * s->depth + 1] = s->names.len + local;
+	s->depth++;
+	sbuf_reserve(&s->names, len + 1);
+	memcpy(s->names.p + s->names.len, name, len);
+	s->names.len += len;
+	s->names.p[s->names.len++] = '\0';
+}
+
+static int
+element_end(struct xmlscan *s)
+{
+	size_t d = s->depth - 1;
+	int rc;
+
+	rc = s->ops->end(s->arg, s->names.p + s->open[2 * d + 1]);
+	s->names.len = s->open[2 * d];
+	s->depth--;
+	return rc != 0 ? fail(s, XMLSCAN_STOP, "stopped") : 0;
+}
+
+/* "name attr='v' ...>" or ".../>" at p: parsed where it lies, nothing
+ * done when e cuts it (TAG_SHORT). */
+static int
+start_tag(struct xmlscan *s, const char *p, const char *e,
+    const char **next)
+{
+	const char *name = p, *local;
+	size_t len, n = 0, i;
+	bool empty = false;
+	int rc;
+
+	if ((rc = name_run(&p, e, &local)) != TAG_DONE)
+		return rc;
+	len = (size_t)(p - name);
+	s->attrs.len = 0;
+	for (;;) {
+		if (*p == '>') {
+			p++;
+			break;
+		}
+		if (*p == '/') {
+			if (p + 1 == e)
+				return TAG_SHORT;
+			if (p[1] != '>')
+				return TAG_BAD;
+			empty = true;
+			p += 2;
+			break;
+		}
+		/* Space after the name; after a value GMarkup did not
+		 * ask for it (a="1"b="2"). */
+		if (!is_space((unsigned char)*p) && p[-1] != '"' &&
+		    p[-1] != '\'')
+			return TAG_BAD;
+		while (p < e && is_space((unsigned char)*p))
+			p++;
+		if (p == e)
+			return TAG_SHORT;
+		if (*p == '>' || *p == '/')
+			continue;
+		if ((rc = attr_parse(s, &p, e, n++)) != TAG_DONE)
+			return rc;
+		if (p == e)
+			return TAG_SHORT;
+	}
+
+	if (s->depth >= s->max_depth) {
+		(void)fail(s, XMLSCAN_DEEP, "too deep");
+		return TAG_BAD;
+	}
+	attr_room(s, n);
+	for (i = 0; i < n; i++) {
+		s->an[i] = s->attrs.p + s->aoff[2 * i];
+		s->av[i] = s->attrs.p + s->aoff[2 * i + 1];
+	}
+	s->an[n] = s->av[n] = NULL;
+	open_push(s, name, len, (size_t)(local - name));
+	*next = p;
+	if (s->ops->start(s->arg, s->names.p + s->open[2 * s->depth - 1],
+	    s->an, s->av) != 0) {
+		(void)fail(s, XMLSCAN_STOP, "stopped");
+		return TAG_BAD;
+	}
+	if (empty && element_end(s) != 0)
+		return TAG_BAD;
+	return TAG_DONE;
+}
+
+/* "name >" at p (after "</"): must close the element open last, as in
+ * GMarkup. */
+static int
+end_tag(struct xmlscan *s, const char *p, const char *e, const char **next)
+{
+	const char *open;
+	size_t i, n;
+
+	if (s->depth == 0)
+		return TAG_BAD;
+	open = s->names.p + s->open[2 * (s->depth - 1)];
+	n = s->names.len - s->open[2 * (s->depth - 1)] - 1;
+	for (i = 0; i < n; i++, p++) {
+		if (p == e)
+			return TAG_SHORT;
+		if (*p != open[i])
+			return TAG_BAD;
+	}
+	while (p < e && is_space((unsigned char)*p))
+		p++;
+	if (p == e)
+		return TAG_SHORT;
+	if (*p != '>')
+		return TAG_BAD;
+	*next = p + 1;
+	return element_end(s) == 0 ? TAG_DONE : TAG_BAD;
+}
+
+/* A tag at p (after '<'), within XMLSCAN_TAG_MAX: TAG_DONE with *next
+ * after its '>'; TAG_SHORT when e comes first; TAG_BAD, the error set. */
+static int
+tag_parse(struct xmlscan *s, const char *p, const char *e,
+    const char **next)
+{
+	int rc;
+
+	if ((size_t)(e - p) > XMLSCAN_TAG_MAX + 1)
+		e = p + XMLSCAN_TAG_MAX + 1;
+	rc = *p == '/' ? end_tag(s, p + 1, e, next) :
+	    start_tag(s, p, e, next);
+	if (rc == TAG_BAD)
+		(void)fail(s, XMLSCAN_BAD, "bad tag");
+	return rc;
+}
+
+/* Slow path: up to the '>' that is not in a quoted value, carried
+ * across chunks, bounded; then parsed whole. */
+static const char *
+scan_tag(struct xmlscan *s, const char *p, const char *e)
+{
+	const char *from = p, *q, *start, *end, *next = NULL;
+	size_t n;
+	int rc;
+
+	while (p < e) {
+		if (s->quote != '\0') {
+			if ((q = memchr(p, s->quote, (size_t)(e - p))) == NULL) {
+				p = e;
+				break;
+			}
+			s->quote = '\0';
+			p = q + 1;
+		} else if (*p == '>')
+			break;
+		else if (*p == '"' || *p == '\'')
+			s->quote = *p++;
+		else
+			p++;
+	}
+	n = (size_t)(p - from);
+	if (n > XMLSCAN_TAG_MAX - s->hold.len) {
+		(void)fail(s, XMLSCAN_BAD, "tag too long");
+		return NULL;
+	}
+	if (p == e) {
+		sbuf_add(&s->hold, from, n);
+		return e;
+	}
+	start = from;
+	end = p + 1;
+	if (s->hold.len > 0) {
+		sbuf_add(&s->hold, from, n + 1);
+		start = s->hold.p;
+		end = s->hold.p + s->hold.len;
+	}
+	rc = tag_parse(s, start, end, &next);
+	s->hold.len = 0;
+	s->state = S_TEXT;
+	if (rc != TAG_DONE || next != end) {
+		(void)fail(s, XMLSCAN_BAD, "bad tag");
+		return NULL;
+	}
+	return p + 1;
+}
+
+/* ------------------------------------------------------- the rest */
+
+static const char *
+scan_lt(struct xmlscan *s, const char *p)
+{
+	s->seen = true;
+	if (*p == '?') {
+		s->state = S_PI;
+		s->match = 0;
+		return p + 1;
+	}
+	if (*p == '!') {
+		s->state = S_BANG;
+		s->plen = 0;
+		return p + 1;
+	}
+	if (*p == '/' || name_start((unsigned char)*p)) {
+		s->state = S_TAG;
+		s->quote = '\0';
+		return p;
+	}
+	(void)fail(s, XMLSCAN_BAD, "bad character after '<'");
+	return NULL;
+}
+
+static const char *
+scan_bang(struct xmlscan *s, const char *p, const char *e)
+{
+	static const struct {
+		const char	*word;
+		int		 state;
+	} kinds[] = {
+		{ "--", S_COMMENT }, { "[CDATA[", S_CDATA },
+		{ "DOCTYPE", S_DOCTYPE }
+	};
+	size_t i, n;
+
+	while (p < e) {
+		s->part[s->plen++] = *p++;
+		for (i = 0; i < G_N_ELEMENTS(kinds); i++) {
+			n = strlen(kinds[i].word);
+			if (n >= s->plen && memcmp(kinds[i].word, s->part,
+			    s->plen) == 0)
+				break;
+		}
+		if (i == G_N_ELEMENTS(kinds)) {
+			(void)fail(s, XMLSCAN_BAD, "unknown '<!' construct");
+			return NULL;
+		}
+		if (n == s->plen) {
+			s->state = kinds[i].state;
+			s->match = 0;
+			s->balance = 1;
+			return p;
+		}
+	}
+	return e;
+}
+
+static const char *
+scan_comment(struct xmlscan *s, const char *p, const char *e)
+{
+	const char *q;
+
+	while (p < e) {
+		if (s->match == 0) {
+			if ((q = memchr(p, '-', (size_t)(e - p))) == NULL)
+				return e;
+			p = q + 1;
+			s->match = 1;
+		} else if (s->match == 1)
+			s->match = *p++ == '-' ? 2 : 0;
+		else if (*p == '>') {
+			s->state = S_TEXT;
+			return p + 1;
+		} else if (*p++ != '-')	/* "---" still ends at '>' */
+			s->match = 0;
+	}
+	return e;
+}
+
+static const char *
+scan_pi(struct xmlscan *s, const char *p, const char *e)
+{
+	const char *q;
+
+	while (p < e) {
+		if (s->match == 0) {
+			if ((q = memchr(p, '?', (size_t)(e - p))) == NULL)
+				return e;
+			p = q + 1;
+			s->match = 1;
+		} else if (*p == '>') {
+			s->state = S_TEXT;
+			return p + 1;
+		} else if (*p++ != '?')
+			s->match = 0;
+	}
+	return e;
+}
+
+/* Content up to "]]>" is text, raw, a call of its own (GMarkup's
+ * G_MARKUP_TREAT_CDATA_AS_TEXT); outside the root nobody reads it. */
+static const char *
+scan_cdata(struct xmlscan *s, const char *p, const char *e)
+{
+	const bool keep = s->depth > 0;
+	const char *q;
+
+	while (p < e) {
+		if (*p == ']') {
+			if (s->match < 2)
+				s->match++;
+			else if (keep && text_add(s, "]", 1) != 0)
+				return NULL;
+			p++;
+			continue;
+		}
+		if (*p == '>' && s->match == 2) {
+			s->state = S_TEXT;
+			s->match = 0;
+			return keep && text_flush(s) != 0 ? NULL : p + 1;
+		}
+		if (s->match > 0 && keep && text_add(s, "]]", s->match) != 0)
+			return NULL;
+		s->match = 0;
+		if ((q = memchr(p, ']', (size_t)(e - p))) == NULL)
+			q = e;
+		if (keep && text_add(s, p, (size_t)(q - p)) != 0)
+			return NULL;
+		p = q;
+	}
+	return e;
+}
+
+/* Skipped, counting angle brackets as GMarkup did: its declarations
+ * are never read. */
+static const char *
+scan_doctype(struct xmlscan *s, const char *p, const char *e)
+{
+	for (; p < e; p++) {
+		if (*p == '<')
+			s->balance++;
+		else if (*p == '>' && --s->balance == 0) {
+			s->state = S_TEXT;
+			return p + 1;
+		}
+	}
+	return e;
+}
+
+static const char *
+scan_bom(struct xmlscan *s, const char *p, const char *e)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+
+	for (; p < e && s->match < 3; p++, s->match++)
+		if (*p != bom[s->match]) {
+			if (s->match == 0) {
+				s->state = S_TEXT;
+				return p;
+			}
+			(void)fail(s, XMLSCAN_BAD, "bad byte order mark");
+			return NULL;
+		}
+	if (s->match == 3) {
+		s->state = S_TEXT;
+		s->match = 0;
+	}
+	return p;
+}
+
+/* ------------------------------------------------------- interface */
+
+struct xmlscan *
+xmlscan_new(const struct xmlscan_ops *ops, void *arg, size_t max_depth)
+{
+	struct xmlscan *s = g_new0(struct xmlscan, 1);
+
+	s->ops = ops;
+	s->arg = arg;
+	s->max_depth = max_depth;
+	s->state = S_BOM;
+	attr_room(s, 0);
+	s->an[0] = s->av[0] = NULL;
+	return s;
+}
+
+int
+xmlscan_feed(struct xmlscan *s, const char *buf, size_t len)
+{
+	const char *p = buf, *e = buf + len;
+
+	if (s->err != XMLSCAN_OK)
+		return -1;
+	while (p != NULL && p < e) {
+		switch (s->state) {
+		case S_BOM:
+			p = scan_bom(s, p, e);
+			break;
+		case S_TEXT:
+			p = scan_text(s, p, e);
+			break;
+		case S_REF:
+			p = scan_ref(s, p, e);
+			break;
+		case S_LT:
+			p = scan_lt(s, p);
+			break;
+		case S_BANG:
+			p = scan_bang(s, p, e);
+			break;
+		case S_TAG:
+			p = scan_tag(s, p, e);
+			break;
+		case S_PI:
+			p = scan_pi(s, p, e);
+			break;
+		case S_COMMENT:
+			p = scan_comment(s, p, e);
+			break;
+		case S_CDATA:
+			p = scan_cdata(s, p, e);
+			break;
+		default:
+			p = scan_doctype(s, p, e);
+			break;
+		}
+	}
+	return p == NULL ? -1 : 0;
+}
+
+int
+xmlscan_end(struct xmlscan *s)
+{
+	if (s->err != XMLSCAN_OK)
+		return -1;
+	if (s->state == S_BOM ? s->match != 0 : s->state != S_TEXT)
+		return fail(s, XMLSCAN_BAD, "document cut short");
+	if (s->depth > 0)
+		return fail(s, XMLSCAN_BAD, "elements left open");
+	if (!s->seen)
+		return fail(s, XMLSCAN_BAD, "empty document");
+	return 0;
+}
+
+enum xmlscan_err
+xmlscan_error(const struct xmlscan *s)
+{
+	return s->err;
+}
+
+const char *
+xmlscan_errstr(const struct xmlscan *s)
+{
+	return s->why != NULL ? s->why : "";
+}
+
+struct xmlscan *
+xmlscan_free(struct xmlscan *s)
+{
+	if (s == NULL)
+		return NULL;
+	g_free(s->text.p);
+	g_free(s->hold.p);
+	g_free(s->names.p);
+	g_free(s->attrs.p);
+	g_free(s->open);
+	g_free(s->aoff);
+	g_free(s->an);
+	g_free(s->av);
+	g_free(s);
+	return NULL;
+}

@@ -1,0 +1,359 @@
+/* test_xmlscan.c - unit tests for the streaming XML tokenizer
+ * (src/extract/xmlscan.c).
+ *
+ * Each event is recorded as a line: "S name a=v ..." for a start tag,
+ * "E name" for an end tag, "T text" for text; a document is compared
+ * by its whole event log, fed in one chunk, byte by byte, and split in
+ * two at every point. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <glib.h>
+
+#include "extract/xmlscan.h"
+
+struct rec {
+	GString	*log;
+	int	 stop_at;	/* event number that asks to stop; 0 never */
+	int	 events;
+};
+
+static int
+rec_event(struct rec *r)
+{
+	return ++r->events == r->stop_at;
+}
+
+static int
+rec_start(void *arg, const char *name, const char **an, const char **av)
+{
+	struct rec *r = arg;
+	size_t i;
+
+	g_string_append_printf(r->log, "S %s", name);
+	for (i = 0; an[i] != NULL; i++)
+		g_string_append_printf(r->log, " %s=%s", an[i], av[i]);
+	assert_null(av[i]);
+	g_string_append_c(r->log, '\n');
+	return rec_event(r);
+}
+
+static int
+rec_end(void *arg, const char *name)
+{
+	struct rec *r = arg;
+
+	g_string_append_printf(r->log, "E %s\n", name);
+	return rec_event(r);
+}
+
+static int
+rec_text(void *arg, const char *text, size_t len)
+{
+	struct rec *r = arg;
+
+	assert_true(len > 0);
+	g_string_append(r->log, "T ");
+	g_string_append_len(r->log, text, (gssize)len);
+	g_string_append_c(r->log, '\n');
+	return rec_event(r);
+}
+
+static const struct xmlscan_ops rec_ops = { rec_start, rec_end, rec_text };
+
+/* Feeds doc in chunks cut at the offsets cuts[0 .. ncuts), then ends
+ * it: the error (XMLSCAN_OK when none) and, in *log, the events. */
+static enum xmlscan_err
+scan_cut(const char *doc, size_t len, const size_t *cuts, size_t ncuts,
+    size_t depth, int stop_at, char **log)
+{
+	struct rec r = { g_string_new(NULL), stop_at, 0 };
+	struct xmlscan *s = xmlscan_new(&rec_ops, &r, depth);
+	enum xmlscan_err err;
+	size_t i, from = 0, to;
+	int rc = 0;
+
+	for (i = 0; i <= ncuts && rc == 0; i++) {
+		to = i < ncuts ? cuts[i] : len;
+		rc = xmlscan_feed(s, doc + from, to - from);
+		from = to;
+	}
+	if (rc == 0)
+		rc = xmlscan_end(s);
+	err = xmlscan_error(s);
+	assert_true((rc == 0) == (err == XMLSCAN_OK));
+	s = xmlscan_free(s);
+	if (log != NULL)
+		*log = g_string_free(r.log, FALSE);
+	else
+		g_string_free(r.log, TRUE);
+	return err;
+}
+
+static enum xmlscan_err
+scan(const char *doc, size_t depth, char **log)
+{
+	return scan_cut(doc, strlen(doc), NULL, 0, depth, 0, log);
+}
+
+/* One chunk, every two-chunk split and byte by byte agree: the same
+ * events, the same error. */
+static void
+check_doc(const char *doc, enum xmlscan_err want, const char *want_log)
+{
+	size_t len = strlen(doc), cut, i, *cuts;
+	enum xmlscan_err err;
+	char *log, *other;
+
+	err = scan(doc, 64, &log);
+	if (err != want || (want_log != NULL && strcmp(log, want_log) != 0))
+		fail_msg("doc %s: got error %d, events\n%s\nwant %d\n%s", doc,
+		    err, log, want, want_log != NULL ? want_log : "");
+	for (cut = 1; cut < len; cut++) {
+		err = scan_cut(doc, len, &cut, 1, 64, 0, &other);
+		if (err != want || strcmp(log, other) != 0)
+			fail_msg("doc %s cut at %zu: got %d\n%s\nwant %d\n%s",
+			    doc, cut, err, other, want, log);
+		g_free(other);
+	}
+	cuts = g_new(size_t, len);
+	for (i = 0; i + 1 < len; i++)
+		cuts[i] = i + 1;
+	err = scan_cut(doc, len, cuts, len > 0 ? len - 1 : 0, 64, 0, &other);
+	if (err != want || strcmp(log, other) != 0)
+		fail_msg("doc %s byte by byte: got %d\n%s\nwant %d\n%s", doc,
+		    err, other, want, log);
+	g_free(other);
+	g_free(cuts);
+	g_free(log);
+}
+
+static void
+test_entities(void **state)
+{
+	(void)state;
+	check_doc("<a>x &lt;&gt;&amp;&quot;&apos; &#65;&#x42;&#x4e2d;"
+	    "&#128512;&#0065;</a>", XMLSCAN_OK,
+	    "S a\nT x <>&\"' AB\xe4\xb8\xad\xf0\x9f\x98\x80" "A\nE a\n");
+	/* &#xD; is kept, a literal CR or CRLF is a line feed. */
+	check_doc("<a>1\r\n2\r3&#xD;4\n</a>", XMLSCAN_OK,
+	    "S a\nT 1\n2\n3\r4\n\nE a\n");
+}
+
+static void
+test_bad_refs(void **state)
+{
+	static const char *const docs[] = {
+		"<a>&foo;</a>", "<a>&lt</a>", "<a>& x;</a>", "<a>&#;</a>",
+		"<a>&#x;</a>", "<a>&#0;</a>", "<a>&#xD800;</a>",
+		"<a>&#x110000;</a>", "<a>&#xFFFE;</a>", "<a>&#X41;</a>",
+		"<a>&#99999999999999999999;</a>", "<a b='&foo;'/>",
+		"<a b='&amp'/>",
+		"<a>&aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;</a>",
+		/* billion laughs: the DOCTYPE's entities are never defined */
+		"<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">"
+		"<!ENTITY lol2 \"&lol;&lol;&lol;\">]><lolz>&lol2;</lolz>",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(docs); i++)
+		check_doc(docs[i], XMLSCAN_BAD, NULL);
+}
+
+static void
+test_skipped(void **state)
+{
+	(void)state;
+	check_doc("\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<!DOCTYPE a [<!ENTITY x \"<y>\">]>\n<!-- c > -- - -->"
+	    "<a><?pi x > ? y?>t<!---->u<!-- <b> ---></a>\n<!-- end -->\n",
+	    XMLSCAN_OK, "S a\nT t\nT u\nE a\n");
+}
+
+static void
+test_cdata(void **state)
+{
+	(void)state;
+	check_doc("<a>1<![CDATA[<b>&amp;]]]>2<![CDATA[]]><![CDATA[]]]]>"
+	    "</a>", XMLSCAN_OK, "S a\nT 1\nT <b>&amp;]\nT 2\nT ]]\nE a\n");
+	check_doc("<![CDATA[x]]><a/>", XMLSCAN_OK, "S a\nE a\n");
+	check_doc("<a><![CDATA[x]]</a>", XMLSCAN_BAD, NULL);
+}
+
+static void
+test_attributes(void **state)
+{
+	(void)state;
+	check_doc("<p:a x='1 &amp; \"2\"' p:y = \"&lt;'&#x9;'\" "
+	    "z=\"a\tb\r\nc\nd\" w=''\n/>", XMLSCAN_OK,
+	    "S a x=1 & \"2\" p:y=<'\t' z=a b c d w=\nE a\n");
+	check_doc("<a b=\"/>\" c='>'><b\n/><c  ></c ></a >", XMLSCAN_OK,
+	    "S a b=/> c=>\nS b\nE b\nS c\nE c\nE a\n");
+	check_doc("<\xe5\xae\xa2 \xe6\x88\xb7='\xe6\x9d\x8e'>"
+	    "\xe7\xa3\x8a</\xe5\xae\xa2>", XMLSCAN_OK,
+	    "S \xe5\xae\xa2 \xe6\x88\xb7=\xe6\x9d\x8e\nT \xe7\xa3\x8a\n"
+	    "E \xe5\xae\xa2\n");
+}
+
+static void
+test_bad_syntax(void **state)
+{
+	static const char *const docs[] = {
+		"<a><b></a></b>", "<a></b>", "</a>", "<a>x</a></a>",
+		"<a b></a>", "<a b=c></a>", "<a b='c></a>", "<a/ >",
+		"<a\"b\"/>", "< a/>", "<1a/>", "<a>x<</a>", "<a><!x></a>",
+		"<a b='\xff'/>", "<a>\xc0\x80</a>", "<a>\xed\xa0\x80</a>",
+		"<a>\xf4\x90\x80\x80</a>", "<a>\xe4\xb8</a>",
+		"<\xff/>", "x<a/>", "<a/>x", "<a/>&amp;", "\xef\xbb<a/>",
+		"", "  \n", "<a b='1' b c/>",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(docs); i++)
+		check_doc(docs[i], XMLSCAN_BAD, NULL);
+	/* a NUL inside text or a value is not UTF-8 for GMarkup either */
+	assert_int_equal(scan_cut("<a>x\0y</a>", 10, NULL, 0, 64, 0, NULL),
+	    XMLSCAN_BAD);
+	assert_int_equal(scan_cut("<a b='\0'/>", 10, NULL, 0, 64, 0, NULL),
+	    XMLSCAN_BAD);
+}
+
+static void
+test_roots(void **state)
+{
+	(void)state;
+	/* GMarkup took several top-level elements: so does xmlscan. */
+	check_doc(" <a/>\n<b>x</b> ", XMLSCAN_OK,
+	    "S a\nE a\nS b\nT x\nE b\n");
+	check_doc("<!-- only a comment -->", XMLSCAN_OK, "");
+}
+
+static void
+test_depth(void **state)
+{
+	char *log;
+
+	(void)state;
+	assert_int_equal(scan("<a><b><c/></b></a>", 3, NULL), XMLSCAN_OK);
+	assert_int_equal(scan("<a><b><c><d/></c></b></a>", 3, &log),
+	    XMLSCAN_DEEP);
+	assert_string_equal(log, "S a\nS b\nS c\n");
+	g_free(log);
+	assert_int_equal(scan("<a/><b><c/></b>", 1, NULL), XMLSCAN_DEEP);
+}
+
+static void
+test_tag_max(void **state)
+{
+	GString *doc = g_string_new("<a b=\"");
+	size_t cuts[64], i;
+
+	(void)state;
+	while (doc->len < XMLSCAN_TAG_MAX - 1)
+		g_string_append_c(doc, 'x');
+	/* between < and >, exactly the most: fine */
+	g_string_append(doc, "\"/>");
+	assert_int_equal(scan(doc->str, 8, NULL), XMLSCAN_OK);
+	g_string_truncate(doc, doc->len - 3);
+	g_string_append(doc, "x\"/>");
+	assert_int_equal(scan(doc->str, 8, NULL), XMLSCAN_BAD);
+	for (i = 0; i < G_N_ELEMENTS(cuts); i++)
+		cuts[i] = (i + 1) * (doc->len / (G_N_ELEMENTS(cuts) + 1));
+	assert_int_equal(scan_cut(doc->str, doc->len, cuts,
+	    G_N_ELEMENTS(cuts), 8, 0, NULL), XMLSCAN_BAD);
+	/* never closed: refused once past the bound, not held */
+	g_string_truncate(doc, doc->len - 3);
+	assert_int_equal(scan_cut(doc->str, doc->len, cuts,
+	    G_N_ELEMENTS(cuts), 8, 0, NULL), XMLSCAN_BAD);
+	g_string_free(doc, TRUE);
+}
+
+static void
+test_long_text(void **state)
+{
+	GString *doc = g_string_new("<a>");
+	struct rec r = { g_string_new(NULL), 0, 0 };
+	struct xmlscan *s = xmlscan_new(&rec_ops, &r, 8);
+	size_t i, n = 0;
+	const char *p;
+
+	(void)state;
+	/* Three-byte characters, fed in odd chunks: pieces are whole
+	 * characters and together the text. */
+	for (i = 0; i < XMLSCAN_TEXT_MAX; i++)
+		g_string_append(doc, "\xe4\xb8\xad");
+	g_string_append(doc, "</a>");
+	for (i = 0; i < doc->len; i += 4097)
+		assert_int_equal(xmlscan_feed(s, doc->str + i,
+		    MIN(4097, doc->len - i)), 0);
+	assert_int_equal(xmlscan_end(s), 0);
+	assert_true(r.events > 3);
+	for (p = r.log->str; (p = strstr(p, "T ")) != NULL; p += 2)
+		n += strcspn(p + 2, "\n");
+	assert_int_equal(n, 3 * XMLSCAN_TEXT_MAX);
+	s = xmlscan_free(s);
+	g_string_free(r.log, TRUE);
+	g_string_free(doc, TRUE);
+}
+
+static void
+test_truncated(void **state)
+{
+	static const char *const docs[] = {
+		"<a><b>text", "<a", "<a b='1", "<a><!-- x", "<a><![CDATA[x",
+		"<?xml", "<!DOCTYPE a [", "<a>&amp", "<a>x</a", "<", "<!-",
+		"\xef\xbb\xbf",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(docs); i++)
+		check_doc(docs[i], XMLSCAN_BAD, NULL);
+}
+
+static void
+test_stop(void **state)
+{
+	static const char doc[] = "<a><b x='1'>t</b><c/></a>";
+	char *log;
+	int at;
+
+	(void)state;
+	for (at = 1; at <= 5; at++) {
+		assert_int_equal(scan_cut(doc, strlen(doc), NULL, 0, 8, at,
+		    &log), XMLSCAN_STOP);
+		g_free(log);
+	}
+	assert_int_equal(scan_cut(doc, strlen(doc), NULL, 0, 8, 8, NULL),
+	    XMLSCAN_OK);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_entities),
+		cmocka_unit_test(test_bad_refs),
+		cmocka_unit_test(test_skipped),
+		cmocka_unit_test(test_cdata),
+		cmocka_unit_test(test_attributes),
+		cmocka_unit_test(test_bad_syntax),
+		cmocka_unit_test(test_roots),
+		cmocka_unit_test(test_depth),
+		cmocka_unit_test(test_tag_max),
+		cmocka_unit_test(test_long_text),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_stop),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
