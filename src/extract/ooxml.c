@@ -97,16 +97,41 @@ xml_local(const char *qname)
 	return c != NULL ? c + 1 : qname;
 }
 
+/* Called for every cell of a sheet: one pass over each name, no
+ * library calls. */
 const char *
 extract_xml_attr(const char **names, const char **values, const char *name)
 {
+	const char *p, *local, *q;
 	size_t i;
 
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(xml_local(names[i]), name) == 0)
+	for (i = 0; names[i] != NULL; i++) {
+		for (local = p = names[i]; *p != '\0'; p++)
+			if (*p == ':')
+				local = p + 1;
+		for (q = name; *q != '\0' && *local == *q; local++, q++)
+			;
+		if (*local == *q)
 			return values[i];
+	}
 	return NULL;
 }
+
+/* Appends len bytes that do not lie in g: g_string_append_len() also
+ * copes with overlap, and costs a few times more per call. */
+static void
+xml_append(GString *g, const char *s, size_t len)
+{
+	size_t at = g->len;
+
+	g_string_set_size(g, at + len);
+	memcpy(g->str + at, s, len);
+}
+
+/* Bytes that would split a row if they came out in a cell. */
+static const unsigned char cell_blank[256] = {
+	['\t'] = 1, ['\n'] = 1, ['\r'] = 1
+};
 
 static const char *
 xml_where(const struct extract_xml *x)
@@ -142,20 +167,20 @@ xml_last(const struct extract_xml *x)
 static void
 xml_put(struct extract_xml *x, const char *s, size_t len)
 {
-	size_t i, from;
+	char *d;
+	size_t i;
 
 	if (x->cell == 0) {
-		g_string_append_len(x->out, s, (gssize)len);
+		xml_append(x->out, s, len);
 		xml_flush_some(x, XML_SEGMENT_MAX);
 		return;
 	}
 	/* In a cell, tabs and line ends would split the row. */
-	from = x->out->len;
-	g_string_append_len(x->out, s, (gssize)len);
-	for (i = from; i < x->out->len; i++)
-		if (x->out->str[i] == '\t' || x->out->str[i] == '\n' ||
-		    x->out->str[i] == '\r')
-			x->out->str[i] = ' ';
+	xml_append(x->out, s, len);
+	d = x->out->str + x->out->len - len;
+	for (i = 0; i < len; i++)
+		if (cell_blank[(unsigned char)d[i]])
+			d[i] = ' ';
 }
 
 static void
@@ -637,7 +662,7 @@ struct ooxml {
 	char		*member;	/* being read, lower case */
 	/* A shared string or a cell being read. */
 	GString		*val;
-	char		 ctype[16];
+	char		 ctype;		/* 's', 'b' or 0: the cell's t */
 	unsigned	 in_si, in_c, in_v, in_is, in_t, in_rph;
 };
 
@@ -855,6 +880,34 @@ ooxml_name(struct ooxml *o)
 	o->named = true;
 }
 
+/* The elements of shared strings and worksheets that matter, by local
+ * name: one switch per event rather than a chain of strcmp(). */
+enum { E_OTHER, E_ROW, E_C, E_V, E_IS, E_T, E_RPH, E_SI };
+
+static int
+sheet_elem(const char *n)
+{
+	switch (n[0]) {
+	case 'c':
+		return n[1] == '\0' ? E_C : E_OTHER;
+	case 'i':
+		return n[1] == 's' && n[2] == '\0' ? E_IS : E_OTHER;
+	case 'r':
+		if (n[1] == 'o' && n[2] == 'w' && n[3] == '\0')
+			return E_ROW;
+		return n[1] == 'P' && n[2] == 'h' && n[3] == '\0' ? E_RPH :
+		    E_OTHER;
+	case 's':
+		return n[1] == 'i' && n[2] == '\0' ? E_SI : E_OTHER;
+	case 't':
+		return n[1] == '\0' ? E_T : E_OTHER;
+	case 'v':
+		return n[1] == '\0' ? E_V : E_OTHER;
+	default:
+		return E_OTHER;
+	}
+}
+
 /* xl/sharedStrings.xml: <si> strings, rich runs <r><t> joined, without
  * phonetic guides. */
 static void
@@ -863,19 +916,20 @@ sst_start(struct extract_xml *x, const char *name, const char **an,
 {
 	struct ooxml *o = x->arg;
 	size_t at = o->sst->len;
+	int el = sheet_elem(name);
 
 	(void)an;
 	(void)av;
-	if (strcmp(name, "si") == 0) {
+	if (el == E_SI) {
 		/* "<si/>" is five bytes, its offset eight: counted too. */
 		if (o->in_si++ == 0 && extract_take(x->ex, sizeof at,
 		    xml_where(x)) != 0)
 			x->stop = true;
 		else if (o->in_si == 1)
 			g_array_append_val(o->sst_at, at);
-	} else if (strcmp(name, "t") == 0)
+	} else if (el == E_T)
 		o->in_t++;
-	else if (strcmp(name, "rPh") == 0)
+	else if (el == E_RPH)
 		o->in_rph++;
 }
 
@@ -883,12 +937,13 @@ static void
 sst_end(struct extract_xml *x, const char *name)
 {
 	struct ooxml *o = x->arg;
+	int el = sheet_elem(name);
 
-	if (strcmp(name, "si") == 0 && o->in_si > 0)
+	if (el == E_SI && o->in_si > 0)
 		o->in_si--;
-	else if (strcmp(name, "t") == 0 && o->in_t > 0)
+	else if (el == E_T && o->in_t > 0)
 		o->in_t--;
-	else if (strcmp(name, "rPh") == 0 && o->in_rph > 0)
+	else if (el == E_RPH && o->in_rph > 0)
 		o->in_rph--;
 }
 
@@ -900,7 +955,7 @@ sst_text(struct extract_xml *x, const char *text, size_t len)
 	/* Held until the sheets are read; its bytes were counted against
 	 * max_bytes as they were inflated. */
 	if (o->in_si > 0 && o->in_t > 0 && o->in_rph == 0)
-		g_string_append_len(o->sst, text, (gssize)len);
+		xml_append(o->sst, text, len);
 }
 
 static const struct xml_ops sst_ops = { sst_start, sst_end, sst_text };
@@ -913,44 +968,63 @@ sheet_start(struct extract_xml *x, const char *name, const char **an,
 {
 	struct ooxml *o = x->arg;
 	const char *t;
+	int el = sheet_elem(name);
 
-	if (strcmp(name, "row") == 0)
+	if (el == E_ROW)
 		xml_row_begin(x);
-	else if (strcmp(name, "c") == 0) {
+	else if (el == E_C) {
 		xml_cell_begin(x);
 		o->in_c = 1;
 		t = extract_xml_attr(an, av, "t");
-		(void)g_strlcpy(o->ctype, t != NULL ? t : "", sizeof o->ctype);
-		g_string_truncate(o->val, 0);
+		o->ctype = t != NULL && (t[0] == 's' || t[0] == 'b') &&
+		    t[1] == '\0' ? t[0] : '\0';
+		o->val->len = 0;	/* g_string_truncate(), inline */
+		o->val->str[0] = '\0';
 	} else if (o->in_c == 0)
 		return;
-	else if (strcmp(name, "v") == 0)
+	else if (el == E_V)
 		o->in_v++;
-	else if (strcmp(name, "is") == 0)
+	else if (el == E_IS)
 		o->in_is++;
-	else if (strcmp(name, "t") == 0)
+	else if (el == E_T)
 		o->in_t++;
-	else if (strcmp(name, "rPh") == 0)
+	else if (el == E_RPH)
 		o->in_rph++;
+}
+
+/* A shared string's index as g_ascii_strtoull() reads it: plain
+ * digits here, anything else (space, sign, overflow) left to it.
+ * 1 and *i, or 0 when there is no number. */
+static int
+sheet_index(const char *v, guint64 *i)
+{
+	const char *p;
+	char *end;
+
+	*i = 0;
+	for (p = v; *p >= '0' && *p <= '9' && p - v < 18; p++)
+		*i = *i * 10 + (guint64)(*p - '0');
+	if (p > v && !(*p >= '0' && *p <= '9'))
+		return 1;
+	*i = g_ascii_strtoull(v, &end, 10);
+	return end != v;
 }
 
 static void
 sheet_cell(struct extract_xml *x, struct ooxml *o)
 {
 	const char *v = o->val->str;
-	char *end;
 	guint64 i;
 	size_t from, to;
 
-	if (strcmp(o->ctype, "s") == 0) {
-		i = g_ascii_strtoull(v, &end, 10);
-		if (end == v || i >= o->sst_at->len)
+	if (o->ctype == 's') {
+		if (!sheet_index(v, &i) || i >= o->sst_at->len)
 			return;
 		from = g_array_index(o->sst_at, size_t, i);
 		to = i + 1 < o->sst_at->len ? g_array_index(o->sst_at, size_t,
 		    i + 1) : o->sst->len;
 		xml_put(x, o->sst->str + from, to - from);
-	} else if (strcmp(o->ctype, "b") == 0)
+	} else if (o->ctype == 'b')
 		xml_put(x, v[0] == '1' ? "TRUE" : "FALSE", v[0] == '1' ? 4 :
 		    5);
 	else
@@ -961,23 +1035,24 @@ static void
 sheet_end(struct extract_xml *x, const char *name)
 {
 	struct ooxml *o = x->arg;
+	int el = sheet_elem(name);
 
-	if (strcmp(name, "row") == 0)
+	if (el == E_ROW)
 		xml_row_end(x);
-	else if (strcmp(name, "c") == 0) {
+	else if (el == E_C) {
 		if (o->val->len > 0)
 			sheet_cell(x, o);
 		xml_cell_end(x);
 		o->in_c = o->in_v = o->in_is = o->in_t = o->in_rph = 0;
 	} else if (o->in_c == 0)
 		return;
-	else if (strcmp(name, "v") == 0 && o->in_v > 0)
+	else if (el == E_V && o->in_v > 0)
 		o->in_v--;
-	else if (strcmp(name, "is") == 0 && o->in_is > 0)
+	else if (el == E_IS && o->in_is > 0)
 		o->in_is--;
-	else if (strcmp(name, "t") == 0 && o->in_t > 0)
+	else if (el == E_T && o->in_t > 0)
 		o->in_t--;
-	else if (strcmp(name, "rPh") == 0 && o->in_rph > 0)
+	else if (el == E_RPH && o->in_rph > 0)
 		o->in_rph--;
 }
 
@@ -988,7 +1063,7 @@ sheet_text(struct extract_xml *x, const char *text, size_t len)
 
 	if (o->in_c > 0 && (o->in_v > 0 || (o->in_is > 0 && o->in_t > 0 &&
 	    o->in_rph == 0)))
-		g_string_append_len(o->val, text, (gssize)len);
+		xml_append(o->val, text, len);
 }
 
 static const struct xml_ops sheet_ops = { sheet_start, sheet_end,

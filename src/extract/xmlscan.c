@@ -91,14 +91,29 @@ static const unsigned char text_stop[256] = {
 static void
 sbuf_reserve(struct sbuf *b, size_t n)
 {
-	size_t cap = b->cap > 0 ? b->cap : 256;
+	size_t cap;
 
 	if (n <= b->cap - b->len)
 		return;
+	cap = b->cap > 0 ? b->cap : 256;
 	while (cap - b->len < n)
 		cap *= 2;	/* bounded by the limits above */
 	b->p = g_realloc(b->p, cap);
 	b->cap = cap;
+}
+
+/* Names are a few bytes: a loop beats a call to memcpy(). */
+static void
+copy_short(char *d, const char *p, size_t n)
+{
+	size_t i;
+
+	if (n > 16) {
+		memcpy(d, p, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		d[i] = p[i];
 }
 
 static void
@@ -128,10 +143,27 @@ is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* Letters, '_', ':' and the bytes of non-ASCII characters. */
+static const unsigned char name_first[256] = {
+	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1,
+	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1,
+	['_'] = 1, [':'] = 1,
+	[0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+};
+
 static bool
 name_start(unsigned char c)
 {
-	return g_ascii_isalpha(c) || c == '_' || c == ':' || c >= 0x80;
+	return name_first[c] != 0;
 }
 
 /* The length of the valid UTF-8 character at p, 0 when it is invalid
@@ -606,7 +638,7 @@ attr_parse(struct xmlscan *s, const char **pp, const char *e, size_t n)
 	attr_room(s, n + 1);
 	s->aoff[2 * n] = s->attrs.len;
 	sbuf_reserve(&s->attrs, (size_t)(p - name) + 1);
-	memcpy(s->attrs.p + s->attrs.len, name, (size_t)(p - name));
+	copy_short(s->attrs.p + s->attrs.len, name, (size_t)(p - name));
 	s->attrs.len += (size_t)(p - name);
 	s->attrs.p[s->attrs.len++] = '\0';
 	while (p < e && is_space((unsigned char)*p))
@@ -642,7 +674,7 @@ open_push(struct xmlscan *s, const char *name, size_t len, size_t local)
 	s->open[2 * s->depth + 1] = s->names.len + local;
 	s->depth++;
 	sbuf_reserve(&s->names, len + 1);
-	memcpy(s->names.p + s->names.len, name, len);
+	copy_short(s->names.p + s->names.len, name, len);
 	s->names.len += len;
 	s->names.p[s->names.len++] = '\0';
 }
@@ -733,18 +765,20 @@ static int
 end_tag(struct xmlscan *s, const char *p, const char *e, const char **next)
 {
 	const char *open;
-	size_t i, n;
+	size_t i, n, m;
 
 	if (s->depth == 0)
 		return TAG_BAD;
 	open = s->names.p + s->open[2 * (s->depth - 1)];
 	n = s->names.len - s->open[2 * (s->depth - 1)] - 1;
-	for (i = 0; i < n; i++, p++) {
-		if (p == e)
-			return TAG_SHORT;
-		if (*p != open[i])
+	/* A mismatch before e is bad, e first is short. */
+	m = MIN(n, (size_t)(e - p));
+	for (i = 0; i < m; i++)
+		if (p[i] != open[i])
 			return TAG_BAD;
-	}
+	if (m < n)
+		return TAG_SHORT;
+	p += n;
 	while (p < e && is_space((unsigned char)*p))
 		p++;
 	if (p == e)

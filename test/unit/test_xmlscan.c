@@ -227,6 +227,31 @@ test_bad_syntax(void **state)
 	    XMLSCAN_BAD);
 }
 
+/* End tags against names short and long (past 16 bytes names are
+ * copied another way), cut anywhere: a name that differs, is a prefix
+ * of the open one or runs past it is bad. */
+static void
+test_end_names(void **state)
+{
+	static const char *const bad[] = {
+		"<abc></abd>", "<abc></ab>", "<ab></abc>", "<abc></abc",
+		"<p:abc></abc>", "<abcdefghijklmnopqrstu></abcdefghijklmnopqrst>",
+		"<abcdefghijklmnopqrstu></abcdefghijklmnopqrstuv>",
+		"<abcdefghijklmnopqrstu></Abcdefghijklmnopqrstu>",
+	};
+	size_t i;
+
+	(void)state;
+	check_doc("<p:abcdefghijklmnopqrstu q:attributenamelongerthan16='v' "
+	    "c='w'><x:y/></p:abcdefghijklmnopqrstu \n>", XMLSCAN_OK,
+	    "S abcdefghijklmnopqrstu q:attributenamelongerthan16=v c=w\n"
+	    "S y\nE y\nE abcdefghijklmnopqrstu\n");
+	check_doc("<c r=\"A1\" t=\"s\"><v>12</v></c>", XMLSCAN_OK,
+	    "S c r=A1 t=s\nS v\nT 12\nE v\nE c\n");
+	for (i = 0; i < G_N_ELEMENTS(bad); i++)
+		check_doc(bad[i], XMLSCAN_BAD, NULL);
+}
+
 static void
 test_roots(void **state)
 {
@@ -347,6 +372,7 @@ main(void)
 		cmocka_unit_test(test_cdata),
 		cmocka_unit_test(test_attributes),
 		cmocka_unit_test(test_bad_syntax),
+		cmocka_unit_test(test_end_names),
 		cmocka_unit_test(test_roots),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_tag_max),
