@@ -26,6 +26,7 @@
 #include <glib.h>
 
 #include "errbuf.h"
+#include "fdio.h"
 #include "audit.h"
 #include "report.h"
 #include "json.h"
@@ -335,26 +336,6 @@ audit_json(const struct audit_entry *e, size_t *len)
 	return json_finish(&j, len);
 }
 
-/* Writes all of buf, through signals and short writes.  A short write
- * to a regular file means the disk is full; the retry then fails with
- * ENOSPC and we report that. */
-static int
-audit_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Nothing to build when nobody reads it. */
 static bool
 audit_is_open(void)
@@ -374,7 +355,7 @@ audit_append(const char *line, size_t len, char *err, size_t errlen)
 	int rc = 0, saved;
 
 	(void)pthread_rwlock_rdlock(&audit_lock);
-	if (audit_fd >= 0 && audit_write_all(audit_fd, line, len) != 0) {
+	if (audit_fd >= 0 && fd_write_all(audit_fd, line, len) != 0) {
 		saved = errno;
 		errbuf_set(err, errlen, "audit log %s: %s",
 		    audit_path != NULL ? audit_path : "?", g_strerror(saved));

@@ -45,6 +45,7 @@
 #include <sodium.h>
 
 #include "errbuf.h"
+#include "fdio.h"
 #include "json.h"
 #include "qstore.h"
 
@@ -80,8 +81,7 @@ struct qstore {
 struct qconn {
 	redisContext	*c;
 	bool		 blocked;
-	bool		 was_pending;
-	sigset_t	 old;
+	struct fd_sigpipe sp;
 };
 
 /* Creates the hash only if it does not exist: a new entry never
@@ -220,24 +220,6 @@ qstore_syncdir(const struct qstore *s, char *err, size_t errlen)
 	return rc;
 }
 
-static int
-qstore_writeall(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes dir/ID.ext durably.  replace: rename over what is there (the
  * state file); else link, which fails when the name exists, so a new
  * entry never clobbers another.  On -1 nothing new is left. */
@@ -256,7 +238,7 @@ qstore_write(const struct qstore *s, const char *id, const char *ext,
 		tmp_gone = true;
 		goto out;
 	}
-	if (qstore_writeall(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fd_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		errbuf_set(err, errlen, "%s: %s", tmp, g_strerror(errno));
 		goto out;
 	}
@@ -738,39 +720,23 @@ qstore_tv(int ms)
 }
 
 /* A write to a peer that went away raises SIGPIPE, which would kill
- * the gateway unless it is ignored; block it while we talk and drop
- * what we raised (store.c does the same). */
+ * the gateway unless it is ignored; blocked while we talk (fdio.h). */
 static void
 qstore_sigpipe_block(struct qconn *q)
 {
-	sigset_t set, pend;
-
-	(void)sigemptyset(&set);
-	(void)sigaddset(&set, SIGPIPE);
-	(void)pthread_sigmask(SIG_BLOCK, &set, &q->old);
-	q->was_pending = sigpending(&pend) == 0 &&
-	    sigismember(&pend, SIGPIPE) == 1;
+	fd_sigpipe_block(&q->sp);
 	q->blocked = true;
 }
 
 static void
 qstore_rclose(struct qconn *q)
 {
-	sigset_t set, pend;
-	struct timespec zero = { 0, 0 };
-
 	if (q->c != NULL)
 		redisFree(q->c);
 	q->c = NULL;
 	if (!q->blocked)
 		return;
-	(void)sigemptyset(&set);
-	(void)sigaddset(&set, SIGPIPE);
-	if (!q->was_pending && sigpending(&pend) == 0 &&
-	    sigismember(&pend, SIGPIPE) == 1)
-		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
-			;
-	(void)pthread_sigmask(SIG_SETMASK, &q->old, NULL);
+	fd_sigpipe_restore(&q->sp);
 	q->blocked = false;
 }
 
@@ -1856,7 +1822,7 @@ qstore_claim_file(struct qstore *s, const char *id, char *err,
 	/* From here a failure still leaves the mark: the token is then
 	 * spent without the message passing, which fails safe. */
 	n = snprintf(buf, sizeof buf, "%lld\n", (long long)time(NULL));
-	if (qstore_writeall(fd, buf, (size_t)n) != 0 || fsync(fd) != 0) {
+	if (fd_write_all(fd, buf, (size_t)n) != 0 || fsync(fd) != 0) {
 		errbuf_set(err, errlen, "%s: %s", path, g_strerror(errno));
 		goto out;
 	}

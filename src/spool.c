@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "spool.h"
 
 struct spool {
@@ -62,18 +63,10 @@ spool_free(struct spool *s)
 static int
 spool_write_fd(int fd, const char *p, size_t len, char *err, size_t errlen)
 {
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			(void)snprintf(err, errlen, "spool write: %s",
-			    strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (fd_write_all(fd, p, len) != 0) {
+		(void)snprintf(err, errlen, "spool write: %s",
+		    strerror(errno));
+		return -1;
 	}
 	return 0;
 }

@@ -47,6 +47,7 @@
 #include <glib.h>
 #include <hiredis/hiredis.h>
 
+#include "fdio.h"
 #include "findings.h"
 #include "json.h"
 #include "store.h"
@@ -435,39 +436,8 @@ store_ok(struct store *s)
 }
 
 /* hiredis writes with write(2): a Redis that went away would raise
- * SIGPIPE and, unless the process ignores it, kill the gateway.  Block
- * it in this thread around our I/O and swallow one we caused. */
-struct store_sigpipe {
-	sigset_t	 old;
-	bool		 was_pending;
-};
-
-static void
-store_sigpipe_block(struct store_sigpipe *sp)
-{
-	sigset_t set, pend;
-
-	(void)sigemptyset(&set);
-	(void)sigaddset(&set, SIGPIPE);
-	(void)pthread_sigmask(SIG_BLOCK, &set, &sp->old);
-	sp->was_pending = sigpending(&pend) == 0 &&
-	    sigismember(&pend, SIGPIPE) == 1;
-}
-
-static void
-store_sigpipe_restore(struct store_sigpipe *sp)
-{
-	sigset_t set, pend;
-	struct timespec zero = { 0, 0 };
-
-	(void)sigemptyset(&set);
-	(void)sigaddset(&set, SIGPIPE);
-	if (!sp->was_pending && sigpending(&pend) == 0 &&
-	    sigismember(&pend, SIGPIPE) == 1)
-		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
-			;
-	(void)pthread_sigmask(SIG_SETMASK, &sp->old, NULL);
-}
+ * SIGPIPE and, unless the process ignores it, kill the gateway.  It is
+ * blocked in this thread around our I/O (fdio.h). */
 
 /* Reads one reply.  An I/O error or an error reply is -1 with err; the
  * caller drops the connection. */
@@ -1648,7 +1618,7 @@ store_history(struct store *s, const char *sender, time_t now,
     const char *const *ext_rcpts, size_t nrcpts,
     struct policy_history *out, char *err, size_t errlen)
 {
-	struct store_sigpipe sp;
+	struct fd_sigpipe sp;
 	char *snd;
 	int rc = 0;
 
@@ -1664,10 +1634,10 @@ store_history(struct store *s, const char *sender, time_t now,
 		mem_history(s, snd, now, record_keys, nrecords, ext_rcpts,
 		    nrcpts, out);
 	else {
-		store_sigpipe_block(&sp);
+		fd_sigpipe_block(&sp);
 		rc = store_redis_history(s, snd, now, record_keys, nrecords,
 		    ext_rcpts, nrcpts, out, err, errlen);
-		store_sigpipe_restore(&sp);
+		fd_sigpipe_restore(&sp);
 	}
 	g_free(snd);
 	if (rc != 0) {
@@ -1682,7 +1652,7 @@ int
 store_account(struct store *s, const struct store_event *ev, char *err,
     size_t errlen)
 {
-	struct store_sigpipe sp;
+	struct fd_sigpipe sp;
 	GArray *fields;
 	char *snd;
 	int rc = 0;
@@ -1692,9 +1662,9 @@ store_account(struct store *s, const struct store_event *ev, char *err,
 	if (!s->redis)
 		mem_account(ev, snd, fields);
 	else {
-		store_sigpipe_block(&sp);
+		fd_sigpipe_block(&sp);
 		rc = store_redis_account(s, ev, snd, fields, err, errlen);
-		store_sigpipe_restore(&sp);
+		fd_sigpipe_restore(&sp);
 	}
 	g_array_free(fields, TRUE);
 	g_free(snd);
@@ -1705,15 +1675,15 @@ int
 store_officer(struct store *s, const struct store_officer_event *oe,
     char *err, size_t errlen)
 {
-	struct store_sigpipe sp;
+	struct fd_sigpipe sp;
 	int rc;
 
 	/* The in-process store keeps no stream; the audit log has it. */
 	if (!s->redis)
 		return 0;
-	store_sigpipe_block(&sp);
+	fd_sigpipe_block(&sp);
 	rc = store_redis_officer(s, oe, err, errlen);
-	store_sigpipe_restore(&sp);
+	fd_sigpipe_restore(&sp);
 	return rc;
 }
 
@@ -1721,7 +1691,7 @@ int
 store_stream_range(struct store *s, time_t since, time_t until,
     store_entry_fn fn, void *arg, char *err, size_t errlen)
 {
-	struct store_sigpipe sp;
+	struct fd_sigpipe sp;
 	int rc;
 
 	if (!s->redis) {
@@ -1729,9 +1699,9 @@ store_stream_range(struct store *s, time_t since, time_t until,
 		    "incident stream: read the audit log");
 		return -1;
 	}
-	store_sigpipe_block(&sp);
+	fd_sigpipe_block(&sp);
 	rc = store_redis_range(s, since, until, fn, arg, err, errlen);
-	store_sigpipe_restore(&sp);
+	fd_sigpipe_restore(&sp);
 	return rc;
 }
 

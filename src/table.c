@@ -68,6 +68,7 @@
 #include <sodium.h>
 
 #include "errbuf.h"
+#include "fdio.h"
 #include "table.h"
 
 #define TABLE_MAGIC	"CUSTOSTB"
@@ -651,25 +652,6 @@ table_check_input(const struct table_builder *b, const char *path,
 	return 0;
 }
 
-static int
-table_write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		/* Linux writes at most about 2 GiB a call. */
-		n = write(fd, p, len < (1u << 30) ? len : (1u << 30));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* fsyncs the directory holding path, so the rename is durable. */
 static int
 table_sync_dir(const char *path, char *err, size_t errlen)
@@ -791,7 +773,7 @@ table_builder_write(struct table_builder *b, const char *path,
 		    strerror(errno));
 		goto out;
 	}
-	if (table_write_all(fd, map, h->file_size) != 0 || fsync(fd) != 0) {
+	if (fd_write_all(fd, map, h->file_size) != 0 || fsync(fd) != 0) {
 		errbuf_set(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}

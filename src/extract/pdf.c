@@ -44,6 +44,7 @@
 #include <glib.h>
 
 #include "extract/extract.h"
+#include "fdio.h"
 
 #define PDF_TYPE	"application/pdf"
 #define PDF_NOFILE	32	/* descriptors the helper may hold */
@@ -102,23 +103,6 @@ pdf_high(int fd)
 	return h;
 }
 
-static int
-pdf_write_all(int fd, const unsigned char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A descriptor holding data for the child, and the name it opens it by
  * (path, pathlen).  *tmp is set when path is a file to unlink after the
  * run.  -1 when neither a memfd nor a temporary file could be made. */
@@ -148,7 +132,7 @@ pdf_input(const unsigned char *data, size_t len, char *path, size_t pathlen,
 			return -1;
 		*tmp = true;
 	}
-	if (pdf_write_all(fd, data, len) != 0 || (fd = pdf_high(fd)) < 0) {
+	if (fd_write_all(fd, data, len) != 0 || (fd = pdf_high(fd)) < 0) {
 		if (fd >= 0)
 			(void)close(fd);
 		if (*tmp)
