@@ -915,44 +915,32 @@ scan_bang(struct xmlscan *s, const char *p, const char *e)
 	return e;
 }
 
+/* Skips to the end of a construct closed by need times c then '>':
+ * a comment ("-->", need 2) or a processing instruction ("?>", need 1).
+ * More c before the '>' still close it ("--->", "??>"). */
 static const char *
-scan_comment(struct xmlscan *s, const char *p, const char *e)
+scan_skip(struct xmlscan *s, const char *p, const char *e, char c,
+    unsigned need)
 {
 	const char *q;
 
 	while (p < e) {
 		if (s->match == 0) {
-			if ((q = memchr(p, '-', (size_t)(e - p))) == NULL)
+			if ((q = memchr(p, c, (size_t)(e - p))) == NULL)
 				return e;
 			p = q + 1;
 			s->match = 1;
-		} else if (s->match == 1)
-			s->match = *p++ == '-' ? 2 : 0;
-		else if (*p == '>') {
+		} else if (*p == c) {
+			if (s->match < need)
+				s->match++;
+			p++;
+		} else if (*p == '>' && s->match == need) {
 			s->state = S_TEXT;
 			return p + 1;
-		} else if (*p++ != '-')	/* "---" still ends at '>' */
+		} else {
 			s->match = 0;
-	}
-	return e;
-}
-
-static const char *
-scan_pi(struct xmlscan *s, const char *p, const char *e)
-{
-	const char *q;
-
-	while (p < e) {
-		if (s->match == 0) {
-			if ((q = memchr(p, '?', (size_t)(e - p))) == NULL)
-				return e;
-			p = q + 1;
-			s->match = 1;
-		} else if (*p == '>') {
-			s->state = S_TEXT;
-			return p + 1;
-		} else if (*p++ != '?')
-			s->match = 0;
+			p++;
+		}
 	}
 	return e;
 }
@@ -1072,10 +1060,10 @@ xmlscan_feed(struct xmlscan *s, const char *buf, size_t len)
 			p = scan_tag(s, p, e);
 			break;
 		case S_PI:
-			p = scan_pi(s, p, e);
+			p = scan_skip(s, p, e, '?', 1);
 			break;
 		case S_COMMENT:
-			p = scan_comment(s, p, e);
+			p = scan_skip(s, p, e, '-', 2);
 			break;
 		case S_CDATA:
 			p = scan_cdata(s, p, e);
