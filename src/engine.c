@@ -246,6 +246,7 @@ engine_load(const struct conf *c, char *err, size_t errlen)
 	    __ATOMIC_SEQ_CST);
 	e->proximity = c->proximity;
 	e->weak_max_records = c->weak_max_records;
+	e->weak_expand = ENGINE_WEAK_EXPAND;
 	e->max_samples = c->max_samples;
 	e->cn_id_legacy = c->cn_id_legacy;
 	memcpy(e->det_on, c->detector_on, sizeof e->det_on);

@@ -36,12 +36,19 @@ struct engine {
 	size_t			 nkeywords;
 	size_t			 proximity;
 	size_t			 weak_max_records;
+	size_t			 weak_expand;	/* ENGINE_WEAK_EXPAND */
 	size_t			 max_samples;
 	bool			 det_on[DET_COUNT];
 	unsigned		 det_threshold[DET_COUNT];
 	bool			 cn_id_legacy;
 	char			 version[64];
 };
+
+/* A weak value more records share than this is not expanded into one
+ * hit per record but linked to the records other evidence brings in
+ * (scan.c, scan_link).  The unit tests lower it to check both ways
+ * agree. */
+#define ENGINE_WEAK_EXPAND	64
 
 /* The calling thread's scratch, valid for both databases of e. */
 hs_scratch_t	*engine_scratch(const struct engine *e, char *err,

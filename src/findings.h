@@ -60,6 +60,7 @@ struct findings {
 	size_t			 detector_values[DET_COUNT];
 	size_t			 canaries;
 	size_t			 weak_ambiguous;	/* weak-only matches, too many records */
+	bool			 weak_truncated;	/* weak linking budget spent */
 	GHashTable		*seen;		/* value fingerprints counted */
 	GHashTable		*keywords;	/* keyword -> count */
 	struct finding_sample	*samples;

@@ -35,6 +35,12 @@ report_findings_fields(struct json *j, const struct pipeline_result *r,
 	 * records to name any: seen, but counted as no customer. */
 	if (f->weak_ambiguous > 0)
 		json_kv_uint(j, "weak_ambiguous", f->weak_ambiguous);
+	/* A text so full of widely shared names that linking them to
+	 * records ran out of its budget: some weak evidence not judged. */
+	if (f->weak_truncated) {
+		json_key(j, "weak_truncated");
+		json_bool(j, true);
+	}
 	json_key(j, "per_list");
 	json_object_begin(j);
 	for (i = 0; c != NULL && i < c->nlists && i < FINDINGS_MAX_LISTS; i++)

@@ -7,7 +7,10 @@
  * groups, an e-mail address, a token), canonicalises it and looks it up
  * in the table by keyed fingerprint, and runs the built-in validators.
  * Then the weak-literal database runs over the same view and weak hits
- * are kept only when another field of the same record is near.
+ * are kept only when another field of the same record is near.  A weak
+ * value many records share (a common name) is not expanded into a hit
+ * per record but linked to the records other evidence brings in
+ * (scan_link), so the work follows the message, not the list.
  *
  * A digit run is a maximal sequence of digit groups joined by at most
  * three separators (space, tab, line break, - . / ( )).  A group is never
@@ -33,7 +36,9 @@
 #define RUN_MAX_DIGITS	40	/* longest digit candidate */
 #define RUN_MAX_GROUPS	4096	/* groups looked at in one run */
 #define TOKEN_MAX	64	/* longest token candidate, characters */
-#define WEAK_FANOUT	4096	/* weak values shared wider: strong only */
+#define WEAK_HITS_MAX	(1u << 20)	/* expanded weak hits a segment */
+#define LINK_PARTNERS	16	/* weak events paired with each one */
+#define LINK_BUDGET	(1u << 24)	/* linking steps a message */
 
 struct pos_hit {
 	uint32_t	rec;
@@ -59,6 +64,15 @@ struct weak_only {
 	uint32_t	first, end;
 };
 
+/* A weak value found at pos that more records share than the engine
+ * expands (engine.weak_expand): one event, not one hit per record.
+ * scan_link turns it into hits for the records other evidence points
+ * to. */
+struct weak_event {
+	uint32_t	lit;		/* weak literal id */
+	uint32_t	pos;		/* view offset of its end */
+};
+
 struct group {
 	size_t	start, end;	/* view offsets of the digits */
 	char	sep;		/* first separator before it, or 0 */
@@ -76,6 +90,11 @@ struct scan_ctx {
 	size_t			 shape_done;	/* tokens without IBAN/USCC */
 	GArray			*strong;	/* struct pos_hit */
 	GArray			*weak;		/* struct pos_hit */
+	GArray			*big;		/* struct weak_event */
+	GArray			*stamp;		/* uint32_t a big event */
+	GArray			*work;		/* uint32_t places to link from */
+	GHashTable		*pairs;		/* scan_link_pairs' results */
+	size_t			 budget;	/* linking steps left */
 	struct group		*groups;	/* RUN_MAX_GROUPS, reused */
 	struct textview		 view;		/* x->v, reused */
 	size_t			 run_min;	/* digits a run needs */
@@ -481,48 +500,40 @@ scan_on_candidate(unsigned int id, unsigned long long from,
 	return 0;
 }
 
+static void
+scan_weak_hit(struct scan_ctx *x, const struct table_hit *h, uint32_t pos)
+{
+	struct pos_hit p = { h->rec, pos, h->field, h->kind, NEAR_NONE };
+
+	g_array_append_val(x->weak, p);
+}
+
+/* A weak value few records share gives a hit per record, to be sorted
+ * and corroborated.  One that many share (a common name in a big list)
+ * is kept as an event: expanding it cost one hit per customer sharing
+ * the name, whatever the message, and most of those could never be
+ * corroborated.  Past WEAK_HITS_MAX hits in a segment (a text made of
+ * names) every value is kept as an event, whose linking is bounded. */
 static int
 scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
     unsigned int flags, void *arg)
 {
 	struct scan_ctx *x = arg;
 	const struct table_hit *h;
-	size_t n, i, k;
+	size_t n, i;
 
 	(void)from;
 	(void)flags;
-	n = table_lookup_weak(x->e->table, id, &h);
-	if (n <= WEAK_FANOUT) {
-		for (i = 0; i < n; i++) {
-			struct pos_hit p = { h[i].rec, (uint32_t)to,
-			    h[i].field, h[i].kind, NEAR_NONE };
+	if ((n = table_lookup_weak(x->e->table, id, &h)) == 0)
+		return 0;
+	if (n > x->e->weak_expand || x->weak->len + n > WEAK_HITS_MAX) {
+		struct weak_event ev = { id, (uint32_t)to };
 
-			g_array_append_val(x->weak, p);
-		}
+		g_array_append_val(x->big, ev);
 		return 0;
 	}
-	/* A value thousands of records share (a common name) can only be
-	 * corroborated by a strong field found near it: look those records
-	 * up in its hits, which the table keeps sorted by record. */
-	for (k = 0; k < x->strong->len; k++) {
-		const struct pos_hit *s = &g_array_index(x->strong,
-		    struct pos_hit, k);
-		size_t lo = 0, hi = n;
-
-		while (lo < hi) {
-			i = lo + (hi - lo) / 2;
-			if (h[i].rec < s->rec)
-				lo = i + 1;
-			else
-				hi = i;
-		}
-		for (i = lo; i < n && h[i].rec == s->rec; i++) {
-			struct pos_hit p = { h[i].rec, (uint32_t)to,
-			    h[i].field, h[i].kind, NEAR_NONE };
-
-			g_array_append_val(x->weak, p);
-		}
-	}
+	for (i = 0; i < n; i++)
+		scan_weak_hit(x, &h[i], (uint32_t)to);
 	return 0;
 }
 
@@ -580,33 +591,288 @@ scan_sort_hits(GArray *a)
 	free(tmp);
 }
 
+/* Spends n linking steps; false once the message's budget is gone. */
 static bool
-scan_near(size_t a, size_t b, size_t prox)
+scan_spend(struct scan_ctx *x, size_t n)
 {
-	return (a > b ? a - b : b - a) <= prox;
+	if (x->budget < n) {
+		x->budget = 0;
+		x->f->weak_truncated = true;
+		return false;
+	}
+	x->budget -= n;
+	return true;
 }
 
-/* Marks each weak hit of one record (w[0..n)) with what corroborates
- * it; s[0..ns) are the record's strong hits.  Returns the best mark. */
+/* The first index at or after i whose record is not below rec, in hits
+ * sorted by record (the table keeps a weak value's hits so).  Galloping:
+ * walking a long list along a short one costs the short one's length
+ * times a logarithm. */
+static size_t
+scan_seek(struct scan_ctx *x, const struct table_hit *h, size_t n,
+    size_t i, uint32_t rec)
+{
+	size_t step = 1, lo = i, hi, mid, steps = 1;
+
+	if (i >= n || h[i].rec >= rec)
+		return i;
+	while (lo + step < n && h[lo + step].rec < rec) {
+		lo += step;
+		step *= 2;
+		steps++;
+	}
+	hi = lo + step < n ? lo + step : n;
+	for (lo++; lo < hi; steps++) {
+		mid = lo + (hi - lo) / 2;
+		if (h[mid].rec < rec)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	(void)scan_spend(x, steps);
+	return lo;
+}
+
+static int
+scan_event_cmp(const void *a, const void *b)
+{
+	const struct weak_event *x = a, *y = b;
+
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* True when some field of a differs from some field of b. */
+static bool
+scan_fields_differ(const struct table_hit *a, size_t na,
+    const struct table_hit *b, size_t nb)
+{
+	size_t i, j;
+
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			if (a[i].field != b[j].field)
+				return true;
+	return false;
+}
+
+/* The records that hold both weak values, under different fields: what
+ * a name next to a company can name.  Counts them, and with emit gives
+ * each its hits at both places.  Walks the shorter list. */
+static size_t
+scan_intersect(struct scan_ctx *x, const struct weak_event *a,
+    const struct weak_event *b, bool emit)
+{
+	const struct table_hit *ha, *hb, *t;
+	const struct weak_event *te;
+	size_t na, nb, i, j = 0, ie, je, k = 0, tn;
+
+	na = table_lookup_weak(x->e->table, a->lit, &ha);
+	nb = table_lookup_weak(x->e->table, b->lit, &hb);
+	if (na > nb) {
+		t = ha, ha = hb, hb = t;
+		tn = na, na = nb, nb = tn;
+		te = a, a = b, b = te;
+	}
+	for (i = 0; i < na && scan_spend(x, 1); i = ie) {
+		uint32_t rec = ha[i].rec;
+
+		for (ie = i + 1; ie < na && ha[ie].rec == rec; ie++)
+			;
+		j = scan_seek(x, hb, nb, j, rec);
+		for (je = j; je < nb && hb[je].rec == rec; je++)
+			;
+		if (je == j || !scan_fields_differ(ha + i, ie - i, hb + j,
+		    je - j))
+			continue;
+		k++;
+		for (; emit && i < ie; i++)
+			scan_weak_hit(x, &ha[i], a->pos);
+		for (; emit && j < je; j++)
+			scan_weak_hit(x, &hb[j], b->pos);
+	}
+	return k;
+}
+
+/* Two widely shared weak values near each other (a common name next to
+ * a big company): the records holding both.  Up to the expansion limit
+ * (or weak_max_records, if higher) they get their hits and are judged
+ * like any others; more than that can name nobody and counts as
+ * ambiguous, once a pair of values a segment.  Each event is paired
+ * with the next LINK_PARTNERS events in proximity. */
+static void
+scan_link_pairs(struct scan_ctx *x)
+{
+	const struct weak_event *b = (const struct weak_event *)(void *)
+	    x->big->data;
+	size_t nb = x->big->len, lim, i, j, k;
+
+	lim = x->e->weak_expand > x->e->weak_max_records ?
+	    x->e->weak_expand : x->e->weak_max_records;
+	for (i = 0; i < nb; i++)
+		for (j = i + 1; j < nb && j <= i + LINK_PARTNERS &&
+		    b[j].pos - b[i].pos <= x->e->proximity; j++) {
+			uint64_t key;
+			gpointer old;
+
+			if (b[i].lit == b[j].lit || x->budget == 0)
+				continue;
+			key = b[i].lit < b[j].lit ?
+			    ((uint64_t)b[i].lit << 32) | b[j].lit :
+			    ((uint64_t)b[j].lit << 32) | b[i].lit;
+			if ((old = g_hash_table_lookup(x->pairs, &key)) !=
+			    NULL) {
+				k = GPOINTER_TO_SIZE(old) - 1;
+				if (k > lim)
+					continue;	/* counted once */
+			} else {
+				k = scan_intersect(x, &b[i], &b[j], false);
+				if (x->budget == 0)
+					continue;	/* not known */
+				g_hash_table_insert(x->pairs,
+				    g_memdup2(&key, sizeof key),
+				    GSIZE_TO_POINTER((k > lim ? lim + 1 : k) +
+				    1));
+				if (k > lim) {
+					x->f->weak_ambiguous++;
+					continue;
+				}
+			}
+			if (k > 0)
+				(void)scan_intersect(x, &b[i], &b[j], true);
+		}
+}
+
+/* Gives one record its hits at the shared weak values found within
+ * proximity of what x->work holds (its other hits' places), and of the
+ * places those add in turn: everything that could corroborate, or be
+ * corroborated by, the record's other evidence. */
+static void
+scan_link_record(struct scan_ctx *x, uint32_t rec, uint32_t mark)
+{
+	const struct weak_event *b = (const struct weak_event *)(void *)
+	    x->big->data;
+	uint32_t *stamp = (uint32_t *)(void *)x->stamp->data;
+	const struct table_hit *h;
+	size_t nb = x->big->len, prox = x->e->proximity, k, lo, hi, mid, n, i;
+
+	for (k = 0; k < x->work->len; k++) {
+		size_t p = g_array_index(x->work, uint32_t, k);
+
+		/* the first event at or after p - prox */
+		for (lo = 0, hi = nb; lo < hi; ) {
+			mid = lo + (hi - lo) / 2;
+			if (b[mid].pos + prox < p)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < nb && b[lo].pos <= p + prox; lo++) {
+			if (stamp[lo] == mark)
+				continue;
+			stamp[lo] = mark;
+			if (!scan_spend(x, 1))
+				return;
+			n = table_lookup_weak(x->e->table, b[lo].lit, &h);
+			i = scan_seek(x, h, n, 0, rec);
+			if (i >= n || h[i].rec != rec)
+				continue;
+			for (; i < n && h[i].rec == rec; i++)
+				scan_weak_hit(x, &h[i], b[lo].pos);
+			g_array_append_val(x->work, b[lo].pos);
+		}
+	}
+}
+
+/* Links the widely shared weak values (x->big) to records: first pairs
+ * of them, then every record some other hit brought in (a strong value,
+ * a weak value few share, a pair just linked).  Within the message's
+ * budget of steps; past it the findings say so (weak_truncated). */
+static void
+scan_link(struct scan_ctx *x)
+{
+	GArray *seeds;
+	const struct pos_hit *s;
+	size_t i, j;
+	uint32_t mark = 0;
+
+	if (x->big->len == 0)
+		return;
+	g_array_sort(x->big, scan_event_cmp);
+	g_hash_table_remove_all(x->pairs);
+	scan_link_pairs(x);
+	g_array_set_size(x->stamp, x->big->len);
+	memset(x->stamp->data, 0, x->big->len * sizeof(uint32_t));
+	seeds = g_array_sized_new(FALSE, FALSE, sizeof(struct pos_hit),
+	    x->strong->len + x->weak->len);
+	g_array_append_vals(seeds, x->strong->data, x->strong->len);
+	g_array_append_vals(seeds, x->weak->data, x->weak->len);
+	scan_sort_hits(seeds);
+	s = (const struct pos_hit *)(void *)seeds->data;
+	for (i = 0; i < seeds->len && x->budget > 0; i = j) {
+		g_array_set_size(x->work, 0);
+		for (j = i; j < seeds->len && s[j].rec == s[i].rec; j++)
+			g_array_append_val(x->work, s[j].pos);
+		scan_link_record(x, s[i].rec, ++mark);
+	}
+	g_array_free(seeds, TRUE);
+}
+
+/* Marks NEAR_WEAK the hits with a hit of another field within prox
+ * before them (or after, with back).  It keeps the last hit and the last
+ * one of another field than that: the nearest hit of another field than
+ * the current one's is one of the two. */
+static void
+scan_mark_other(struct pos_hit *w, size_t n, size_t prox, bool back)
+{
+	size_t k, i;
+	uint32_t p1 = 0, p2 = 0;
+	uint16_t f1 = 0;
+	bool have1 = false, have2 = false;
+
+	for (k = 0; k < n; k++) {
+		struct pos_hit *h = &w[back ? n - 1 - k : k];
+		bool other = false;
+		uint32_t q = 0;
+
+		if (have1 && f1 != h->field)
+			other = true, q = p1;
+		else if (have2)
+			other = true, q = p2;
+		i = back ? (size_t)q - h->pos : (size_t)h->pos - q;
+		if (other && i <= prox && h->near == NEAR_NONE)
+			h->near = NEAR_WEAK;
+		if (have1 && h->field != f1) {
+			p2 = p1;
+			have2 = true;
+		}
+		p1 = h->pos;
+		f1 = h->field;
+		have1 = true;
+	}
+}
+
+/* Marks each weak hit of one record (w[0..n), by place) with what
+ * corroborates it; s[0..ns) are the record's strong hits, by place.
+ * Returns the best mark.  Linear: a name repeated all over a message
+ * gives one record thousands of hits. */
 static int
 scan_mark_record(struct pos_hit *w, size_t n, const struct pos_hit *s,
     size_t ns, size_t prox)
 {
-	size_t k, m;
+	size_t k, m = 0;
 	int best = NEAR_NONE;
 
 	for (k = 0; k < n; k++) {
-		w[k].near = NEAR_NONE;
-		for (m = 0; m < ns && w[k].near == NEAR_NONE; m++)
-			if (scan_near(s[m].pos, w[k].pos, prox))
-				w[k].near = NEAR_STRONG;
-		for (m = 0; m < n && w[k].near == NEAR_NONE; m++)
-			if (w[m].field != w[k].field &&
-			    scan_near(w[m].pos, w[k].pos, prox))
-				w[k].near = NEAR_WEAK;
+		while (m < ns && (size_t)s[m].pos + prox < w[k].pos)
+			m++;
+		w[k].near = m < ns && s[m].pos <= (size_t)w[k].pos + prox ?
+		    NEAR_STRONG : NEAR_NONE;
+	}
+	scan_mark_other(w, n, prox, false);
+	scan_mark_other(w, n, prox, true);
+	for (k = 0; k < n; k++)
 		if (w[k].near > best)
 			best = w[k].near;
-	}
 	return best;
 }
 
@@ -678,6 +944,18 @@ scan_corroborate(struct scan_ctx *x)
 	scan_sort_hits(x->weak);
 	scan_sort_hits(x->strong);
 	w = (struct pos_hit *)(void *)x->weak->data;
+	/* Linking may give a record the same hit twice (from a pair, then
+	 * from its own evidence): one value at one place is one hit. */
+	for (i = j = si = 0; i < nw; i++) {
+		if (j == 0 || w[i].rec != w[j - 1].rec ||
+		    w[i].pos != w[j - 1].pos)
+			si = j;		/* a new place: w[si..j) kept there */
+		for (k = si; k < j && w[k].field != w[i].field; k++)
+			;
+		if (k == j)
+			w[j++] = w[i];
+	}
+	g_array_set_size(x->weak, (guint)(nw = j));
 	s = (struct pos_hit *)(void *)x->strong->data;
 	only = g_array_new(FALSE, FALSE, sizeof(struct weak_only));
 	for (i = 0, si = 0; i < nw; i = j) {
@@ -772,6 +1050,7 @@ scan_segment(struct scan_ctx *x, hs_scratch_t *scratch, const char *text,
 	x->digits_done = x->email_done = x->token_done = x->shape_done = 0;
 	g_array_set_size(x->strong, 0);
 	g_array_set_size(x->weak, 0);
+	g_array_set_size(x->big, 0);
 	/* hs_scan takes an unsigned int length: scan in pieces below it.
 	 * A candidate across a piece boundary is found from both sides
 	 * (its extent is taken from the whole view). */
@@ -789,6 +1068,7 @@ scan_segment(struct scan_ctx *x, hs_scratch_t *scratch, const char *text,
 		if (v->len == 0)
 			break;
 	}
+	scan_link(x);
 	scan_corroborate(x);
 	x->f->bytes_scanned += v->len;
 	return 0;
@@ -812,11 +1092,15 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	x.run_min = scan_run_min(e);
 	x.strong = g_array_new(FALSE, FALSE, sizeof(struct pos_hit));
 	x.weak = g_array_new(FALSE, FALSE, sizeof(struct pos_hit));
+	x.big = g_array_new(FALSE, FALSE, sizeof(struct weak_event));
+	x.stamp = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	x.work = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	x.pairs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+	    NULL);
+	x.budget = LINK_BUDGET;
 	if ((x.groups = malloc(sizeof *x.groups * RUN_MAX_GROUPS)) == NULL) {
-		g_array_free(x.strong, TRUE);
-		g_array_free(x.weak, TRUE);
 		(void)snprintf(err, errlen, "out of memory");
-		return -1;
+		rc = -1;
 	}
 	(void)snprintf(f->list_version, sizeof f->list_version, "%s",
 	    e->version);
@@ -833,6 +1117,10 @@ engine_scan(const struct engine *e, const struct textseg *t,
 			f->detector_values[i] = 0;
 	g_array_free(x.strong, TRUE);
 	g_array_free(x.weak, TRUE);
+	g_array_free(x.big, TRUE);
+	g_array_free(x.stamp, TRUE);
+	g_array_free(x.work, TRUE);
+	g_hash_table_destroy(x.pairs);
 	free(x.groups);
 	textview_free(&x.view);
 	return rc;

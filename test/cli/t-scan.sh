@@ -25,7 +25,7 @@ expect() {
 	if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_fail "$1" "got:  $2" "want: $3"; fi
 }
 
-tap_plan 30
+tap_plan 32
 
 scan plain.eml
 expect "plain: exit 0 and one JSON line" "$?:$(wc -l <"$work/out.json")" "0:1"
@@ -117,6 +117,30 @@ expect "a mobile near them: that customer, with name and company" \
 	"$(q '"\(.findings.records) \(.findings.record_ids[0].id) \(.findings.kinds.name) \(.findings.kinds.company)"')" "1 A4 1 1"
 tap_check "no name or company in clear in the findings" \
 	bash -c "! jq -c .findings '$work/out.json' | grep -q '王芳\|长城'"
+
+# Values shared more widely (here by 100 customers) are linked to the
+# records other evidence points to instead of being expanded: three
+# customers hold both 李娜 and 东方物流, 97 more each one of them.
+{
+	echo "id,name,mobile,company"
+	for i in $(seq 1 100); do
+		if [ "$i" -le 3 ]; then c=东方物流; else c="公司$i"; fi
+		echo "L$i,李娜,1390013$(printf %04d "$i"),$c"
+		[ "$i" -le 3 ] || echo "M$i,客户$i,1360013$(printf %04d "$i"),东方物流"
+	done
+} >"$work/wide.csv"
+sed "s/amb\./wide./g" "$work/amb.conf" >"$work/wide.conf"
+"$custos" compile -c "$work/wide.conf" >/dev/null 2>&1
+printf 'Subject: x\n\n联系人：李娜，东方物流\n' |
+	"$custos" scan -c "$work/wide.conf" - >"$work/out.json"
+expect "widely shared name and company: the three customers holding both" \
+	"$(q '"\(.findings.records) \([.findings.record_ids[].id] | sort | join(","))"')" \
+	"3 L1,L2,L3"
+printf 'Subject: x\n\n李娜 手机 13900130050\n' |
+	"$custos" scan -c "$work/wide.conf" - >"$work/out.json"
+expect "a mobile names one of the 100 sharing the name, with its name" \
+	"$(q '"\(.findings.records) \(.findings.record_ids[0].id) \(.findings.kinds.name) \(.findings.kinds.company // 0)"')" \
+	"1 L50 1 0"
 
 "$custos" scan -c "$work/c.conf" /nonexistent.eml >/dev/null 2>"$work/err"
 expect "missing file: exit 1 with its name" "$?:$(grep -c /nonexistent.eml "$work/err")" "1:1"

@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "engine_int.h"
 #include "listbuild.h"
 
 static char dir[] = "/tmp/custos-test-engine.XXXXXX";
@@ -306,6 +307,122 @@ test_ambiguous_weak(void **state)
 	findings_free(&f);
 }
 
+/* Findings of text with the engine expanding every weak value into
+ * one hit per record (expand 64, as loaded: the test list shares a value
+ * by 6 records at most) and with every weak value linked instead
+ * (expand 0, the path values shared by many records take). */
+static struct findings
+scan_text_expand(const char *text, size_t expand)
+{
+	struct engine *e = (struct engine *)conf->engine;
+	size_t was = e->weak_expand;
+	struct findings f;
+
+	e->weak_expand = expand;
+	f = scan_text(text);
+	e->weak_expand = was;
+	return f;
+}
+
+static void
+assert_same_findings(const struct findings *a, const struct findings *b,
+    const char *text)
+{
+	const struct finding_record **va, **vb;
+	size_t na, nb, i;
+
+	va = findings_sorted(a, &na);
+	vb = findings_sorted(b, &nb);
+	if (na != nb)
+		fail_msg("%zu vs %zu records: %.60s", na, nb, text);
+	for (i = 0; i < na; i++)
+		if (strcmp(va[i]->id, vb[i]->id) != 0 ||
+		    va[i]->kinds != vb[i]->kinds)
+			fail_msg("record %s/%s kinds %x/%x: %.60s", va[i]->id,
+			    vb[i]->id, va[i]->kinds, vb[i]->kinds, text);
+	for (i = 0; i < KIND_COUNT; i++)
+		if (a->kind_values[i] != b->kind_values[i])
+			fail_msg("kind %zu: %zu vs %zu: %.60s", i,
+			    a->kind_values[i], b->kind_values[i], text);
+	if (a->weak_ambiguous != b->weak_ambiguous)
+		fail_msg("ambiguous %zu vs %zu: %.60s", a->weak_ambiguous,
+		    b->weak_ambiguous, text);
+	assert_false(a->weak_truncated || b->weak_truncated);
+	g_free(va);
+	g_free(vb);
+}
+
+/* Linking widely shared weak values to records finds what expanding
+ * them finds: pairs, strong corroboration, chains of weak fields
+ * (company near name near mobile), ambiguity, distance. */
+static void
+test_weak_linked(void **state)
+{
+	char pad[260], chain[1024], far[700];
+	const char *texts[] = {
+		"客户04 公司04, Ltd",
+		"客户05 tel 13800138005",
+		"客户06 公司07, Ltd",
+		"联系人 王芳, 长城贸易",
+		"联系人 李娜, 东方物流有限公司",
+		"联系人 李娜 (东方物流)",
+		"王芳, 长城贸易, 13700137003",
+		"王芳 王芳 王芳 长城贸易 王芳",
+		"13800138001 user01@example.com 客户01 公司01, Ltd 客户02 "
+		    "公司03, Ltd 李娜 13700137011 长城贸易",
+		chain, far,
+	};
+	struct findings a, b;
+	size_t i;
+
+	(void)state;
+	memset(pad, 'x', sizeof pad - 1);
+	pad[sizeof pad - 1] = '\0';
+	/* the company is 2 pads from the mobile, 1 from the name */
+	(void)snprintf(chain, sizeof chain, "13800138009 %s 客户09 %s "
+	    "公司09, Ltd", pad, pad);
+	/* name and company too far apart for each other */
+	(void)snprintf(far, sizeof far, "客户08 %s %s 公司08, Ltd", pad, pad);
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		a = scan_text_expand(texts[i], ENGINE_WEAK_EXPAND);
+		b = scan_text_expand(texts[i], 0);
+		assert_same_findings(&a, &b, texts[i]);
+		findings_free(&a);
+		findings_free(&b);
+	}
+	/* the chain really counts the company (it is not a test of 0 = 0) */
+	a = scan_text_expand(chain, 0);
+	assert_true(has_record(&a, "C009"));
+	assert_int_equal(a.kind_values[KIND_COMPANY], 1);
+	findings_free(&a);
+	a = scan_text_expand("王芳 王芳 王芳 长城贸易 王芳", 0);
+	assert_int_equal(a.weak_ambiguous, 1);
+	findings_free(&a);
+}
+
+/* A text made of one shared name and company, over and over: no
+ * customer, one ambiguous match, and time linear in the hits (each of
+ * the six records gets 30,000). */
+static void
+test_weak_repeated(void **state)
+{
+	GString *s = g_string_new(NULL);
+	struct findings f;
+	size_t expand[] = { ENGINE_WEAK_EXPAND, 0 }, i;
+
+	(void)state;
+	while (s->len < 300000)
+		g_string_append(s, "王芳 长城贸易 ");
+	for (i = 0; i < 2; i++) {
+		f = scan_text_expand(s->str, expand[i]);
+		assert_int_equal(findings_records(&f), 0);
+		assert_int_equal(f.weak_ambiguous, 1);
+		assert_false(f.weak_truncated);
+		findings_free(&f);
+	}
+	g_string_free(s, TRUE);
+}
+
 static void
 test_canary_and_counts(void **state)
 {
@@ -491,6 +608,8 @@ main(void)
 		cmocka_unit_test(test_strong_kinds),
 		cmocka_unit_test(test_corroboration),
 		cmocka_unit_test(test_ambiguous_weak),
+		cmocka_unit_test(test_weak_linked),
+		cmocka_unit_test(test_weak_repeated),
 		cmocka_unit_test(test_canary_and_counts),
 		cmocka_unit_test(test_detectors),
 		cmocka_unit_test(test_detector_forms),
