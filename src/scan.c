@@ -967,8 +967,9 @@ scan_corroborate(struct scan_ctx *x)
 			si++;
 		for (sj = si; sj < ns && s[sj].rec == rec; sj++)
 			;
-		switch (scan_mark_record(w + i, j - i, s + si, sj - si,
-		    x->e->proximity)) {
+		/* s is NULL while no strong hit was ever kept */
+		switch (scan_mark_record(w + i, j - i, ns > 0 ? s + si : s,
+		    sj - si, x->e->proximity)) {
 		case NEAR_STRONG:
 			scan_count_weak(x, w + i, j - i);
 			break;

@@ -54,6 +54,16 @@ seed() {
 	[ -n "$(ls -A "$seeds/$t")" ] || printf 'x' >"$seeds/$t/empty"
 }
 seed pipeline '*.eml'
+# The engine's list (fuzz_engine.c): its names, companies and mobiles,
+# shared and not, near each other and apart.  The first byte picks the
+# linking threshold.
+mkdir -p "$seeds/engine"
+printf '\000联系人 王芳, 长城贸易有限公司' >"$seeds/engine/pair"
+printf '\001李娜 13900000001 东方物流 张伟, 华信科技 客户9' >"$seeds/engine/mix"
+printf '\002Anna Li, Acme Co., Ltd, tel 139-0000-0005; 王芳 王芳 远大咨询' \
+    >"$seeds/engine/latin"
+printf '\000客户19 %0300d 长城贸易 13900000019 %0300d 刘洋 鼎盛电子' 0 0 \
+    >"$seeds/engine/far"
 seed archive '*.zip' '*.tar' '*.tgz' '*.gz' '*.bz2' '*.xz' '*.7z' '*.rar'
 seed ooxml '*.xlsx' '*.docx' '*.pptx'
 seed odf '*.ods' '*.odt' '*.odp'
@@ -61,7 +71,7 @@ seed ole2 '*.xls' '*.doc' '*.ppt' '*.msg'
 seed pdf '*.pdf'
 seed rtf '*.rtf'
 
-for t in pipeline archive ooxml odf ole2 pdf rtf; do
+for t in pipeline engine archive ooxml odf ole2 pdf rtf; do
 	bin=$build/test/fuzz/fuzz_$t
 	if [ ! -x "$bin" ]; then
 		echo "not ok fuzz_$t - not built (configure CC=clang --enable-fuzzing)"

@@ -1,0 +1,114 @@
+/* fuzz_engine.c - libFuzzer target: text in, the detection engine with a
+ * customer list out.  The list is made so that names and companies are
+ * shared by many customers (linked, not expanded: scan.c's scan_link)
+ * and by few (expanded), with strong values next to them.  The first
+ * byte of an input picks how many records a weak value may have before
+ * it is linked (0, 4 or the engine's default), so both paths and their
+ * mixes run on every kind of text.  Anything but findings is a bug: a
+ * crash, a hang (-timeout), a leak or unbounded memory.
+ *
+ * Built with ./configure CC=clang --enable-fuzzing; run by
+ * test/fuzz/run-fuzz.sh. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "engine_int.h"
+#include "textseg.h"
+
+int	LLVMFuzzerInitialize(int *argc, char ***argv);
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct conf *fuzz_conf;
+
+/* The list's values are the seeds' (test/fuzz/run-fuzz.sh, seed
+ * engine): keep the two in step. */
+static const char *const names[] = { "王芳", "李娜", "张伟", "陈静",
+	"刘洋", "Anna Li", "赵敏", "孙丽" };
+static const char *const companies[] = { "长城贸易有限公司",
+	"东方物流有限公司", "华信科技", "Acme Co., Ltd", "远大咨询",
+	"鼎盛电子" };
+
+static void
+fuzz_write(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL || fputs(text, fp) < 0 || fclose(fp) != 0) {
+		(void)fprintf(stderr, "fuzz_engine: cannot write %s\n", path);
+		abort();
+	}
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char dir[] = "/tmp/custos-fuzz-engine.XXXXXX", path[256], err[512];
+	GString *csv = g_string_new("id,name,mobile,company\n"), *conf;
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	if (mkdtemp(dir) == NULL)
+		abort();
+	/* 600 records: name i % 8 and company i % 6 for most (~75 and
+	 * ~100 sharing each), a name of their own for every tenth. */
+	for (i = 0; i < 600; i++) {
+		if (i % 10 == 9)
+			g_string_append_printf(csv, "R%zu,客户%zu,1390000%04zu,"
+			    "\"%s\"\n", i, i, i, companies[i % 3]);
+		else
+			g_string_append_printf(csv, "R%zu,%s,1390000%04zu,"
+			    "\"%s\"\n", i, names[i % 8], i, companies[i % 6]);
+	}
+	(void)snprintf(path, sizeof path, "%s/list.csv", dir);
+	fuzz_write(path, csv->str);
+	conf = g_string_new(NULL);
+	g_string_append_printf(conf, "key_file = \"%s/list.key\"\n"
+	    "database = \"%s/lists.db\"\n"
+	    "list \"customers\" {\n  file = \"%s\"\n"
+	    "  field \"name\" { kind = \"name\" }\n"
+	    "  field \"mobile\" { kind = \"mobile\" }\n"
+	    "  field \"company\" { kind = \"company\" }\n}\n", dir, dir, path);
+	(void)snprintf(path, sizeof path, "%s/custos.conf", dir);
+	fuzz_write(path, conf->str);
+	g_string_free(csv, TRUE);
+	g_string_free(conf, TRUE);
+	if ((fuzz_conf = conf_load_all(path, err, sizeof err)) == NULL ||
+	    fuzz_conf->engine == NULL) {
+		(void)fprintf(stderr, "fuzz_engine: %s\n", err);
+		abort();
+	}
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const size_t expand[] = { 0, 4, ENGINE_WEAK_EXPAND };
+	struct engine *e = (struct engine *)fuzz_conf->engine;
+	struct textseg *t;
+	struct findings f;
+	char err[256];
+
+	if (size == 0)
+		return 0;
+	e->weak_expand = expand[data[0] % 3];
+	t = textseg_new();
+	if (textseg_add(t, "body text/plain", "text/plain", "utf-8", NULL,
+	    (const char *)data + 1, size - 1) == NULL)
+		abort();
+	(void)findings_init(&f, 5);
+	(void)engine_scan(fuzz_conf->engine, t, &f, err, sizeof err);
+	findings_free(&f);
+	textseg_free(t);
+	return 0;
+}
