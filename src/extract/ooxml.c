@@ -119,11 +119,18 @@ extract_xml_attr(const char **names, const char **values, const char *name)
 
 /* Appends len bytes that do not lie in g: g_string_append_len() also
  * copes with overlap, and costs a few times more per call. */
-static void
+static inline void
 xml_append(GString *g, const char *s, size_t len)
 {
 	size_t at = g->len;
 
+	/* A cell's few bytes mostly fit: no call to grow it. */
+	if (len < g->allocated_len - at) {
+		memcpy(g->str + at, s, len);
+		g->len = at + len;
+		g->str[g->len] = '\0';
+		return;
+	}
 	g_string_set_size(g, at + len);
 	memcpy(g->str + at, s, len);
 }
@@ -884,7 +891,7 @@ ooxml_name(struct ooxml *o)
  * name: one switch per event rather than a chain of strcmp(). */
 enum { E_OTHER, E_ROW, E_C, E_V, E_IS, E_T, E_RPH, E_SI };
 
-static int
+static inline int
 sheet_elem(const char *n)
 {
 	switch (n[0]) {

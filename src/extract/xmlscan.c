@@ -27,10 +27,22 @@
 #include <string.h>
 
 #include <glib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "extract/xmlscan.h"
 
 #define XMLSCAN_REF_MAX	32	/* between & and ; */
+
+/* The steps of a tag are inlined into scan_text(), where nearly every
+ * tag is parsed: a call per tag, name and value cost about as much as
+ * the parsing itself in a sheet's short tags. */
+#ifdef __GNUC__
+#define HOT	static inline __attribute__((always_inline))
+#else
+#define HOT	static inline
+#endif
 
 enum { TAG_DONE, TAG_SHORT, TAG_BAD };	/* tag_parse() */
 
@@ -73,17 +85,36 @@ struct xmlscan {
 	struct sbuf	 text;		/* the text node so far */
 	struct sbuf	 hold;		/* a tag cut by a chunk's end */
 	struct sbuf	 names;		/* open elements' names, NUL-ended */
-	struct sbuf	 attrs;		/* a start tag's names and values */
+	char		*attrs;		/* a start tag's names and values */
 	size_t		*open;		/* per depth: name, local name */
 	size_t		 open_cap;
-	size_t		*aoff;		/* attrs' offsets: name, value ... */
-	const char	**an, **av;
-	size_t		 acap;		/* entries of an, av; aoff twice */
+	const char	**an, **av;	/* into attrs */
+	size_t		 acap;		/* entries of an, av */
 };
 
-/* Bytes that end a plain run of text. */
+/* A start tag's attributes, names and values each with its NUL, take
+ * fewer bytes than the tag (a="" is four bytes and a NUL NUL three;
+ * decoding never lengthens; the element's name is not copied): attrs
+ * is allocated once at the most a tag may be, so parsing writes into
+ * it without a check per byte, and an, av point into it.  What is
+ * written at d never runs ahead of what is read at p, and a 16-byte
+ * copy is made only when p + 16 <= e, the tag's bound (at most
+ * XMLSCAN_TAG_MAX + 1 bytes from its start): it stays inside too. */
+#define ATTRS_CAP	(XMLSCAN_TAG_MAX + 2)
+
+/* Bytes of text: 1 ends a plain run (markup, a reference, a CR); 2 is
+ * NUL or part of a non-ASCII character, so the run is checked as UTF-8
+ * before it is given (an ASCII run, the common case, is not). */
 static const unsigned char text_stop[256] = {
-	['<'] = 1, ['&'] = 1, ['\r'] = 1
+	['\0'] = 2, ['<'] = 1, ['&'] = 1, ['\r'] = 1,
+	[0x80] = 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2
 };
 
 /* ------------------------------------------------------- buffers */
@@ -102,12 +133,18 @@ sbuf_reserve(struct sbuf *b, size_t n)
 	b->cap = cap;
 }
 
-/* Names are a few bytes: a loop beats a call to memcpy(). */
-static void
-copy_short(char *d, const char *p, size_t n)
+/* Names are a few bytes: a loop beats a call to memcpy(), and when 16
+ * bytes may be read at p (before e) and written at d (the caller says
+ * so), one 16-byte copy, inlined, beats the loop. */
+static inline void
+copy_short(char *d, const char *p, size_t n, const char *e)
 {
 	size_t i;
 
+	if (n <= 16 && e - p >= 16) {
+		memcpy(d, p, 16);
+		return;
+	}
 	if (n > 16) {
 		memcpy(d, p, n);
 		return;
@@ -165,6 +202,25 @@ name_start(unsigned char c)
 {
 	return name_first[c] != 0;
 }
+
+/* After '<' in content: 1 a start tag (name_first), 2 an end tag, 0
+ * other markup (or an error), left to scan_lt(). */
+static const unsigned char tag_first[256] = {
+	['/'] = 2,
+	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1,
+	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1,
+	['_'] = 1, [':'] = 1,
+	[0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+};
 
 /* The length of the valid UTF-8 character at p, 0 when it is invalid
  * or cut short by e: no overlong forms, surrogates or code points past
@@ -304,22 +360,25 @@ ref_decode(const char *p, size_t n, char *out)
 
 /* ------------------------------------------------------- text */
 
-static int
-text_give(struct xmlscan *s, const char *p, size_t n)
+/* check: p may hold NUL or non-ASCII bytes, to be checked first. */
+HOT int
+text_give(struct xmlscan *s, const char *p, size_t n, bool check)
 {
 	if (n == 0)
 		return 0;
-	if (!utf8_valid(p, n))
+	if (check && !utf8_valid(p, n))
 		return fail(s, XMLSCAN_BAD, "text is not UTF-8");
 	if (s->ops->text(s->arg, p, n) != 0)
 		return fail(s, XMLSCAN_STOP, "stopped");
 	return 0;
 }
 
+/* The buffered text is always checked: it may have been joined from
+ * pieces of a character cut by a chunk's end. */
 static int
 text_flush(struct xmlscan *s)
 {
-	int rc = text_give(s, s->text.p, s->text.len);
+	int rc = text_give(s, s->text.p, s->text.len, true);
 
 	s->text.len = 0;
 	return rc;
@@ -339,7 +398,7 @@ text_add(struct xmlscan *s, const char *p, size_t n)
 	for (k = t->len - 1; k > 0 && t->len - k < 4 &&
 	    ((unsigned char)t->p[k] & 0xc0) == 0x80; k--)
 		;
-	if (text_give(s, t->p, k) != 0)
+	if (text_give(s, t->p, k, true) != 0)
 		return -1;
 	memmove(t->p, t->p + k, t->len - k);
 	t->len -= k;
@@ -418,80 +477,6 @@ scan_outside(struct xmlscan *s, const char *p, const char *e)
 	return e;
 }
 
-/* After '<' in content: a tag that lies in the chunk is read at once,
- * the rest through the states. */
-static const char *
-scan_markup(struct xmlscan *s, const char *p, const char *e)
-{
-	const char *next;
-
-	if (p < e && (*p == '/' || name_start((unsigned char)*p))) {
-		switch (tag_parse(s, p, e, &next)) {
-		case TAG_DONE:
-			return next;
-		case TAG_SHORT:
-			s->state = S_TAG;
-			s->quote = '\0';
-			return p;
-		default:
-			return NULL;
-		}
-	}
-	s->state = S_LT;
-	return p;
-}
-
-/* Content: plain runs are given straight from the chunk when the whole
- * node lies in it, the common case; anything decoded or carried goes
- * through the text buffer. */
-static const char *
-scan_text(struct xmlscan *s, const char *p, const char *e)
-{
-	const char *run;
-
-	if (s->depth == 0)
-		return scan_outside(s, p, e);
-	if (s->cr) {
-		s->cr = false;
-		if (*p == '\n')
-			p++;
-	}
-	for (run = p;;) {
-		while (p < e && !text_stop[(unsigned char)*p])
-			p++;
-		if (p == e)
-			return text_add(s, run, (size_t)(p - run)) == 0 ? e : NULL;
-		if (*p == '<') {
-			if (s->text.len == 0) {
-				if (p > run && text_give(s, run,
-				    (size_t)(p - run)) != 0)
-					return NULL;
-			} else if (text_add(s, run, (size_t)(p - run)) != 0 ||
-			    text_flush(s) != 0)
-				return NULL;
-			if ((p = scan_markup(s, p + 1, e)) == NULL ||
-			    s->state != S_TEXT || s->depth == 0)
-				return p;
-			run = p;
-			continue;
-		}
-		if (text_add(s, run, (size_t)(p - run)) != 0)
-			return NULL;
-		if (*p == '\r') {
-			if (text_add(s, "\n", 1) != 0)
-				return NULL;
-			if (++p == e) {
-				s->cr = true;
-				return e;
-			}
-			if (*p == '\n')
-				p++;
-		} else if ((p = text_ref(s, p, e)) == NULL || s->state != S_TEXT)
-			return p;
-		run = p;
-	}
-}
-
 /* ------------------------------------------------------- tags */
 
 /* A name's bytes: 1 ASCII, 2 the prefix's ':', 3 part of a non-ASCII
@@ -515,9 +500,12 @@ static const unsigned char name_tab[256] = {
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 };
 
-/* Bytes of a value that are not copied as they are. */
+/* Bytes of a value that are not copied as they are: the quotes (one
+ * ends the value), references, white space that becomes a space, and
+ * NUL or non-ASCII bytes (checked as UTF-8). */
 static const unsigned char value_stop[256] = {
 	['\0'] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['&'] = 1,
+	['"'] = 1, ['\''] = 1,
 	[0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -530,60 +518,115 @@ static const unsigned char value_stop[256] = {
 
 /* The name at *pp, which is moved past it; *local is after its last
  * ':'.  TAG_SHORT when e may cut it. */
-static int
+HOT int
 name_run(const char **pp, const char *e, const char **local)
 {
 	const char *p = *pp;
 	size_t n;
+
+	unsigned k;
 
 	if (p == e)
 		return TAG_SHORT;
 	if (!name_start((unsigned char)*p))
 		return TAG_BAD;
 	*local = p;
-	while (p < e) {
-		switch (name_tab[(unsigned char)*p]) {
-		case 1:
+	/* A letter or '_' first: past it at once. */
+	if (name_tab[(unsigned char)*p] == 1)
+		p++;
+	for (;;) {
+		/* Plain ASCII name bytes, nearly all of them, in a tight
+		 * loop. */
+		k = 0;
+		while (p < e && (k = name_tab[(unsigned char)*p]) == 1)
 			p++;
-			continue;
-		case 2:
+		if (p == e)
+			return TAG_SHORT;
+		if (k == 0)
+			break;
+		if (k == 2) {
 			*local = ++p;
 			continue;
-		case 3:
-			if ((n = utf8_char(p, e)) == 0)
-				return e - p < 4 ? TAG_SHORT : TAG_BAD;
-			p += n;
-			continue;
 		}
-		break;
+		if ((n = utf8_char(p, e)) == 0)
+			return e - p < 4 ? TAG_SHORT : TAG_BAD;
+		p += n;
 	}
 	*pp = p;
-	return p == e ? TAG_SHORT : TAG_DONE;
+	return TAG_DONE;
 }
 
-/* An attribute value p .. e, decoded onto attrs with its NUL. */
-static int
-value_add(struct xmlscan *s, const char *p, const char *e)
+/* A value after its opening quote at *pp, decoded to *dp with its NUL
+ * while the closing quote is looked for: TAG_DONE with *pp after that
+ * quote.  As when the quote was found first and the value decoded
+ * after: TAG_SHORT whenever e comes before the quote, even past a bad
+ * byte, TAG_BAD (the error set) for a bad value. */
+HOT int
+value_run(struct xmlscan *s, const char **pp, const char *e, char quote,
+    char **dp)
 {
-	const char *semi;
-	char *d;
+	const char *p = *pp, *q, *semi;
+	char *d = *dp;
 	size_t n;
+#ifdef __SSE2__
+	const __m128i dq = _mm_set1_epi8('"'), sq = _mm_set1_epi8('\'');
+	const __m128i amp = _mm_set1_epi8('&'), sp = _mm_set1_epi8(' ');
+	__m128i v;
+	unsigned m;
+#endif
 
-	/* Decoding never makes a value longer. */
-	sbuf_reserve(&s->attrs, (size_t)(e - p) + 1);
-	d = s->attrs.p + s->attrs.len;
-	while (p < e) {
-		if (!value_stop[(unsigned char)*p]) {
+	for (;;) {
+#ifdef __SSE2__
+		/* Sixteen bytes a step, stored whole and kept up to the
+		 * first that may stop the value: a quote, '&', or a byte
+		 * below 0x20 or past 0x7f (below ' ' as a signed byte), a
+		 * superset of value_stop.  The store stays inside attrs:
+		 * what is written never runs ahead of what is read (see
+		 * ATTRS_CAP) and p + 16 <= e, the tag's bound. */
+		while (e - p >= 16) {
+			v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(v, dq),
+			    _mm_cmpeq_epi8(v, sq)), _mm_or_si128(
+			    _mm_cmpeq_epi8(v, amp), _mm_cmplt_epi8(v, sp))));
+			_mm_storeu_si128((__m128i *)(void *)d, v);
+			if (m == 0) {
+				p += 16;
+				d += 16;
+				continue;
+			}
+			m = (unsigned)__builtin_ctz(m);
+			p += m;
+			d += m;
+			break;
+		}
+#endif
+		while (p < e && !value_stop[(unsigned char)*p])
 			*d++ = *p++;
-			continue;
+		if (p == e)
+			return TAG_SHORT;
+		if (*p == quote) {	/* the common end, before the switch */
+			*d++ = '\0';
+			*dp = d;
+			*pp = p + 1;
+			return TAG_DONE;
 		}
 		switch (*p) {
+		case '"':
+		case '\'':	/* the other quote */
+			*d++ = *p++;
+			break;
 		case '&':
-			n = (size_t)(e - p - 1);
+			if ((q = memchr(p, quote, (size_t)(e - p))) == NULL)
+				return TAG_SHORT;
+			n = (size_t)(q - p - 1);
 			semi = memchr(p + 1, ';', MIN(n, XMLSCAN_REF_MAX + 1));
 			if (semi == NULL || (n = ref_decode(p + 1,
-			    (size_t)(semi - p - 1), d)) == 0)
-				return fail(s, XMLSCAN_BAD, "bad reference in a value");
+			    (size_t)(semi - p - 1), d)) == 0) {
+				(void)fail(s, XMLSCAN_BAD,
+				    "bad reference in a value");
+				return TAG_BAD;
+			}
 			d += n;
 			p = semi + 1;
 			break;
@@ -598,17 +641,20 @@ value_add(struct xmlscan *s, const char *p, const char *e)
 			p++;
 			break;
 		default:
-			if ((n = utf8_char(p, e)) == 0)
-				return fail(s, XMLSCAN_BAD, "value is not UTF-8");
+			/* A quote cannot be part of a character: checked up
+			 * to e, this is what checking up to the quote gave. */
+			if ((n = utf8_char(p, e)) == 0) {
+				if (memchr(p, quote, (size_t)(e - p)) == NULL)
+					return TAG_SHORT;
+				(void)fail(s, XMLSCAN_BAD, "value is not UTF-8");
+				return TAG_BAD;
+			}
 			memcpy(d, p, n);
 			d += n;
 			p += n;
 			break;
 		}
 	}
-	*d++ = '\0';
-	s->attrs.len = (size_t)(d - s->attrs.p);
-	return 0;
 }
 
 static void
@@ -622,50 +668,61 @@ attr_room(struct xmlscan *s, size_t n)
 		s->acap *= 2;
 	s->an = g_renew(const char *, s->an, s->acap);
 	s->av = g_renew(const char *, s->av, s->acap);
-	s->aoff = g_renew(size_t, s->aoff, s->acap * 2);
 }
 
-/* One attribute at *pp onto attrs as name NUL value NUL. */
-static int
-attr_parse(struct xmlscan *s, const char **pp, const char *e, size_t n)
+/* One attribute at *pp: its name, NUL, value, NUL at *dp, an[n] and
+ * av[n] pointing there. */
+HOT int
+attr_parse(struct xmlscan *s, const char **pp, const char *e, size_t n,
+    char **dp)
 {
-	const char *p = *pp, *name = p, *local, *q;
-	char quote;
+	const char *p = *pp, *name = p, *local;
+	char *d = *dp, quote;
 	int rc;
 
 	if ((rc = name_run(&p, e, &local)) != TAG_DONE)
 		return rc;
 	attr_room(s, n + 1);
-	s->aoff[2 * n] = s->attrs.len;
-	sbuf_reserve(&s->attrs, (size_t)(p - name) + 1);
-	copy_short(s->attrs.p + s->attrs.len, name, (size_t)(p - name));
-	s->attrs.len += (size_t)(p - name);
-	s->attrs.p[s->attrs.len++] = '\0';
-	while (p < e && is_space((unsigned char)*p))
-		p++;
-	if (p == e)
+	s->an[n] = d;
+	/* attrs has room for 16 bytes at d: see ATTRS_CAP. */
+	copy_short(d, name, (size_t)(p - name), e);
+	d += p - name;
+	*d++ = '\0';
+	/* name_run() left p before e.  Mostly no space around '='. */
+	if (*p != '=') {
+		while (p < e && is_space((unsigned char)*p))
+			p++;
+		if (p == e)
+			return TAG_SHORT;
+		if (*p != '=')
+			return TAG_BAD;
+	}
+	if (++p == e)
 		return TAG_SHORT;
-	if (*p++ != '=')
-		return TAG_BAD;
-	while (p < e && is_space((unsigned char)*p))
-		p++;
-	if (p == e)
-		return TAG_SHORT;
-	if (*p != '"' && *p != '\'')
-		return TAG_BAD;
+	if (*p != '"' && *p != '\'') {
+		while (p < e && is_space((unsigned char)*p))
+			p++;
+		if (p == e)
+			return TAG_SHORT;
+		if (*p != '"' && *p != '\'')
+			return TAG_BAD;
+	}
 	quote = *p++;
-	if ((q = memchr(p, quote, (size_t)(e - p))) == NULL)
-		return TAG_SHORT;
-	s->aoff[2 * n + 1] = s->attrs.len;
-	if (value_add(s, p, q) != 0)
-		return TAG_BAD;
-	*pp = q + 1;
+	s->av[n] = d;
+	if ((rc = value_run(s, &p, e, quote, &d)) != TAG_DONE)
+		return rc;
+	*pp = p;
+	*dp = d;
 	return TAG_DONE;
 }
 
-static void
-open_push(struct xmlscan *s, const char *name, size_t len, size_t local)
+/* Returns the local name, as kept. */
+HOT const char *
+open_push(struct xmlscan *s, const char *name, size_t len, size_t local,
+    const char *e)
 {
+	char *d;
+
 	if (s->depth == s->open_cap) {
 		s->open_cap = s->open_cap > 0 ? s->open_cap * 2 : 32;
 		s->open = g_renew(size_t, s->open, 2 * s->open_cap);
@@ -673,13 +730,17 @@ open_push(struct xmlscan *s, const char *name, size_t len, size_t local)
 	s->open[2 * s->depth] = s->names.len;
 	s->open[2 * s->depth + 1] = s->names.len + local;
 	s->depth++;
-	sbuf_reserve(&s->names, len + 1);
-	copy_short(s->names.p + s->names.len, name, len);
-	s->names.len += len;
-	s->names.p[s->names.len++] = '\0';
+	/* 16 more: room for copy_short(), and for end_tag() to read 16
+	 * bytes of the name. */
+	sbuf_reserve(&s->names, len + 1 + 16);
+	d = s->names.p + s->names.len;
+	copy_short(d, name, len, e);
+	d[len] = '\0';
+	s->names.len += len + 1;
+	return d + local;
 }
 
-static int
+HOT int
 element_end(struct xmlscan *s)
 {
 	size_t d = s->depth - 1;
@@ -693,19 +754,20 @@ element_end(struct xmlscan *s)
 
 /* "name attr='v' ...>" or ".../>" at p: parsed where it lies, nothing
  * done when e cuts it (TAG_SHORT). */
-static int
+HOT int
 start_tag(struct xmlscan *s, const char *p, const char *e,
     const char **next)
 {
 	const char *name = p, *local;
-	size_t len, n = 0, i;
-	bool empty = false;
+	char *d;
+	size_t len, n = 0;
+	bool empty = false, valued = false;
 	int rc;
 
 	if ((rc = name_run(&p, e, &local)) != TAG_DONE)
 		return rc;
 	len = (size_t)(p - name);
-	s->attrs.len = 0;
+	d = s->attrs;
 	for (;;) {
 		if (*p == '>') {
 			p++;
@@ -722,8 +784,9 @@ start_tag(struct xmlscan *s, const char *p, const char *e,
 		}
 		/* Space after the name; after a value GMarkup did not
 		 * ask for it (a="1"b="2"). */
-		if (!is_space((unsigned char)*p) && p[-1] != '"' &&
-		    p[-1] != '\'')
+		if (is_space((unsigned char)*p))
+			p++;
+		else if (!valued)
 			return TAG_BAD;
 		while (p < e && is_space((unsigned char)*p))
 			p++;
@@ -731,8 +794,9 @@ start_tag(struct xmlscan *s, const char *p, const char *e,
 			return TAG_SHORT;
 		if (*p == '>' || *p == '/')
 			continue;
-		if ((rc = attr_parse(s, &p, e, n++)) != TAG_DONE)
+		if ((rc = attr_parse(s, &p, e, n++, &d)) != TAG_DONE)
 			return rc;
+		valued = true;
 		if (p == e)
 			return TAG_SHORT;
 	}
@@ -741,16 +805,10 @@ start_tag(struct xmlscan *s, const char *p, const char *e,
 		(void)fail(s, XMLSCAN_DEEP, "too deep");
 		return TAG_BAD;
 	}
-	attr_room(s, n);
-	for (i = 0; i < n; i++) {
-		s->an[i] = s->attrs.p + s->aoff[2 * i];
-		s->av[i] = s->attrs.p + s->aoff[2 * i + 1];
-	}
 	s->an[n] = s->av[n] = NULL;
-	open_push(s, name, len, (size_t)(local - name));
+	local = open_push(s, name, len, (size_t)(local - name), e);
 	*next = p;
-	if (s->ops->start(s->arg, s->names.p + s->open[2 * s->depth - 1],
-	    s->an, s->av) != 0) {
+	if (s->ops->start(s->arg, local, s->an, s->av) != 0) {
 		(void)fail(s, XMLSCAN_STOP, "stopped");
 		return TAG_BAD;
 	}
@@ -761,7 +819,7 @@ start_tag(struct xmlscan *s, const char *p, const char *e,
 
 /* "name >" at p (after "</"): must close the element open last, as in
  * GMarkup. */
-static int
+HOT int
 end_tag(struct xmlscan *s, const char *p, const char *e, const char **next)
 {
 	const char *open;
@@ -771,20 +829,38 @@ end_tag(struct xmlscan *s, const char *p, const char *e, const char **next)
 		return TAG_BAD;
 	open = s->names.p + s->open[2 * (s->depth - 1)];
 	n = s->names.len - s->open[2 * (s->depth - 1)] - 1;
-	/* A mismatch before e is bad, e first is short. */
-	m = MIN(n, (size_t)(e - p));
-	for (i = 0; i < m; i++)
-		if (p[i] != open[i])
+#ifdef __SSE2__
+	/* A short name, 16 bytes readable on both sides (open_push()
+	 * left room after it): one compare. */
+	if (n < 16 && e - p >= 16) {
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)(const void *)p),
+		    _mm_loadu_si128((const __m128i *)(const void *)open)));
+		if ((~m & ((1u << n) - 1)) != 0)
 			return TAG_BAD;
-	if (m < n)
-		return TAG_SHORT;
+		m = n;
+	} else
+#endif
+	{
+		/* A mismatch before e is bad, e first is short. */
+		m = MIN(n, (size_t)(e - p));
+		for (i = 0; i < m; i++)
+			if (p[i] != open[i])
+				return TAG_BAD;
+		if (m < n)
+			return TAG_SHORT;
+	}
 	p += n;
-	while (p < e && is_space((unsigned char)*p))
-		p++;
 	if (p == e)
 		return TAG_SHORT;
-	if (*p != '>')
-		return TAG_BAD;
+	if (*p != '>') {
+		while (p < e && is_space((unsigned char)*p))
+			p++;
+		if (p == e)
+			return TAG_SHORT;
+		if (*p != '>')
+			return TAG_BAD;
+	}
 	*next = p + 1;
 	return element_end(s) == 0 ? TAG_DONE : TAG_BAD;
 }
@@ -804,6 +880,137 @@ tag_parse(struct xmlscan *s, const char *p, const char *e,
 	if (rc == TAG_BAD)
 		(void)fail(s, XMLSCAN_BAD, "bad tag");
 	return rc;
+}
+
+/* The end of the plain run of text at p: the first byte that is 1 in
+ * text_stop, or e.  *check is set when the run has a byte that is 2.
+ * Sixteen bytes a step where SSE2 is there: a document's runs of prose
+ * are long, and a sheet's short ones cost one step. */
+static const char *
+text_run(const char *p, const char *e, bool *check)
+{
+	unsigned k = 0;
+
+#ifdef __SSE2__
+	const __m128i lt = _mm_set1_epi8('<'), amp = _mm_set1_epi8('&');
+	const __m128i cr = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
+	__m128i v;
+	unsigned stop, odd;
+
+	while (e - p >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, amp)),
+		    _mm_cmpeq_epi8(v, cr)));
+		/* bit 7 set, or NUL */
+		odd = (unsigned)_mm_movemask_epi8(_mm_or_si128(v,
+		    _mm_cmpeq_epi8(v, zero)));
+		if (stop != 0) {
+			stop = (unsigned)__builtin_ctz(stop);
+			if ((odd & ((1u << stop) - 1)) != 0)
+				*check = true;
+			return p + stop;
+		}
+		if (odd != 0)
+			*check = true;
+		p += 16;
+	}
+#endif
+	for (; p < e; p++) {
+		if (text_stop[(unsigned char)*p] == 1)
+			break;
+		k |= text_stop[(unsigned char)*p];
+	}
+	if (k != 0)
+		*check = true;
+	return p;
+}
+
+/* Content: plain runs are given straight from the chunk when the whole
+ * node lies in it, the common case; anything decoded or carried goes
+ * through the text buffer.  A tag that lies in the chunk is parsed
+ * here, where it is, without a call per state; one that the chunk cuts
+ * goes to scan_tag() through S_TAG, and other markup through S_LT. */
+static const char *
+scan_text(struct xmlscan *s, const char *p, const char *e)
+{
+	const char *run, *q, *next = NULL;
+	bool check;
+	unsigned k;
+	int rc;
+
+	if (s->depth == 0)
+		return scan_outside(s, p, e);
+	if (s->cr) {
+		s->cr = false;
+		if (*p == '\n')
+			p++;
+	}
+	for (;;) {
+		/* p < e.  Between two tags of a sheet there is mostly
+		 * nothing. */
+		if (*p != '<') {
+			run = p;
+			check = false;
+			p = text_run(p, e, &check);
+			if (p == e)
+				return text_add(s, run, (size_t)(p - run)) == 0 ?
+				    e : NULL;
+			if (*p != '<') {
+				if (text_add(s, run, (size_t)(p - run)) != 0)
+					return NULL;
+				if (*p == '\r') {
+					if (text_add(s, "\n", 1) != 0)
+						return NULL;
+					if (++p == e) {
+						s->cr = true;
+						return e;
+					}
+					if (*p == '\n')
+						p++;
+				} else if ((p = text_ref(s, p, e)) == NULL ||
+				    s->state != S_TEXT)
+					return p;
+				if (p == e)
+					return e;
+				continue;
+			}
+			if (s->text.len == 0) {
+				if (text_give(s, run, (size_t)(p - run),
+				    check) != 0)
+					return NULL;
+			} else if (text_add(s, run, (size_t)(p - run)) != 0 ||
+			    text_flush(s) != 0)
+				return NULL;
+		} else if (s->text.len > 0 && text_flush(s) != 0)
+			return NULL;
+
+		q = p + 1;
+		if (q == e || (k = tag_first[(unsigned char)*q]) == 0) {
+			s->state = S_LT;
+			return q;
+		}
+		/* e is at most XMLSCAN_TAG_MAX + 1 past q (see
+		 * xmlscan_feed()), the bound tag_parse() sets. */
+		if (k == 2) {
+			rc = end_tag(s, q + 1, e, &next);
+			/* Past the root: scan_outside(). */
+			if (rc == TAG_DONE && s->depth == 0)
+				return next;
+		} else
+			rc = start_tag(s, q, e, &next);
+		if (rc != TAG_DONE) {
+			if (rc == TAG_SHORT) {
+				s->state = S_TAG;
+				s->quote = '\0';
+				return q;
+			}
+			(void)fail(s, XMLSCAN_BAD, "bad tag");
+			return NULL;
+		}
+		if ((p = next) == e)
+			return e;
+	}
 }
 
 /* Slow path: up to the '>' that is not in a quoted value, carried
@@ -1027,6 +1234,7 @@ xmlscan_new(const struct xmlscan_ops *ops, void *arg, size_t max_depth)
 	s->arg = arg;
 	s->max_depth = max_depth;
 	s->state = S_BOM;
+	s->attrs = g_malloc(ATTRS_CAP);
 	attr_room(s, 0);
 	s->an[0] = s->av[0] = NULL;
 	return s;
@@ -1045,7 +1253,13 @@ xmlscan_feed(struct xmlscan *s, const char *buf, size_t len)
 			p = scan_bom(s, p, e);
 			break;
 		case S_TEXT:
-			p = scan_text(s, p, e);
+			/* A window of at most a tag's bound: every tag in
+			 * it is parsed against the window's end rather than
+			 * each against its own.  A tag the window cuts goes
+			 * the way of one a chunk cuts, through S_TAG, once
+			 * in 64 KiB. */
+			p = scan_text(s, p, (size_t)(e - p) > XMLSCAN_TAG_MAX +
+			    1 ? p + XMLSCAN_TAG_MAX + 1 : e);
 			break;
 		case S_REF:
 			p = scan_ref(s, p, e);
@@ -1110,9 +1324,8 @@ xmlscan_free(struct xmlscan *s)
 	g_free(s->text.p);
 	g_free(s->hold.p);
 	g_free(s->names.p);
-	g_free(s->attrs.p);
+	g_free(s->attrs);
 	g_free(s->open);
-	g_free(s->aoff);
 	g_free(s->an);
 	g_free(s->av);
 	g_free(s);

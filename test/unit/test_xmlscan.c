@@ -362,6 +362,145 @@ test_stop(void **state)
 	    XMLSCAN_OK);
 }
 
+/* Text runs of 16 bytes and more are scanned 16 at a time: stops,
+ * references, CRs, non-ASCII and bad bytes at every offset of a block,
+ * cut anywhere by check_doc(). */
+static void
+test_long_runs(void **state)
+{
+	GString *doc = g_string_new(NULL), *want = g_string_new(NULL);
+	static const char *const bad[] = { "\xff", "\xc0\x80", "\xe4\xb8" };
+	size_t at, i;
+
+	(void)state;
+	for (at = 0; at < 40; at += 3) {
+		g_string_assign(doc, "<a>");
+		g_string_assign(want, "S a\nT ");
+		for (i = 0; i < at; i++) {
+			g_string_append_c(doc, (char)('a' + i % 26));
+			g_string_append_c(want, (char)('a' + i % 26));
+		}
+		g_string_append(doc, "&amp;\xe4\xb8\xad\r\n0123456789abcdefghij"
+		    "</a>");
+		g_string_append(want, "&\xe4\xb8\xad\n0123456789abcdefghij\n"
+		    "E a\n");
+		check_doc(doc->str, XMLSCAN_OK, want->str);
+		/* a character alone in a long run, then markup */
+		g_string_assign(doc, "<a>");
+		g_string_assign(want, "S a\nT ");
+		for (i = 0; i < at; i++) {
+			g_string_append_c(doc, 'x');
+			g_string_append_c(want, 'x');
+		}
+		g_string_append(doc, "\xc3\xa9yyyyyyyyyyyyyyyyy<b/></a>");
+		g_string_append(want, "\xc3\xa9yyyyyyyyyyyyyyyyy\nS b\nE b\n"
+		    "E a\n");
+		check_doc(doc->str, XMLSCAN_OK, want->str);
+		for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+			g_string_assign(doc, "<a>");
+			g_string_append_len(doc, "0123456789abcdefghij"
+			    "0123456789abcdefghij", (gssize)at);
+			g_string_append(doc, bad[i]);
+			g_string_append(doc, "0123456789abcdefghij</a>");
+			check_doc(doc->str, XMLSCAN_BAD, NULL);
+		}
+	}
+	g_string_free(doc, TRUE);
+	g_string_free(want, TRUE);
+	/* a NUL in a long run */
+	assert_int_equal(scan_cut("<a>0123456789abcdef\0ghij</a>", 28, NULL,
+	    0, 64, 0, NULL), XMLSCAN_BAD);
+}
+
+/* Values of 16 bytes and more are copied 16 at a time up to the first
+ * byte that may end them; names of 16 bytes and more compared and
+ * copied another way. */
+static void
+test_long_values(void **state)
+{
+	GString *doc = g_string_new(NULL), *want = g_string_new(NULL);
+	size_t at, i;
+
+	(void)state;
+	for (at = 0; at < 40; at += 3) {
+		g_string_assign(doc, "<a v=\"");
+		g_string_assign(want, "S a v=");
+		for (i = 0; i < at; i++) {
+			g_string_append_c(doc, (char)('A' + i % 26));
+			g_string_append_c(want, (char)('A' + i % 26));
+		}
+		g_string_append(doc, "&lt;'\t\xe4\xb8\xad\x01""0123456789abcdef"
+		    "\" w='x\"0123456789abcdefghij'>t</a>");
+		g_string_append(want, "<' \xe4\xb8\xad\x01""0123456789abcdef"
+		    " w=x\"0123456789abcdefghij\nT t\nE a\n");
+		check_doc(doc->str, XMLSCAN_OK, want->str);
+		g_string_assign(doc, "<a v='");
+		g_string_append_len(doc, "0123456789abcdefghij0123456789abcdefghij",
+		    (gssize)at);
+		g_string_append(doc, "\xff""0123456789abcdefghij'/>");
+		check_doc(doc->str, XMLSCAN_BAD, NULL);
+		g_string_assign(doc, "<a v='");
+		g_string_append_len(doc, "0123456789abcdefghij0123456789abcdefghij",
+		    (gssize)at);
+		g_string_append(doc, "&bogus;0123456789abcdefghij'/>");
+		check_doc(doc->str, XMLSCAN_BAD, NULL);
+	}
+	/* names of 15, 16 and 17 bytes: end tags match or not */
+	for (at = 15; at <= 17; at++) {
+		g_string_assign(doc, "<");
+		g_string_append_len(doc, "abcdefghijklmnopqrstu", (gssize)at);
+		g_string_append(doc, " ");
+		g_string_append_len(doc, "ABCDEFGHIJKLMNOPQRSTU", (gssize)at);
+		g_string_append(doc, "='1'></");
+		g_string_append_len(doc, "abcdefghijklmnopqrstu", (gssize)at);
+		g_string_append(doc, ">");
+		g_string_assign(want, "S ");
+		g_string_append_len(want, "abcdefghijklmnopqrstu", (gssize)at);
+		g_string_append(want, " ");
+		g_string_append_len(want, "ABCDEFGHIJKLMNOPQRSTU", (gssize)at);
+		g_string_append(want, "=1\nE ");
+		g_string_append_len(want, "abcdefghijklmnopqrstu", (gssize)at);
+		g_string_append(want, "\n");
+		check_doc(doc->str, XMLSCAN_OK, want->str);
+		/* the last byte differs */
+		doc->str[doc->len - 2] = 'X';
+		check_doc(doc->str, XMLSCAN_BAD, NULL);
+	}
+	g_string_free(doc, TRUE);
+	g_string_free(want, TRUE);
+}
+
+/* Content is scanned in windows of a tag's bound: tags and text that
+ * straddle a window's end, given in one chunk, come out as when the
+ * document is cut there. */
+static void
+test_windows(void **state)
+{
+	GString *doc = g_string_new(NULL);
+	size_t n, cut;
+	char *log, *other;
+
+	(void)state;
+	for (n = XMLSCAN_TAG_MAX - 24; n < XMLSCAN_TAG_MAX + 8; n++) {
+		g_string_assign(doc, "<a>");
+		while (doc->len < n)
+			g_string_append_c(doc, 'x');
+		g_string_append(doc, "&amp;<b c=\"0123456789abcdef0123\">"
+		    "y\xe4\xb8\xad\r\nz</b><c/></a>");
+		assert_int_equal(scan(doc->str, 8, &log), XMLSCAN_OK);
+		for (cut = n - 2; cut < n + 40; cut += 7) {
+			assert_int_equal(scan_cut(doc->str, doc->len, &cut, 1,
+			    8, 0, &other), XMLSCAN_OK);
+			assert_string_equal(log, other);
+			g_free(other);
+		}
+		assert_non_null(strstr(log, "&\nS b c=0123456789abcdef0123\n"
+		    "T y\xe4\xb8\xad\nz\nE b\nS c\nE c\nE a\n"));
+		g_free(log);
+	}
+	g_string_free(doc, TRUE);
+}
+
 int
 main(void)
 {
@@ -379,6 +518,9 @@ main(void)
 		cmocka_unit_test(test_long_text),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_long_runs),
+		cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_windows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
