@@ -188,19 +188,97 @@ scan_detected(struct scan_ctx *x, enum detector d, enum field_kind mk,
 }
 
 /* Validators over the digits of one candidate span (no separators). */
+/* Separators a written identifier is grouped with: a space, a dash or
+ * a dot, the same between every two groups; a line break (a value
+ * wrapped) goes with any. */
+static bool
+scan_seps_even(const struct group *g, size_t ng)
+{
+	char first = 0, c;
+	size_t k;
+
+	for (k = 1; k < ng; k++) {
+		if ((c = g[k].sep) == '\n' || c == '\r')
+			continue;
+		if ((c != ' ' && c != '-' && c != '.') ||
+		    (first != 0 && c != first))
+			return false;
+		first = c;
+	}
+	return true;
+}
+
+/* True when groups g[0..ng) are one group, or have the lengths of one
+ * of the patterns (NULL-ended; byte k: digits of group k, in octal
+ * escapes: "\3\10" is 3 then 8) with even separators.
+ * The detectors find an identifier as people write it: joined, a digit
+ * run would make mobiles and card numbers out of a spreadsheet row's
+ * cells (quantity, price, date).  Customer list values are looked up in
+ * every grouping regardless. */
+static bool
+scan_grouped(const struct group *g, size_t ng, const char *const *pat)
+{
+	size_t k;
+
+	if (ng == 1)
+		return true;
+	if (!scan_seps_even(g, ng))
+		return false;
+	for (; *pat != NULL; pat++) {
+		for (k = 0; k < ng && (*pat)[k] != '\0' &&
+		    (size_t)(*pat)[k] == g[k].end - g[k].start; k++)
+			;
+		if (k == ng && (*pat)[k] == '\0')
+			return true;
+	}
+	return false;
+}
+
+/* How the detectors' numbers are printed.  A mobile also as 7-4: what
+ * "139<!-- -->1234 5678" leaves once the comment is gone. */
+static const char *const groups_mobile[] = { "\3\4\4", "\3\10", "\7\4",
+	NULL };
+static const char *const groups_mobile86[] = { "\2\3\4\4", "\2\11",
+	"\2\3\10", "\2\7\4", NULL };
+static const char *const groups_id18[] = { "\6\10\4", "\6\4\4\4", NULL };
+static const char *const groups_id17x[] = { "\6\10\3", "\6\4\4\3", NULL };
+static const char *const groups_id15[] = { "\6\6\3", NULL };
+static const char *const groups_card[] = { "\4\6\5", "\4\6\4", NULL };
+
+/* A card number as printed: whole, in fours (the last group shorter:
+ * 4-4-4-4-3 for 19 digits), or 4-6-5 and 4-6-4 (Amex, Diners). */
+static bool
+scan_card_grouped(const struct group *g, size_t ng)
+{
+	size_t k;
+
+	if (scan_grouped(g, ng, groups_card))
+		return true;
+	if (!scan_seps_even(g, ng))
+		return false;
+	for (k = 0; k + 1 < ng; k++)
+		if (g[k].end - g[k].start != 4)
+			return false;
+	return g[ng - 1].end - g[ng - 1].start <= 4;
+}
+
 static void
 scan_digit_detectors(struct scan_ctx *x, const char *d, size_t n,
     const struct group *g, size_t ng, bool xsuffix)
 {
 	char id[20];
 
-	if (n == 11 && validate_cn_mobile(d, n))
+	if (n == 11 && scan_grouped(g, ng, groups_mobile) &&
+	    validate_cn_mobile(d, n))
 		scan_detected(x, DET_CN_MOBILE, KIND_MOBILE, d, n);
 	else if (n == 13 && memcmp(d, "86", 2) == 0 &&
+	    scan_grouped(g, ng, groups_mobile86) &&
 	    validate_cn_mobile(d + 2, 11))
 		scan_detected(x, DET_CN_MOBILE, KIND_MOBILE, d + 2, 11);
-	if (n == 18 || (n == 17 && xsuffix) ||
-	    (n == 15 && x->e->cn_id_legacy)) {
+	if ((n == 18 || (n == 17 && xsuffix) ||
+	    (n == 15 && x->e->cn_id_legacy)) &&
+	    scan_grouped(g, ng, n == 18 ? groups_id18 : n == 17 ?
+	    groups_id17x : groups_id15)) {
 		memcpy(id, d, n);
 		if (n == 17)
 			id[n++] = 'x';
@@ -209,7 +287,8 @@ scan_digit_detectors(struct scan_ctx *x, const char *d, size_t n,
 			scan_detected(x, DET_CN_RESIDENT_ID, KIND_CN_ID, id, n);
 		n = n == 18 && id[17] == 'x' ? 17 : n;
 	}
-	if (n >= 13 && n <= 19 && validate_payment_card(d, n))
+	if (n >= 13 && n <= 19 && scan_card_grouped(g, ng) &&
+	    validate_payment_card(d, n))
 		scan_detected(x, DET_PAYMENT_CARD, KIND_ACCOUNT, d, n);
 	/* An SSN only in its written form, 123-45-6789: nine bare digits
 	 * are far too common to mean one. */
