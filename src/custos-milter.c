@@ -337,6 +337,13 @@ main(int argc, char **argv)
 	int rc;
 
 	parse_options(argc, argv);
+	/* As Postfix does: a peer that went away is EPIPE, never a signal.
+	 * Before the configuration is loaded: a store made in a process
+	 * that ignores SIGPIPE skips blocking it around each message's
+	 * Redis I/O (store.h), four system calls a message.  pdftotext
+	 * gets the default back (pdf.c); smtp.c sends with MSG_NOSIGNAL
+	 * and the other Redis users block SIGPIPE anyway. */
+	(void)signal(SIGPIPE, SIG_IGN);
 	log_open("custos-milter", opt.foreground || opt.check, LOG_MAIL);
 	/* A check reads the whole compiled table; a start maps it. */
 	engine_verify_tables(opt.check);

@@ -17,9 +17,10 @@
  *
  * Owns: per store, a copy of its configuration and the backoff state
  * the threads share; per thread, one hiredis context per store it has
- * used (thread-specific data: freed when the thread exits, by
- * store_free called in that thread, or by the thread's next call after
- * another thread freed the store).  The in-process data is one global
+ * used (thread-specific data: handed on to the next new thread when the
+ * thread exits, see store_tls_destroy; freed by store_free called in
+ * the thread that holds it, or by that thread's next call after another
+ * thread freed the store).  The in-process data is one global
  * table shared by every store, so history survives a config reload; it
  * lives until the process exits.
  *
@@ -73,6 +74,7 @@ struct store {
 	unsigned	 windows[POLICY_MAX_WINDOWS];
 	size_t		 nwindows;
 	size_t		 stream_maxlen;
+	bool		 sigpipe_ignored;	/* at store_new: no guard */
 
 	/* Shared by the threads: one thread's failure stops them all. */
 	pthread_mutex_t	 lock;
@@ -99,6 +101,19 @@ struct store_tls {
 static pthread_once_t	 store_tls_once = PTHREAD_ONCE_INIT;
 static pthread_key_t	 store_tls_key;
 static int		 store_tls_error;
+
+/* Connections of threads that ended, for the next threads to take.
+ * libmilter's worker pool keeps two idle threads and ends the others:
+ * behind Postfix (a milter connection per SMTP session, several at
+ * once) most messages reach end of message on a thread that did not
+ * exist for the last one.  Freed with their thread, its connections
+ * cost a TCP connect (17 system calls here, and Redis' own accept and
+ * close) for 61% of the messages behind Postfix.  Bounded: a thread
+ * beyond STORE_SPARE ending at once closes its own. */
+#define STORE_SPARE	16
+static pthread_mutex_t	 store_spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store_tls	*store_spare[STORE_SPARE];
+static size_t		 store_nspare;
 
 /* Which stores still exist, so a thread can drop its connections to a
  * store freed by another thread (which must not touch them). */
@@ -334,13 +349,28 @@ store_conn_free(struct store_conn *cn)
 	free(cn);
 }
 
-/* Thread exit: the thread's connections go with it. */
+static void store_tls_prune(struct store_tls *);
+
+/* Thread exit: the thread's connections wait for the next new thread
+ * (store_spare), or close when enough already wait. */
 static void
 store_tls_destroy(void *p)
 {
 	struct store_tls *tls = p;
 	struct store_conn *cn, *next;
 
+	/* Pruned under the lock: a store_free either ran before (the
+	 * prune drops its connections) or runs after and finds them in
+	 * store_spare (store_spare_forget). */
+	(void)pthread_mutex_lock(&store_spare_lock);
+	store_tls_prune(tls);
+	if (tls->conns != NULL && store_nspare < STORE_SPARE) {
+		store_spare[store_nspare++] = tls;
+		tls = NULL;
+	}
+	(void)pthread_mutex_unlock(&store_spare_lock);
+	if (tls == NULL)
+		return;
 	for (cn = tls->conns; cn != NULL; cn = next) {
 		next = cn->next;
 		store_conn_free(cn);
@@ -362,11 +392,20 @@ store_tls_get(void)
 
 	if ((tls = pthread_getspecific(store_tls_key)) != NULL)
 		return tls;
-	if ((tls = calloc(1, sizeof *tls)) == NULL)
-		return NULL;
-	tls->frees_seen = atomic_load(&store_frees);
+	/* A thread that ended left its connections: ours now.  Its
+	 * frees_seen comes along, so the caller's store_tls_prune drops
+	 * those to stores freed since. */
+	(void)pthread_mutex_lock(&store_spare_lock);
+	if (store_nspare > 0)
+		tls = store_spare[--store_nspare];
+	(void)pthread_mutex_unlock(&store_spare_lock);
+	if (tls == NULL) {
+		if ((tls = calloc(1, sizeof *tls)) == NULL)
+			return NULL;
+		tls->frees_seen = atomic_load(&store_frees);
+	}
 	if (pthread_setspecific(store_tls_key, tls) != 0) {
-		free(tls);
+		store_tls_destroy(tls);
 		return NULL;
 	}
 	return tls;
@@ -437,7 +476,22 @@ store_ok(struct store *s)
 
 /* hiredis writes with write(2): a Redis that went away would raise
  * SIGPIPE and, unless the process ignores it, kill the gateway.  It is
- * blocked in this thread around our I/O (fdio.h). */
+ * blocked in this thread around our I/O (fdio.h), unless the process
+ * ignored it when the store was made (custos-milter does): blocking,
+ * checking and restoring is four system calls a message. */
+static void
+store_guard_on(const struct store *s, struct fd_sigpipe *sp)
+{
+	if (!s->sigpipe_ignored)
+		fd_sigpipe_block(sp);
+}
+
+static void
+store_guard_off(const struct store *s, struct fd_sigpipe *sp)
+{
+	if (!s->sigpipe_ignored)
+		fd_sigpipe_restore(sp);
+}
 
 /* Reads one reply.  An I/O error or an error reply is -1 with err; the
  * caller drops the connection. */
@@ -1511,6 +1565,31 @@ mem_account(const struct store_event *ev, const char *snd, GArray *fields)
 	(void)pthread_mutex_unlock(&mem_lock);
 }
 
+/* Closes the waiting connections to the store id: no thread holds
+ * them, so none would otherwise until a new thread took them. */
+static void
+store_spare_forget(uint64_t id)
+{
+	struct store_conn **pp, *cn;
+	size_t i;
+
+	(void)pthread_mutex_lock(&store_spare_lock);
+	for (i = 0; i < store_nspare;) {
+		for (pp = &store_spare[i]->conns; (cn = *pp) != NULL;)
+			if (cn->store_id == id) {
+				*pp = cn->next;
+				store_conn_free(cn);
+			} else
+				pp = &cn->next;
+		if (store_spare[i]->conns == NULL) {
+			free(store_spare[i]);
+			store_spare[i] = store_spare[--store_nspare];
+		} else
+			i++;
+	}
+	(void)pthread_mutex_unlock(&store_spare_lock);
+}
+
 /* ------------------------------------------------------------- public */
 
 struct store *
@@ -1522,8 +1601,9 @@ store_free(struct store *s)
 	if (s == NULL)
 		return NULL;
 	if (s->id != 0) {
-		/* Our own connection we can close; other threads close
-		 * theirs when they next call or exit. */
+		/* Our own connection we can close, and those waiting for a
+		 * new thread; other threads close theirs when they next
+		 * call or exit. */
 		if ((tls = pthread_getspecific(store_tls_key)) != NULL)
 			for (pp = &tls->conns; (cn = *pp) != NULL;
 			    pp = &cn->next)
@@ -1540,6 +1620,8 @@ store_free(struct store *s)
 		}
 		(void)pthread_mutex_unlock(&store_glock);
 		atomic_fetch_add(&store_frees, 1);
+		/* After the store left store_live: see store_tls_destroy. */
+		store_spare_forget(s->id);
 	}
 	(void)pthread_mutex_destroy(&s->lock);
 	free(s->host);
@@ -1552,6 +1634,7 @@ store_free(struct store *s)
 struct store *
 store_new(const struct store_conf *conf, char *err, size_t errlen)
 {
+	struct sigaction sa;
 	struct store *s;
 	size_t i;
 
@@ -1583,6 +1666,8 @@ store_new(const struct store_conf *conf, char *err, size_t errlen)
 		goto nomem;
 	(void)pthread_mutex_init(&s->lock, NULL);
 	s->redis = conf->redis;
+	s->sigpipe_ignored = sigaction(SIGPIPE, NULL, &sa) == 0 &&
+	    !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_IGN;
 	s->port = conf->port;
 	s->db = conf->db;
 	s->connect_timeout_ms = conf->connect_timeout_ms > 0 ?
@@ -1643,10 +1728,10 @@ store_history(struct store *s, const char *sender, time_t now,
 		mem_history(s, snd, now, record_keys, nrecords, ext_rcpts,
 		    nrcpts, out);
 	else {
-		fd_sigpipe_block(&sp);
+		store_guard_on(s, &sp);
 		rc = store_redis_history(s, snd, now, record_keys, nrecords,
 		    ext_rcpts, nrcpts, out, err, errlen);
-		fd_sigpipe_restore(&sp);
+		store_guard_off(s, &sp);
 	}
 	g_free(snd);
 	if (rc != 0) {
@@ -1671,9 +1756,9 @@ store_account(struct store *s, const struct store_event *ev, char *err,
 	if (!s->redis)
 		mem_account(ev, snd, fields);
 	else {
-		fd_sigpipe_block(&sp);
+		store_guard_on(s, &sp);
 		rc = store_redis_account(s, ev, snd, fields, err, errlen);
-		fd_sigpipe_restore(&sp);
+		store_guard_off(s, &sp);
 	}
 	g_array_free(fields, TRUE);
 	g_free(snd);
@@ -1690,9 +1775,9 @@ store_officer(struct store *s, const struct store_officer_event *oe,
 	/* The in-process store keeps no stream; the audit log has it. */
 	if (!s->redis)
 		return 0;
-	fd_sigpipe_block(&sp);
+	store_guard_on(s, &sp);
 	rc = store_redis_officer(s, oe, err, errlen);
-	fd_sigpipe_restore(&sp);
+	store_guard_off(s, &sp);
 	return rc;
 }
 
@@ -1708,9 +1793,9 @@ store_stream_range(struct store *s, time_t since, time_t until,
 		    "incident stream: read the audit log");
 		return -1;
 	}
-	fd_sigpipe_block(&sp);
+	store_guard_on(s, &sp);
 	rc = store_redis_range(s, since, until, fn, arg, err, errlen);
-	fd_sigpipe_restore(&sp);
+	store_guard_off(s, &sp);
 	return rc;
 }
 

@@ -110,10 +110,15 @@ typedef int	(*store_entry_fn)(const struct store_entry *, void *arg);
 struct store;
 
 /* Checks conf (windows > 0, no brace in the prefix, a Redis host and
- * port) and copies it; does not connect.  NULL with err. */
+ * port) and copies it; does not connect.  NULL with err.  Notes whether
+ * the process ignores SIGPIPE now: if it does, the store's calls do not
+ * block SIGPIPE around their Redis I/O, so a process that ignores it
+ * must not stop ignoring it while the store lives. */
 struct store	*store_new(const struct store_conf *, char *err, size_t errlen);
-/* NULL-safe, returns NULL.  Closes the calling thread's connection;
- * other threads close theirs at their next call or when they exit. */
+/* NULL-safe, returns NULL.  Closes the calling thread's connection and
+ * those waiting for a new thread (a thread's connections outlive it, for
+ * the next thread to take); other threads close theirs at their next
+ * call or when they exit. */
 struct store	*store_free(struct store *);
 
 /* Adds this message to sender's history when it carries records

@@ -4,6 +4,7 @@
  * guards around the key and the compiled table. */
 #include "config.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -641,6 +642,54 @@ test_stale_rebuild(void **state)
 	conf_unref(c);
 }
 
+/* One thread's scan: its scratch, and whether it found C001. */
+struct scratch_run {
+	hs_scratch_t	*scratch;
+	bool		 found;
+};
+
+static void *
+scratch_run(void *arg)
+{
+	static const char text[] = "call 13800138001 please";
+	struct scratch_run *r = arg;
+	struct textseg *t = textseg_new();
+	struct findings f;
+	char err[256];
+
+	/* No cmocka checks here: they cannot jump out of this thread. */
+	r->scratch = engine_scratch(conf->engine, err, sizeof err);
+	(void)findings_init(&f, 8);
+	r->found = textseg_add(t, "body text/plain", "text/plain", "utf-8",
+	    NULL, text, strlen(text)) != NULL &&
+	    engine_scan(conf->engine, t, &f, err, sizeof err) == 0 &&
+	    has_record(&f, "C001");
+	findings_free(&f);
+	textseg_free(t);
+	return NULL;
+}
+
+/* libmilter ends worker threads all the time: a thread that ends hands
+ * its scratch to the next new thread, which scans with it as well. */
+static void
+test_scratch_handed_on(void **state)
+{
+	struct scratch_run a = { NULL, false }, b = { NULL, false };
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(pthread_create(&th, NULL, scratch_run, &a), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(pthread_create(&th, NULL, scratch_run, &b), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_non_null(a.scratch);
+	assert_true(a.found);
+	assert_true(b.found);
+	if (b.scratch != a.scratch)
+		fail_msg("second thread's scratch: got %p, want %p (the "
+		    "first thread's)", (void *)b.scratch, (void *)a.scratch);
+}
+
 int
 main(void)
 {
@@ -660,6 +709,7 @@ main(void)
 		cmocka_unit_test(test_no_clear_values),
 		cmocka_unit_test(test_key_guards),
 		cmocka_unit_test(test_stale_rebuild),
+		cmocka_unit_test(test_scratch_handed_on),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

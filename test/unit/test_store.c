@@ -384,8 +384,8 @@ worker_run(void *arg)
 }
 
 /* Several threads on one store, each its own sender; for Redis each
- * thread has its own connection, freed when the thread exits (the leak
- * checker watches). */
+ * thread has its own connection, handed on when the thread exits and
+ * freed with the store (the leak checker watches). */
 static void
 run_workers(struct store *s, const char *tag)
 {
@@ -1333,6 +1333,66 @@ clients(redisContext *c)
 	return n;
 }
 
+/* Connections the server accepted so far (INFO stats). */
+static long long
+connections_received(redisContext *c)
+{
+	redisReply *r = redisCommand(c, "INFO stats");
+	const char *p;
+	long long n = -1;
+
+	assert_non_null(r);
+	if (r->str != NULL &&
+	    (p = strstr(r->str, "total_connections_received:")) != NULL)
+		n = atoll(p + strlen("total_connections_received:"));
+	freeReplyObject(r);
+	assert_true(n >= 0);
+	return n;
+}
+
+static void *
+history_run(void *arg)
+{
+	struct policy_history h;
+	char err[256];
+
+	return store_history(arg, "tr@example.com", T0, no_keys, 0, NULL, 0,
+	    &h, err, sizeof err) == 0 ? (void *)1 : (void *)2;
+}
+
+/* libmilter ends worker threads all the time: the connection of a
+ * thread that ended serves the next new thread, and is closed with its
+ * store. */
+static void
+test_redis_handed_on(void **state)
+{
+	struct testredis *f = need_redis(state);
+	struct store *s = redis_store(f, NULL, 0);
+	redisContext *c = testredis_client(f, 0);
+	long long before;
+	pthread_t th;
+	void *rv;
+	double t;
+	int i;
+
+	before = connections_received(c);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(pthread_create(&th, NULL, history_run, s), 0);
+		assert_int_equal(pthread_join(th, &rv), 0);
+		assert_ptr_equal(rv, (void *)1);
+		assert_int_equal(clients(c), 1);
+	}
+	if (connections_received(c) - before != 1)
+		fail_msg("connections for 5 threads one after another: got "
+		    "%lld, want 1", connections_received(c) - before);
+	(void)store_free(s);
+	t = now_ms();
+	while (clients(c) != 0 && now_ms() - t < 2000)
+		(void)usleep(10000);
+	assert_int_equal(clients(c), 0);
+	redisFree(c);
+}
+
 struct reload_thread {
 	struct store	*s;
 	GAsyncQueue	*go, *done;
@@ -1459,6 +1519,7 @@ main(void)
 		REDIS_TEST(test_redis_idle_close),
 		REDIS_TEST(test_redis_threads),
 		REDIS_TEST(test_redis_reload),
+		REDIS_TEST(test_redis_handed_on),
 		REDIS_TEST(test_redis_timing),
 	};
 
