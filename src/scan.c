@@ -5,7 +5,9 @@
  * candidate database over it.  Each candidate callback finds the whole
  * candidate around the match end in the view (a digit run with its
  * groups, an e-mail address, a token), canonicalises it and looks it up
- * in the table by keyed fingerprint, and runs the built-in validators.
+ * in the table by keyed fingerprint (in small batches, so that the
+ * cache misses of a big table overlap), and runs the built-in
+ * validators.
  * Then the weak-literal database runs over the same view and weak hits
  * are kept only when another field of the same record is near.  A weak
  * value many records share (a common name) is not expanded into a hit
@@ -39,6 +41,7 @@
 #define WEAK_HITS_MAX	(1u << 20)	/* expanded weak hits a segment */
 #define LINK_PARTNERS	16	/* weak events paired with each one */
 #define LINK_BUDGET	(1u << 24)	/* linking steps a message */
+#define STRONG_BATCH	8	/* deferred table lookups (scan_strong) */
 
 struct pos_hit {
 	uint32_t	rec;
@@ -78,6 +81,15 @@ struct group {
 	char	sep;		/* first separator before it, or 0 */
 };
 
+/* A strong value looked up later (scan_lookup): its fingerprint and
+ * view offset, never the value. */
+struct strong_pending {
+	uint64_t		 fp;
+	size_t			 pos;
+	const struct table_hit	*h;	/* once looked up: n hits */
+	size_t			 n;
+};
+
 struct scan_ctx {
 	const struct engine	*e;
 	struct findings		*f;
@@ -98,6 +110,8 @@ struct scan_ctx {
 	struct group		*groups;	/* RUN_MAX_GROUPS, reused */
 	struct textview		 view;		/* x->v, reused */
 	size_t			 run_min;	/* digits a run needs */
+	struct strong_pending	 pend[STRONG_BATCH];
+	size_t			 npend;
 };
 
 static bool
@@ -119,18 +133,16 @@ scan_isalnum(char c)
 	return scan_isdigit(c) || (c >= 'a' && c <= 'z');
 }
 
-/* A record seen through a strong value (or a validated one). */
+/* The n records (h) holding the strong value fp found at pos.  canon:
+ * the value, for its masked sample; NULL when no sample can be taken
+ * (x->f has its max_samples). */
 static void
-scan_strong_hits(struct scan_ctx *x, uint64_t fp, size_t pos,
-    const char *canon, size_t len)
+scan_strong_found(struct scan_ctx *x, const struct table_hit *h, size_t n,
+    uint64_t fp, size_t pos, const char *canon, size_t len)
 {
-	const struct table_hit *h;
-	size_t n, i;
+	size_t i;
 	char masked[MASK_MAX];
 
-	if (x->e->table == NULL ||
-	    (n = table_lookup_strong(x->e->table, fp, &h)) == 0)
-		return;
 	for (i = 0; i < n; i++) {
 		struct pos_hit p = { h[i].rec, (uint32_t)pos, h[i].field,
 		    h[i].kind, NEAR_NONE };
@@ -146,11 +158,68 @@ scan_strong_hits(struct scan_ctx *x, uint64_t fp, size_t pos,
 	if (h[0].kind < KIND_COUNT && findings_once(x->f, 0x100 + h[0].kind,
 	    fp) == 1) {
 		x->f->kind_values[h[0].kind]++;
-		if (x->f->nsamples >= x->f->max_samples)
+		if (x->f->nsamples >= x->f->max_samples || canon == NULL)
 			return;		/* no room: spare the mask */
 		mask_value((enum field_kind)h[0].kind, canon, len, masked);
 		findings_sample(x->f, false, h[0].kind, masked, x->seg);
 	}
+}
+
+/* The lookups scan_lookup deferred, in the order it made them: first
+ * every bucket (each read started when its fingerprint was made, so
+ * they are in cache or on their way), starting the reads of the records
+ * they name; then the findings, by then mostly from cache. */
+static void
+scan_strong_flush(struct scan_ctx *x)
+{
+	struct strong_pending *r;
+	size_t i;
+
+	for (i = 0; i < x->npend; i++) {
+		r = &x->pend[i];
+		if ((r->n = table_lookup_strong(x->e->table, r->fp,
+		    &r->h)) > 0)
+			table_prefetch_record(x->e->table, r->h[0].rec);
+	}
+	for (i = 0; i < x->npend; i++) {
+		r = &x->pend[i];
+		if (r->n > 0)
+			scan_strong_found(x, r->h, r->n, r->fp, r->pos, NULL,
+			    0);
+	}
+	x->npend = 0;
+}
+
+/* A strong value candidate.  A big table misses the caches on every
+ * value, twice (bucket, then record): at 10M records, waiting for these
+ * reads one after another took about a sixth of the scan time.  So once
+ * no sample can be taken any more, the lookup is deferred: its bucket
+ * read starts now, and scan_strong_flush does the lookups of
+ * STRONG_BATCH values together, or of those left at the end of each
+ * candidate scan.  That changes no result: the deferred lookups run in
+ * the order they were made, before anything reads what they add
+ * (x->strong, the weak pass, the next segment), and the only outcome
+ * that depends on their order against other sources (scan_detected),
+ * which samples are kept, is already settled.  While a sample can still
+ * be taken the value is looked up at once, as its sample needs it in
+ * clear: nothing pending ever holds a value. */
+static void
+scan_strong(struct scan_ctx *x, uint64_t fp, size_t pos, const char *canon,
+    size_t len)
+{
+	const struct table_hit *h;
+	size_t n;
+
+	if (x->f->nsamples < x->f->max_samples) {
+		if ((n = table_lookup_strong(x->e->table, fp, &h)) > 0)
+			scan_strong_found(x, h, n, fp, pos, canon, len);
+		return;
+	}
+	table_prefetch_strong(x->e->table, fp);
+	x->pend[x->npend].fp = fp;
+	x->pend[x->npend].pos = pos;
+	if (++x->npend == STRONG_BATCH)
+		scan_strong_flush(x);
 }
 
 static inline void
@@ -162,7 +231,7 @@ scan_lookup(struct scan_ctx *x, enum value_class class, size_t pos,
 	if (x->e->table == NULL || len == 0 ||
 	    !engine_length_possible(x->e, class, len))
 		return;
-	scan_strong_hits(x, listkey_fingerprint(&x->e->key, class, canon, len),
+	scan_strong(x, listkey_fingerprint(&x->e->key, class, canon, len),
 	    pos, canon, len);
 }
 
@@ -1128,6 +1197,7 @@ scan_segment(struct scan_ctx *x, hs_scratch_t *scratch, const char *text,
 	}
 	x->v = v;
 	x->digits_done = x->email_done = x->token_done = x->shape_done = 0;
+	x->npend = 0;
 	g_array_set_size(x->strong, 0);
 	g_array_set_size(x->weak, 0);
 	g_array_set_size(x->big, 0);
@@ -1138,6 +1208,7 @@ scan_segment(struct scan_ctx *x, hs_scratch_t *scratch, const char *text,
 		chunk = v->len - off > (1u << 30) ? (1u << 30) : v->len - off;
 		rc = hs_scan(x->e->cand_db, v->buf + off, (unsigned)chunk, 0,
 		    scratch, scan_on_candidate, x);
+		scan_strong_flush(x);
 		if (rc == HS_SUCCESS && x->e->weak_db != NULL)
 			rc = hs_scan(x->e->weak_db, v->buf + off,
 			    (unsigned)chunk, 0, scratch, scan_on_weak, x);

@@ -80,6 +80,12 @@
 #define BUCKET_MULTI	0x8000u		/* in hit.kind: hit points into hits */
 #define RECORD_CANARY	0x0001u
 
+#if defined(__GNUC__) || defined(__clang__)
+#define TABLE_PREFETCH(p)	__builtin_prefetch(p)
+#else
+#define TABLE_PREFETCH(p)	((void)(p))
+#endif
+
 /* Load factor 0.7 as a fraction, so sizing stays in integers. */
 #define LOAD_NUM	7
 #define LOAD_DEN	10
@@ -1208,6 +1214,30 @@ table_lookup_strong(const struct table *t, uint64_t fp,
 	}
 	*hits = &t->hits[bk->hit.rec];
 	return bk->hit.field | (size_t)(bk->hit.kind & ~BUCKET_MULTI) << 16;
+}
+
+/* Only a hint to the CPU: a prefetch never faults, so the address need
+ * not be checked, but it is (rec) or lies inside the mapping (bucket). */
+void
+table_prefetch_strong(const struct table *t, uint64_t fp)
+{
+	const struct bucket *bk;
+
+	if (fp == 0)
+		fp = 1;
+	bk = &t->buckets[table_home(fp, t->nbuckets)];
+	TABLE_PREFETCH(bk);
+	/* The section is only 8-byte aligned: a bucket may straddle two
+	 * lines.  The next line, where a probe may go on, is left alone:
+	 * fetching it too measured no faster. */
+	TABLE_PREFETCH((const char *)bk + sizeof *bk - 1);
+}
+
+void
+table_prefetch_record(const struct table *t, uint32_t rec)
+{
+	if (rec < t->nrecs)
+		TABLE_PREFETCH(&t->recs[rec]);
 }
 
 size_t

@@ -96,6 +96,12 @@ struct table	*table_close(struct table *);		/* NULL-safe */
  * *hits NULL) when none.  weak_id beyond the database gives 0. */
 size_t		 table_lookup_strong(const struct table *, uint64_t fp,
 		    const struct table_hit **hits);
+/* Hints, no result: start reading from memory what table_lookup_strong
+ * of fp, or the record accessors of rec, will read, so that the reads of
+ * several values overlap instead of waiting one after another (a big
+ * table misses the caches on every value).  Any fp or rec is allowed. */
+void		 table_prefetch_strong(const struct table *, uint64_t fp);
+void		 table_prefetch_record(const struct table *, uint32_t rec);
 size_t		 table_lookup_weak(const struct table *, uint32_t weak_id,
 		    const struct table_hit **hits);
 

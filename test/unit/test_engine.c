@@ -577,6 +577,123 @@ test_no_clear_values(void **state)
 	findings_free(&f);
 }
 
+/* Scans segs[0..nseg) as the segments of one message, keeping up to
+ * max_samples masked samples. */
+static struct findings
+scan_segments(const char *const *segs, size_t nseg, size_t max_samples)
+{
+	struct textseg *t = textseg_new();
+	struct findings f;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < nseg; i++)
+		assert_non_null(textseg_add(t, "body text/plain", "text/plain",
+		    "utf-8", NULL, segs[i], strlen(segs[i])));
+	(void)findings_init(&f, max_samples);
+	if (engine_scan(conf->engine, t, &f, err, sizeof err) != 0)
+		fail_msg("scan: %s", err);
+	textseg_free(t);
+	return f;
+}
+
+/* Once its samples are full the scanner defers strong lookups and runs
+ * them in batches (scan_strong_flush): whatever the number of samples,
+ * the findings are those of the lookups made one by one, and the
+ * samples those that came first in the text.  Many values per segment
+ * (more than a batch), strong values next to detector-only ones, weak
+ * fields corroborated by a strong one nearby, two segments. */
+static void
+test_strong_batches(void **state)
+{
+	static const size_t maxes[] = { 0, 1, 2, 3, 5, 8, 40 };
+	static const struct {
+		bool		detector;
+		unsigned	kind;
+	} first[] = {
+		{ true, DET_CN_MOBILE }, { false, KIND_MOBILE },
+		{ true, DET_CN_MOBILE }, { true, DET_EMAIL },
+		{ false, KIND_EMAIL }, { true, DET_CN_RESIDENT_ID },
+		{ false, KIND_CN_ID }, { true, DET_PAYMENT_CARD },
+		{ true, DET_CN_MOBILE }, { false, KIND_MOBILE },
+	};
+	GString *seg[2] = { g_string_new(NULL), g_string_new(NULL) };
+	const char *segs[2];
+	const struct finding_record **va, **vb;
+	struct findings ref, f;
+	size_t m, i, na, nb;
+	char id[19];
+	int k;
+
+	(void)state;
+	for (k = 1; k <= 30; k++) {
+		GString *s = seg[k > 15];
+
+		make_id(k, id);
+		g_string_append_printf(s, "客户%02d tel 138001380%02d, "
+		    "other 139123456%02d, mail USER%02d@example.com, id %s; "
+		    "card 4111 1111 1111 1111.\n", k, k, k, k, id);
+		/* The same value again: one count, one sample. */
+		if (k % 7 == 0)
+			g_string_append_printf(s, "again 138 0013 80%02d\n", k);
+	}
+	segs[0] = seg[0]->str;
+	segs[1] = seg[1]->str;
+	/* Room for every sample: no lookup is deferred. */
+	ref = scan_segments(segs, 2, 1000);
+	assert_int_equal(findings_records(&ref), 30);
+	assert_true(ref.nsamples > 40 && ref.nsamples < 1000);
+	assert_int_equal(ref.kind_values[KIND_MOBILE], 30);
+	assert_int_equal(ref.kind_values[KIND_NAME], 30);
+	/* In text order, each strong value after its detector's sample. */
+	for (i = 0; i < sizeof first / sizeof first[0]; i++)
+		if (ref.samples[i].detector != first[i].detector ||
+		    ref.samples[i].kind != first[i].kind)
+			fail_msg("sample %zu: got %s %u, want %s %u", i,
+			    ref.samples[i].detector ? "detector" : "kind",
+			    ref.samples[i].kind, first[i].detector ?
+			    "detector" : "kind", first[i].kind);
+	for (m = 0; m < sizeof maxes / sizeof maxes[0]; m++) {
+		f = scan_segments(segs, 2, maxes[m]);
+		assert_same_findings(&ref, &f, "strong batches");
+		va = findings_sorted(&ref, &na);
+		vb = findings_sorted(&f, &nb);
+		for (i = 0; i < na && i < nb; i++)
+			if (va[i]->segment != vb[i]->segment ||
+			    va[i]->canary != vb[i]->canary)
+				fail_msg("max_samples %zu: %s segment %u/%u",
+				    maxes[m], va[i]->id, va[i]->segment,
+				    vb[i]->segment);
+		g_free(va);
+		g_free(vb);
+		for (i = 0; i < DET_COUNT; i++)
+			if (ref.detector_values[i] != f.detector_values[i])
+				fail_msg("max_samples %zu: detector %zu: got "
+				    "%zu, want %zu", maxes[m], i,
+				    f.detector_values[i],
+				    ref.detector_values[i]);
+		if (f.canaries != ref.canaries || f.per_list[0] !=
+		    ref.per_list[0])
+			fail_msg("max_samples %zu: canaries %zu per list %zu",
+			    maxes[m], f.canaries, f.per_list[0]);
+		if (f.nsamples != maxes[m])
+			fail_msg("max_samples %zu: got %zu samples", maxes[m],
+			    f.nsamples);
+		for (i = 0; i < f.nsamples; i++)
+			if (strcmp(f.samples[i].text, ref.samples[i].text) !=
+			    0 || f.samples[i].kind != ref.samples[i].kind ||
+			    f.samples[i].detector != ref.samples[i].detector ||
+			    f.samples[i].segment != ref.samples[i].segment)
+				fail_msg("max_samples %zu: sample %zu: got "
+				    "%s, want %s", maxes[m], i,
+				    f.samples[i].text, ref.samples[i].text);
+		findings_free(&f);
+	}
+	findings_free(&ref);
+	g_string_free(seg[0], TRUE);
+	g_string_free(seg[1], TRUE);
+}
+
 static void
 test_key_guards(void **state)
 {
@@ -707,6 +824,7 @@ main(void)
 		cmocka_unit_test(test_detector_cells),
 		cmocka_unit_test(test_keywords),
 		cmocka_unit_test(test_no_clear_values),
+		cmocka_unit_test(test_strong_batches),
 		cmocka_unit_test(test_key_guards),
 		cmocka_unit_test(test_stale_rebuild),
 		cmocka_unit_test(test_scratch_handed_on),

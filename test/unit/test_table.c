@@ -376,6 +376,50 @@ test_collisions(void **state)
 	tdir_free(&d);
 }
 
+/* The prefetch hints take any fingerprint or record, in the table or
+ * not (a scanner calls them before it knows), and change no result. */
+static void
+test_prefetch(void **state)
+{
+	static const uint64_t fps[] = {
+		0, 1, 2, 0x8000000000000000ULL, UINT64_MAX - 1, UINT64_MAX
+	};
+	static const uint32_t recs[] = { 0, 1, 99, 100, 101, UINT32_MAX };
+	struct table_builder *b = table_builder_new();
+	struct table *t;
+	struct tdir d;
+	uint64_t s = 7, fp[100];
+	size_t i;
+
+	(void)state;
+	tdir_new(&d);
+	add_records(b, 100);
+	for (i = 0; i < 100; i++) {
+		fp[i] = splitmix(&s);
+		assert_int_equal(table_builder_add_strong(b, fp[i],
+		    hit((uint32_t)i, 1, 2)), 0);
+	}
+	write_ok(b, d.path, NULL);
+	t = open_ok(d.path);
+	for (i = 0; i < sizeof fps / sizeof fps[0]; i++) {
+		table_prefetch_strong(t, fps[i]);
+		want_strong(t, fps[i], NULL, 0);
+	}
+	for (i = 0; i < sizeof recs / sizeof recs[0]; i++)
+		table_prefetch_record(t, recs[i]);
+	for (i = 0; i < 100; i++)
+		table_prefetch_strong(t, fp[i]);
+	for (i = 0; i < 100; i++) {
+		want_strong(t, fp[i], (const struct table_hit[]){
+		    { (uint32_t)i, 1, 2 } }, 1);
+		table_prefetch_record(t, (uint32_t)i);
+		assert_non_null(table_record_id(t, (uint32_t)i));
+	}
+	table_close(t);
+	table_builder_free(b);
+	tdir_free(&d);
+}
+
 /* 0 marks an empty bucket, so a real fp 0 is stored as 1. */
 static void
 test_zero(void **state)
@@ -1170,6 +1214,7 @@ main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_collisions),
 		cmocka_unit_test(test_zero),
+		cmocka_unit_test(test_prefetch),
 		cmocka_unit_test(test_weak),
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_info),
