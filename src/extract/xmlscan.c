@@ -205,22 +205,11 @@ name_start(unsigned char c)
 
 /* After '<' in content: 1 a start tag (name_first), 2 an end tag, 0
  * other markup (or an error), left to scan_lt(). */
-static const unsigned char tag_first[256] = {
-	['/'] = 2,
-	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1,
-	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1,
-	['_'] = 1, [':'] = 1,
-	[0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
-};
+static inline unsigned
+tag_kind(unsigned char c)
+{
+	return c == '/' ? 2 : name_first[c];
+}
 
 /* The length of the valid UTF-8 character at p, 0 when it is invalid
  * or cut short by e: no overlong forms, surrogates or code points past
@@ -986,7 +975,7 @@ scan_text(struct xmlscan *s, const char *p, const char *e)
 			return NULL;
 
 		q = p + 1;
-		if (q == e || (k = tag_first[(unsigned char)*q]) == 0) {
+		if (q == e || (k = tag_kind((unsigned char)*q)) == 0) {
 			s->state = S_LT;
 			return q;
 		}
