@@ -1074,6 +1074,28 @@ scan_evidence_cmp(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
+/* Linking may give a record the same hit twice (from a pair, then
+ * from its own evidence): one value at one place is one hit.  a is
+ * sorted by record and place; returns its new length. */
+static size_t
+scan_dedupe_hits(GArray *a)
+{
+	struct pos_hit *w = (struct pos_hit *)(void *)a->data;
+	size_t n = a->len, i, j, k, at = 0;
+
+	for (i = j = 0; i < n; i++) {
+		if (j == 0 || w[i].rec != w[j - 1].rec ||
+		    w[i].pos != w[j - 1].pos)
+			at = j;		/* a new place: w[at..j) kept there */
+		for (k = at; k < j && w[k].field != w[i].field; k++)
+			;
+		if (k == j)
+			w[j++] = w[i];
+	}
+	g_array_set_size(a, (guint)j);
+	return j;
+}
+
 /* Weak hits count when another field of the same record is within
  * proximity: a strong one, or a weak one of another field.  Weak-only
  * evidence that fits more than weak_max_records records (a common name
@@ -1092,18 +1114,9 @@ scan_corroborate(struct scan_ctx *x)
 	scan_sort_hits(x->weak);
 	scan_sort_hits(x->strong);
 	w = (struct pos_hit *)(void *)x->weak->data;
-	/* Linking may give a record the same hit twice (from a pair, then
-	 * from its own evidence): one value at one place is one hit. */
-	for (i = j = si = 0; i < nw; i++) {
-		if (j == 0 || w[i].rec != w[j - 1].rec ||
-		    w[i].pos != w[j - 1].pos)
-			si = j;		/* a new place: w[si..j) kept there */
-		for (k = si; k < j && w[k].field != w[i].field; k++)
-			;
-		if (k == j)
-			w[j++] = w[i];
-	}
-	g_array_set_size(x->weak, (guint)(nw = j));
+	/* Hits expanded from the weak pass alone are never repeated. */
+	if (x->big->len > 0)
+		nw = scan_dedupe_hits(x->weak);
 	s = (struct pos_hit *)(void *)x->strong->data;
 	only = g_array_new(FALSE, FALSE, sizeof(struct weak_only));
 	for (i = 0, si = 0; i < nw; i = j) {
