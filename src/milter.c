@@ -56,7 +56,19 @@ struct connctx {
 	struct envelope	 env;
 	struct msgctx	*msg;
 	bool		 leadspc;	/* MTA keeps header leading space */
+	unsigned long	 nr;		/* steps the MTA reads no answer to */
+	/* A failure in such a step, kept for the first step it waits on
+	 * (milter_answer): the connection's stays, the message's goes with
+	 * the next MAIL. */
+	sfsistat	 conn_kept, msg_kept;
 };
+
+/* The steps custos asks the MTA not to wait on (SMFIP_NR_*): before end
+ * of message it has nothing to say but a failure, and that can wait for
+ * DATA.  Each step answered is a round trip, two context switches on each
+ * side; a 5 KB message has about twenty of them (doc/performance.md). */
+#define MILTER_NR_STEPS	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | \
+	SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
 
 /* Connections open (bounded by max_connections), messages in flight, and
  * whether we are draining for a stop: all under one lock. */
@@ -219,6 +231,48 @@ milter_no_memory(SMFICTX *ctx, struct connctx *cc)
 	return milter_fail(ctx, cc, "out of memory");
 }
 
+/* What a step answers.  One the MTA reads no answer to (its SMFIP_NR_*
+ * bit negotiated) says SMFIS_NOREPLY, and its result, when not to go on,
+ * is kept for DATA or end of message, the steps the MTA waits on; the
+ * reply text of smfi_setreply waits with it in libmilter.  Only the first
+ * is kept: what fails after it follows from it. */
+static sfsistat
+milter_answer(struct connctx *cc, unsigned long step, sfsistat rc)
+{
+	sfsistat *kept;
+
+	if (cc == NULL || (cc->nr & step) == 0)
+		return rc;
+	kept = (step & (SMFIP_NR_CONN | SMFIP_NR_HELO)) != 0 ?
+	    &cc->conn_kept : &cc->msg_kept;
+	if (rc != SMFIS_CONTINUE && *kept == SMFIS_CONTINUE)
+		*kept = rc;
+	return SMFIS_NOREPLY;
+}
+
+/* The result kept from the unanswered steps before (milter_answer):
+ * the connection's first, then the message's; SMFIS_CONTINUE if none. */
+static sfsistat
+milter_kept(const struct connctx *cc)
+{
+	if (cc == NULL)
+		return SMFIS_CONTINUE;
+	return cc->conn_kept != SMFIS_CONTINUE ? cc->conn_kept : cc->msg_kept;
+}
+
+/* A message step that finds no message.  When MAIL failed in a step the
+ * MTA did not wait on, that failure is kept and this one follows from it:
+ * nothing more to log.  Otherwise the MTA broke the protocol. */
+static sfsistat
+milter_no_message(SMFICTX *ctx, struct connctx *cc, unsigned long step,
+    const char *why)
+{
+	if (cc != NULL && (cc->nr & step) != 0 &&
+	    milter_kept(cc) != SMFIS_CONTINUE)
+		return SMFIS_NOREPLY;
+	return milter_answer(cc, step, milter_fail(ctx, cc, why));
+}
+
 static void
 milter_addr_string(const struct sockaddr *sa, char *buf, size_t len)
 {
@@ -287,8 +341,13 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	/* Steps we never look at are switched off, when the MTA can; not
 	 * DATA: without its round trip, Postfix sends the DATA macros on
 	 * their own and its next write waits (Nagle) for our delayed ACK,
-	 * about 40 ms a message over inet: (doc/performance.md). */
-	unsigned long want = SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC;
+	 * about 40 ms a message over inet: (doc/performance.md).  The steps
+	 * before DATA and between DATA and end of message go unanswered
+	 * (MILTER_NR_STEPS): Postfix then holds them in its buffer and
+	 * writes them with the next step it waits on, DATA or end of
+	 * message, one write instead of one round trip each. */
+	unsigned long want = SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC |
+	    MILTER_NR_STEPS;
 	struct connctx *cc;
 	sfsistat rc = SMFIS_TEMPFAIL;
 
@@ -301,6 +360,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf2 = 0;
 	*pf3 = 0;
 	cc->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	cc->nr = *pf1 & MILTER_NR_STEPS;
 	return SMFIS_CONTINUE;
 }
 
@@ -316,8 +376,9 @@ mlfi_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 	milter_addr_string(hostaddr, addr, sizeof addr);
 	if (envelope_set(&cc->env.client_addr, addr) != 0 ||
 	    envelope_set(&cc->env.client_name, hostname) != 0)
-		return milter_no_memory(ctx, cc);
-	return SMFIS_CONTINUE;
+		return milter_answer(cc, SMFIP_NR_CONN,
+		    milter_no_memory(ctx, cc));
+	return milter_answer(cc, SMFIP_NR_CONN, SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -328,8 +389,9 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	if (cc == NULL)
 		return milter_fail(ctx, NULL, "helo without connection");
 	if (envelope_set(&cc->env.helo, helo) != 0)
-		return milter_no_memory(ctx, cc);
-	return SMFIS_CONTINUE;
+		return milter_answer(cc, SMFIP_NR_HELO,
+		    milter_no_memory(ctx, cc));
+	return milter_answer(cc, SMFIP_NR_HELO, SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -340,14 +402,16 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (cc == NULL)
 		return milter_fail(ctx, NULL, "MAIL FROM without connection");
 	milter_msg_free(cc);
+	cc->msg_kept = SMFIS_CONTINUE;
 	if (!milter_msg_begin()) {
 		(void)smfi_setreply(ctx, "421", "4.3.2",
 		    "Content filter restarting, try again later");
-		return SMFIS_TEMPFAIL;
+		return milter_answer(cc, SMFIP_NR_MAIL, SMFIS_TEMPFAIL);
 	}
 	if ((cc->msg = calloc(1, sizeof *cc->msg)) == NULL) {
 		milter_msg_end();
-		return milter_no_memory(ctx, cc);
+		return milter_answer(cc, SMFIP_NR_MAIL,
+		    milter_no_memory(ctx, cc));
 	}
 	cc->msg->start_ms = pipeline_now_ms();
 	cc->msg->spool = spool_new(cc->conf->spool_memory_limit,
@@ -357,8 +421,9 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	    envelope_set(&cc->env.auth_user,
 	    smfi_getsymval(ctx, "{auth_authen}")) != 0 ||
 	    envelope_set(&cc->env.qid, smfi_getsymval(ctx, "i")) != 0)
-		return milter_no_memory(ctx, cc);
-	return SMFIS_CONTINUE;
+		return milter_answer(cc, SMFIP_NR_MAIL,
+		    milter_no_memory(ctx, cc));
+	return milter_answer(cc, SMFIP_NR_MAIL, SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -367,10 +432,12 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	struct connctx *cc = smfi_getpriv(ctx);
 
 	if (cc == NULL || cc->msg == NULL)
-		return milter_fail(ctx, cc, "RCPT TO without MAIL FROM");
+		return milter_no_message(ctx, cc, SMFIP_NR_RCPT,
+		    "RCPT TO without MAIL FROM");
 	if (envelope_add_rcpt(&cc->env, argv[0]) != 0)
-		return milter_no_memory(ctx, cc);
-	return SMFIS_CONTINUE;
+		return milter_answer(cc, SMFIP_NR_RCPT,
+		    milter_no_memory(ctx, cc));
+	return milter_answer(cc, SMFIP_NR_RCPT, SMFIS_CONTINUE);
 }
 
 /* Appends to the spool; a failure is remembered and acted on at end of
@@ -406,13 +473,14 @@ milter_own_header(struct msgctx *m, const char *name, const char *value)
 		dst[0] = '\0';
 }
 
-/* Nothing to do at DATA; answering it is what keeps the MTA's writes
- * from waiting on delayed ACKs (see mlfi_negotiate). */
+/* The first step the MTA waits on: a failure kept from the steps before
+ * is answered here, before the message is sent.  Answering it at all is
+ * what keeps the MTA's writes from waiting on delayed ACKs (see
+ * mlfi_negotiate). */
 static sfsistat
 mlfi_data(SMFICTX *ctx)
 {
-	(void)ctx;
-	return SMFIS_CONTINUE;
+	return milter_kept(smfi_getpriv(ctx));
 }
 
 static sfsistat
@@ -421,7 +489,8 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct connctx *cc = smfi_getpriv(ctx);
 
 	if (cc == NULL || cc->msg == NULL)
-		return milter_fail(ctx, cc, "header without MAIL FROM");
+		return milter_no_message(ctx, cc, SMFIP_NR_HDR,
+		    "header without MAIL FROM");
 	milter_own_header(cc->msg, name, value);
 	milter_spool(cc->msg, name, strlen(name));
 	/* Without SMFIP_HDR_LEADSPC the MTA ate the space after the colon;
@@ -429,7 +498,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	milter_spool(cc->msg, cc->leadspc ? ":" : ": ", cc->leadspc ? 1 : 2);
 	milter_spool(cc->msg, value, strlen(value));
 	milter_spool(cc->msg, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return milter_answer(cc, SMFIP_NR_HDR, SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -438,9 +507,10 @@ mlfi_eoh(SMFICTX *ctx)
 	struct connctx *cc = smfi_getpriv(ctx);
 
 	if (cc == NULL || cc->msg == NULL)
-		return milter_fail(ctx, cc, "end of headers without MAIL FROM");
+		return milter_no_message(ctx, cc, SMFIP_NR_EOH,
+		    "end of headers without MAIL FROM");
 	milter_spool(cc->msg, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return milter_answer(cc, SMFIP_NR_EOH, SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -449,9 +519,10 @@ mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct connctx *cc = smfi_getpriv(ctx);
 
 	if (cc == NULL || cc->msg == NULL)
-		return milter_fail(ctx, cc, "body without MAIL FROM");
+		return milter_no_message(ctx, cc, SMFIP_NR_BODY,
+		    "body without MAIL FROM");
 	milter_spool(cc->msg, chunk, len);
-	return SMFIS_CONTINUE;
+	return milter_answer(cc, SMFIP_NR_BODY, SMFIS_CONTINUE);
 }
 
 /* "a; b; c" of the verdict's reasons, for logs and headers. */
@@ -958,6 +1029,11 @@ mlfi_eom(SMFICTX *ctx)
 	bool slot = false;
 	sfsistat rc;
 
+	/* Kept from a step the MTA did not wait on, when it skipped DATA. */
+	if ((rc = milter_kept(cc)) != SMFIS_CONTINUE) {
+		milter_msg_free(cc);
+		return rc;
+	}
 	if (cc == NULL || cc->msg == NULL)
 		return milter_fail(ctx, cc, "end of message without MAIL FROM");
 	pipeline_result_init(&r);

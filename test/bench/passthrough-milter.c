@@ -45,46 +45,61 @@ pt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 }
 
 /* Every step but the last: nothing to do, as a filter that only looks at
- * the body would. */
+ * the body would.  With -N the MTA reads no answer to them, and libmilter
+ * wants SMFIS_NOREPLY (anything else is logged as an error, every step). */
+static sfsistat
+pt_step(void)
+{
+	return opt_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
 static sfsistat
 pt_conn(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
 	(void)ctx, (void)host, (void)addr;
-	return SMFIS_CONTINUE;
+	return pt_step();
 }
 
 static sfsistat
 pt_str(SMFICTX *ctx, char *s)
 {
 	(void)ctx, (void)s;
-	return SMFIS_CONTINUE;
+	return pt_step();
 }
 
 static sfsistat
 pt_argv(SMFICTX *ctx, char **argv)
 {
 	(void)ctx, (void)argv;
-	return SMFIS_CONTINUE;
+	return pt_step();
 }
 
 static sfsistat
 pt_hdr(SMFICTX *ctx, char *name, char *value)
 {
 	(void)ctx, (void)name, (void)value;
-	return SMFIS_CONTINUE;
+	return pt_step();
 }
 
 static sfsistat
-pt_ctx(SMFICTX *ctx)
+pt_eoh(SMFICTX *ctx)
 {
 	(void)ctx;
-	return SMFIS_CONTINUE;
+	return pt_step();
 }
 
 static sfsistat
 pt_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	(void)ctx, (void)chunk, (void)len;
+	return pt_step();
+}
+
+/* DATA (with -D), abort and close: answered, or no answer expected. */
+static sfsistat
+pt_ctx(SMFICTX *ctx)
+{
+	(void)ctx;
 	return SMFIS_CONTINUE;
 }
 
@@ -106,7 +121,7 @@ static struct smfiDesc pt_desc = {
 	.xxfi_envfrom = pt_argv,
 	.xxfi_envrcpt = pt_argv,
 	.xxfi_header = pt_hdr,
-	.xxfi_eoh = pt_ctx,
+	.xxfi_eoh = pt_eoh,
 	.xxfi_body = pt_body,
 	.xxfi_eom = pt_eom,
 	.xxfi_abort = pt_ctx,

@@ -17,7 +17,10 @@
 #   Redis      private, custos' history store (store = "redis");
 #   the milter none; test/bench/passthrough-milter -D (accepts everything,
 #              keeps the DATA step as custos does, so neither waits for a
-#              delayed ACK over TCP; see doc/performance.md); or a copy of
+#              delayed ACK over TCP; see doc/performance.md); "ptnr", the
+#              same with -N: it also asks, as custos does, for no replies
+#              to the steps before DATA and before end of message
+#              (SMFIP_NR_*), the baseline with custos' protocol; or a copy of
 #              build/plain/custos-milter on conf/demo.conf (add_header =
 #              true, log_level info to a file) plus a generated customer
 #              list of RECORDS records (compiled with `custos compile`),
@@ -78,7 +81,7 @@
 # Environment: ROUNDS (2), MSGS (messages per throughput row and round,
 # 200), CONC (smtp-source sessions, 8), LAT (sequential sends per latency
 # row and round, 80), RECORDS (customer list size, 100000), MILTERS
-# ("none pt custos rspamd"; rspamd is skipped when not installed),
+# ("none pt ptnr custos rspamd"; rspamd is skipped when not installed),
 # SOCKETS ("unix inet"), KINDS ("clean records mix"), RSPAMD_KINDS
 # (records), MEM_CONNS (500; 0 skips the memory test), MEM_MB (10),
 # MEM_CAP_MB (12000), KEEP=1 keeps the work directory (E2E_KEEP), E2E_DIR
@@ -93,7 +96,7 @@ CONC=${CONC:-8}
 LAT=${LAT:-80}
 ROUNDS=${ROUNDS:-2}
 RECORDS=${RECORDS:-100000}
-MILTERS=${MILTERS:-"none pt custos rspamd"}
+MILTERS=${MILTERS:-"none pt ptnr custos rspamd"}
 SOCKETS=${SOCKETS:-"unix inet"}
 KINDS=${KINDS:-"clean records mix"}
 RSPAMD_KINDS=${RSPAMD_KINDS:-records}
@@ -500,7 +503,7 @@ peak_rss() {
 	awk -v k="$max" 'BEGIN { printf "%.1f", k / 1024 }'
 }
 
-# start_milter NAME SPEC: pt or custos on SPEC (unix:/path or
+# start_milter NAME SPEC: pt, ptnr or custos on SPEC (unix:/path or
 # inet:PORT@127.0.0.1), its pid where lib.sh's e2e_stop_milter finds it.
 # Up when milter-load got a message through (this also warms it up).
 start_milter() {
@@ -508,6 +511,7 @@ start_milter() {
 	local -a cmd
 	case $name in
 	pt) cmd=("$E2E/bin/passthrough-milter" -D -p "$spec") ;;
+	ptnr) cmd=("$E2E/bin/passthrough-milter" -D -N -p "$spec") ;;
 	custos) cmd=("$E2E/bin/custos-milter" -f -c "$E2E/custos.conf" -p "$spec") ;;
 	# Its socket is in its configuration; it compiles the public
 	# suffix list at start (~10 s).
@@ -689,6 +693,7 @@ report_row() {
 	case $m in
 	none) label="no milter" ;;
 	pt) label=passthrough ;;
+	ptnr) label="passthrough -N" ;;
 	rspamd) label="rspamd (shape map)" ;;
 	*) label=$m ;;
 	esac
@@ -727,24 +732,32 @@ ratio() {
 		else printf "%.2f", a / b }'
 }
 
+# difference A B: A - B, or "-".
+difference() {
+	awk -v a="${1:-}" -v b="${2:-}" 'BEGIN {
+		if (a == "" || b == "" || a == "-" || b == "-") print "-"
+		else printf "%.2f", a - b }'
+}
+
 echo
-echo "Ratios (same run): throughput and p50 latency of custos against no milter and against the pass-through milter; CPU against the pass-through milter."
+echo "Ratios (same run): throughput and p50 latency of custos against no milter and against the pass-through milter; CPU against the pass-through milter; the last two columns against the pass-through with custos' protocol (-N: no replies before DATA and end of message)."
 echo
-echo "| socket | message | msg/s custos/none | msg/s custos/passthrough | msg/s passthrough/none | p50 custos/none | p50 custos/passthrough | CPU custos/passthrough | CPU custos - passthrough ms |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| socket | message | msg/s custos/none | msg/s custos/passthrough | msg/s passthrough/none | p50 custos/none | p50 custos/passthrough | CPU custos/passthrough | CPU custos - passthrough ms | msg/s custos/passthrough -N | CPU custos - passthrough -N ms |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for sock in $SOCKETS; do
 	for kind in $KINDS; do
 		c="custos|$sock|$kind" p="pt|$sock|$kind" n="none|-|$kind"
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$sock" "$kind" \
+		q="ptnr|$sock|$kind"
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$sock" "$kind" \
 		    "$(ratio "${R_RATE[$c]:-}" "${R_RATE[$n]:-}")" \
 		    "$(ratio "${R_RATE[$c]:-}" "${R_RATE[$p]:-}")" \
 		    "$(ratio "${R_RATE[$p]:-}" "${R_RATE[$n]:-}")" \
 		    "$(ratio "${R_P50[$c]:-}" "${R_P50[$n]:-}")" \
 		    "$(ratio "${R_P50[$c]:-}" "${R_P50[$p]:-}")" \
 		    "$(ratio "${R_CPU[$c]:-}" "${R_CPU[$p]:-}")" \
-		    "$(awk -v a="${R_CPU[$c]:-}" -v b="${R_CPU[$p]:-}" 'BEGIN {
-			if (a == "" || b == "" || a == "-" || b == "-") print "-"
-			else printf "%.2f", a - b }')"
+		    "$(difference "${R_CPU[$c]:-}" "${R_CPU[$p]:-}")" \
+		    "$(ratio "${R_RATE[$c]:-}" "${R_RATE[$q]:-}")" \
+		    "$(difference "${R_CPU[$c]:-}" "${R_CPU[$q]:-}")"
 	done
 done
 

@@ -6,12 +6,16 @@
 # keeps the message in its queue and delivers it once custos is back.
 # custos failing inside (its spool cannot be written): on_error decides,
 # tempfail by default, accept when configured.
+# custos stopping while a message is in flight: that message is scanned
+# and delivered; a message begun after the stop is deferred (421) at
+# DATA, the first step Postfix waits on (custos asks for no replies to
+# MAIL and RCPT), and custos exits once the first is done.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 e2e_require
-tap_plan 14
+tap_plan 21
 e2e_setup
 fx=$E2E/fx
 "$PYTHON3" "$top_srcdir/test/fixtures/make-fixtures.py" "$fx" || exit 1
@@ -76,5 +80,61 @@ e2e_send "$fx/large.eml"
 e2e_wait_sink 3 30
 tap_check "on_error = accept: the message passes unscanned, logged" \
 	grep -q "accepting unscanned (on_error = accept)" "$E2E/milter.log"
+
+# A stop while a message is in flight.  Session A is in DATA (so custos
+# has its MAIL and is draining for it), session B has only said EHLO;
+# then custos gets SIGTERM.
+e2e_stop_milter
+printf 'spool_dir = "%s"\n' "$E2E" >"$E2E/custos.conf"
+e2e_start_milter || tap_fail "restart custos-milter"
+delivered=$(e2e_sink_count) log0=$(wc -l <"$E2E/milter.log")
+mkdir -p "$E2E/drain"
+cat >"$E2E/drain.py" <<'PY'
+import os, smtplib, sys, time
+port, ctl = int(sys.argv[1]), sys.argv[2]
+def reply(code, msg):
+    return "%d %s" % (code, msg.decode(errors="replace").replace("\n", " "))
+a = smtplib.SMTP("127.0.0.1", port, timeout=60)
+a.ehlo("a.example.net")
+a.mail("sender@example.com")
+a.rcpt("rcpt@example.net")
+print("A_DATA", reply(*a.docmd("DATA")), flush=True)
+a.send(b"Subject: in flight\r\n\r\nfirst line\r\n")
+b = smtplib.SMTP("127.0.0.1", port, timeout=60)
+b.ehlo("b.example.net")
+open(os.path.join(ctl, "ready"), "w").close()
+for _ in range(600):
+    if os.path.exists(os.path.join(ctl, "go")):
+        break
+    time.sleep(0.1)
+try:
+    print("B_MAIL", reply(*b.mail("sender@example.com")), flush=True)
+    print("B_RCPT", reply(*b.rcpt("rcpt@example.net")), flush=True)
+    print("B_DATA", reply(*b.docmd("DATA")), flush=True)
+except smtplib.SMTPServerDisconnected:
+    print("B_GONE", flush=True)
+a.send(b"second line\r\n.\r\n")
+print("A_END", reply(*a.getreply()), flush=True)
+a.quit()
+PY
+"$PYTHON3" "$E2E/drain.py" "$SMTP_PORT" "$E2E/drain" >"$E2E/drain.out" 2>&1 &
+drain_pid=$!
+wait_for 60 test -e "$E2E/drain/ready"
+mpid=$(e2e_milter_pid)
+kill -TERM "$mpid"
+tap_check "stop with a message in flight: custos waits for it" \
+	wait_for 30 grep -q "waiting up to .* for 1 messages in flight" "$E2E/milter.log"
+touch "$E2E/drain/go"
+wait "$drain_pid"
+tap_check "message begun after the stop: MAIL and RCPT answered by Postfix" \
+	grep -q "^B_RCPT 250 " "$E2E/drain.out"
+tap_check "message begun after the stop: deferred at DATA ($(grep B_DATA "$E2E/drain.out"))" \
+	grep -q "^B_DATA 421 4.3.2 .*restarting" "$E2E/drain.out"
+tap_check "message in flight: accepted ($(grep A_END "$E2E/drain.out"))" \
+	grep -q "^A_END 250 " "$E2E/drain.out"
+tap_check "message in flight: delivered" e2e_wait_sink $((delivered + 1)) 30
+tap_check "custos exits once it is done" wait_for 30 eval '! kill -0 "$mpid" 2>/dev/null'
+tap_check "nothing logged as an error" \
+	test -z "$(tail -n +$((log0 + 1)) "$E2E/milter.log" | grep -F '[err]')"
 
 tap_done
