@@ -61,4 +61,12 @@ engine_length_possible(const struct engine *e, unsigned class, size_t len)
 	return (e->lengths[class & 3] >> (len < 63 ? len : 63)) & 1;
 }
 
+/* 1 when the table may hold a strong value of this class no longer than
+ * len (at most 62). */
+static inline int
+engine_length_upto(const struct engine *e, unsigned class, size_t len)
+{
+	return (e->lengths[class & 3] & ((2ull << len) - 1)) != 0;
+}
+
 #endif

@@ -53,6 +53,15 @@ struct finding_sample {
 	uint32_t	 segment;
 };
 
+/* The distinct values counted (findings_once): an open-addressing set
+ * of 64-bit keys, linear probing, at most half full.  Slot 0 means
+ * empty; key 0 itself is kept in zero. */
+struct findings_seen {
+	uint64_t		*slot;		/* NULL until the first key */
+	size_t			 cap, n;	/* cap: 0 or a power of two */
+	bool			 zero;
+};
+
 struct findings {
 	GHashTable		*records;	/* rec -> struct finding_record* */
 	size_t			 per_list[FINDINGS_MAX_LISTS];
@@ -61,7 +70,7 @@ struct findings {
 	size_t			 canaries;
 	size_t			 weak_ambiguous;	/* weak-only matches, too many records */
 	bool			 weak_truncated;	/* weak linking budget spent */
-	GHashTable		*seen;		/* value fingerprints counted */
+	struct findings_seen	 seen;		/* value fingerprints counted */
 	GHashTable		*keywords;	/* keyword -> count */
 	struct finding_sample	*samples;
 	size_t			 nsamples, max_samples;

@@ -42,6 +42,9 @@
 #define LINK_PARTNERS	16	/* weak events paired with each one */
 #define LINK_BUDGET	(1u << 24)	/* linking steps a message */
 #define STRONG_BATCH	8	/* deferred table lookups (scan_strong) */
+/* The digits of a run's groups (those short enough to be in a
+ * candidate), one after another, and room for an 'x' after them. */
+#define DIGITS_MAX	(RUN_MAX_GROUPS * RUN_MAX_DIGITS + 1)
 
 struct pos_hit {
 	uint32_t	rec;
@@ -77,8 +80,9 @@ struct weak_event {
 };
 
 struct group {
-	size_t	start, end;	/* view offsets of the digits */
-	char	sep;		/* first separator before it, or 0 */
+	size_t		start, end;	/* view offsets of the digits */
+	char		sep;		/* first separator before it, or 0 */
+	uint32_t	doff;		/* its digits in scan_ctx.digits */
 };
 
 /* A strong value looked up later (scan_lookup): its fingerprint and
@@ -108,8 +112,10 @@ struct scan_ctx {
 	GHashTable		*pairs;		/* scan_link_pairs' results */
 	size_t			 budget;	/* linking steps left */
 	struct group		*groups;	/* RUN_MAX_GROUPS, reused */
+	char			*digits;	/* DIGITS_MAX: a run's digits */
 	struct textview		 view;		/* x->v, reused */
 	size_t			 run_min;	/* digits a run needs */
+	size_t			 seq_min;	/* ... a sequence of its groups */
 	struct strong_pending	 pend[STRONG_BATCH];
 	size_t			 npend;
 };
@@ -256,30 +262,27 @@ scan_detected(struct scan_ctx *x, enum detector d, enum field_kind mk,
 	findings_sample(x->f, true, d, masked, x->seg);
 }
 
-/* Validators over the digits of one candidate span (no separators). */
 /* Separators a written identifier is grouped with: a space, a dash or
  * a dot, the same between every two groups; a line break (a value
- * wrapped) goes with any. */
+ * wrapped) goes with any.  Takes c, the separator before one more
+ * group, into those seen so far (*first: the first of them but line
+ * breaks, or 0); false once they are not even.  One call a group, so
+ * that scan_groups knows whether each sequence is even as it extends it,
+ * instead of looking at all its separators again for every sequence. */
 static bool
-scan_seps_even(const struct group *g, size_t ng)
+scan_sep_even(char *first, char c)
 {
-	char first = 0, c;
-	size_t k;
-
-	for (k = 1; k < ng; k++) {
-		if ((c = g[k].sep) == '\n' || c == '\r')
-			continue;
-		if ((c != ' ' && c != '-' && c != '.') ||
-		    (first != 0 && c != first))
-			return false;
-		first = c;
-	}
+	if (c == '\n' || c == '\r')
+		return true;
+	if ((c != ' ' && c != '-' && c != '.') || (*first != 0 && c != *first))
+		return false;
+	*first = c;
 	return true;
 }
 
-/* True when groups g[0..ng) are one group, or have the lengths of one
- * of the patterns (NULL-ended; byte k: digits of group k, in octal
- * escapes: "\3\10" is 3 then 8) with even separators.
+/* True when groups g[0..ng), whose separators are even (scan_sep_even),
+ * are one group or have the lengths of one of the patterns (NULL-ended;
+ * byte k: digits of group k, in octal escapes: "\3\10" is 3 then 8).
  * The detectors find an identifier as people write it: joined, a digit
  * run would make mobiles and card numbers out of a spreadsheet row's
  * cells (quantity, price, date).  Customer list values are looked up in
@@ -291,8 +294,6 @@ scan_grouped(const struct group *g, size_t ng, const char *const *pat)
 
 	if (ng == 1)
 		return true;
-	if (!scan_seps_even(g, ng))
-		return false;
 	for (; *pat != NULL; pat++) {
 		for (k = 0; k < ng && (*pat)[k] != '\0' &&
 		    (size_t)(*pat)[k] == g[k].end - g[k].start; k++)
@@ -315,7 +316,8 @@ static const char *const groups_id15[] = { "\6\6\3", NULL };
 static const char *const groups_card[] = { "\4\6\5", "\4\6\4", NULL };
 
 /* A card number as printed: whole, in fours (the last group shorter:
- * 4-4-4-4-3 for 19 digits), or 4-6-5 and 4-6-4 (Amex, Diners). */
+ * 4-4-4-4-3 for 19 digits), or 4-6-5 and 4-6-4 (Amex, Diners); the
+ * separators even. */
 static bool
 scan_card_grouped(const struct group *g, size_t ng)
 {
@@ -323,20 +325,24 @@ scan_card_grouped(const struct group *g, size_t ng)
 
 	if (scan_grouped(g, ng, groups_card))
 		return true;
-	if (!scan_seps_even(g, ng))
-		return false;
 	for (k = 0; k + 1 < ng; k++)
 		if (g[k].end - g[k].start != 4)
 			return false;
 	return g[ng - 1].end - g[ng - 1].start <= 4;
 }
 
+/* The detectors over the digits d[0..n) of groups g[0..ng).  even: their
+ * separators are even (scan_sep_even); every detector takes a number
+ * only as it is printed, so uneven ones (the cells of a spreadsheet row:
+ * a tab, a decimal point, a date's dashes) are nothing to them. */
 static void
 scan_digit_detectors(struct scan_ctx *x, const char *d, size_t n,
-    const struct group *g, size_t ng, bool xsuffix)
+    const struct group *g, size_t ng, bool even, bool xsuffix)
 {
 	char id[20];
 
+	if (ng > 1 && !even)
+		return;
 	if (n == 11 && scan_grouped(g, ng, groups_mobile) &&
 	    validate_cn_mobile(d, n))
 		scan_detected(x, DET_CN_MOBILE, KIND_MOBILE, d, n);
@@ -368,37 +374,46 @@ scan_digit_detectors(struct scan_ctx *x, const char *d, size_t n,
 }
 
 /* Every sequence of whole groups of 5..40 digits: table lookups and
- * validators.  xsuffix: an 'x' follows the last group (ID numbers). */
+ * validators.  xsuffix: an 'x' follows the last group (ID numbers).
+ * A spreadsheet's rows are runs of many short groups (quantity, price,
+ * date), and so many sequences, most of them shorter than anything
+ * looked for: those are passed over with a comparison (x->seq_min). */
 static void
 scan_groups(struct scan_ctx *x, const struct group *g, size_t ng,
     bool xsuffix)
 {
-	const char *buf = x->v->buf;
-	char d[RUN_MAX_DIGITS + 2];
-	size_t i, j, k, n, len, skip;
-	bool last;
+	char *d, first;
+	size_t i, j, n, skip;
+	bool last, even;
 
 	for (i = 0; i < ng; i++) {
+		/* the digits of g[i..j], whole (scan_digit_run) */
+		d = x->digits + g[i].doff;
 		n = 0;
+		first = 0;
+		even = true;
 		for (j = i; j < ng; j++) {
-			len = g[j].end - g[j].start;
-			if (n + len > RUN_MAX_DIGITS)
+			if ((n += g[j].end - g[j].start) > RUN_MAX_DIGITS)
 				break;
-			/* A few digits: cheaper than a call to memcpy. */
-			for (k = 0; k < len; k++)
-				d[n + k] = buf[g[j].start + k];
-			n += len;
-			if (n < 5)
+			/* the separators of g[i+1..j], as they extend */
+			if (j > i && even)
+				even = scan_sep_even(&first, g[j].sep);
+			if (n < x->seq_min)
 				continue;
 			last = xsuffix && j == ng - 1;
-			scan_digit_detectors(x, d, n, g + i, j - i + 1, last);
+			scan_digit_detectors(x, d, n, g + i, j - i + 1, even,
+			    last);
 			if (x->e->table == NULL)
 				continue;
 			/* d holds digits only: its canonical number (see
-			 * normalize_digits) is a suffix of it. */
-			skip = normalize_digits_skip(d, n);
-			scan_lookup(x, CLASS_NUMERIC, g[i].start, d + skip,
-			    n - skip);
+			 * normalize_digits) is a suffix of it, so no longer
+			 * than d.  Most sequences are shorter than any number
+			 * the list has: no need to find that suffix. */
+			if (engine_length_upto(x->e, CLASS_NUMERIC, n)) {
+				skip = normalize_digits_skip(d, n);
+				scan_lookup(x, CLASS_NUMERIC, g[i].start,
+				    d + skip, n - skip);
+			}
 			if (!x->e->alnum_values)
 				continue;
 			/* ID numbers and digit-only custom ids are tokens:
@@ -418,7 +433,7 @@ static void
 scan_digit_run(struct scan_ctx *x, size_t end)
 {
 	const char *buf = x->v->buf;
-	size_t len = x->v->len, s = end, e, p, q, seps, nd = 0;
+	size_t len = x->v->len, s = end, e, p, q, k, seps, nd = 0, dn = 0;
 	struct group *g = x->groups;
 	size_t ng = 0;
 	char sep = 0;
@@ -444,7 +459,13 @@ scan_digit_run(struct scan_ctx *x, size_t end)
 		if (ng < RUN_MAX_GROUPS) {
 			g[ng].start = q;
 			g[ng].end = p;
-			g[ng++].sep = sep;
+			g[ng].sep = sep;
+			g[ng++].doff = (uint32_t)dn;
+			/* Copied once here, not for every sequence of groups
+			 * that holds them.  A longer group is in none. */
+			if (p - q <= RUN_MAX_DIGITS)
+				for (k = q; k < p; k++)
+					x->digits[dn++] = buf[k];
 		}
 		nd += p - q;
 		for (seps = 0; p + seps < len && seps < 3 &&
@@ -668,7 +689,8 @@ scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
 {
 	struct scan_ctx *x = arg;
 	const struct table_hit *h;
-	size_t n, i;
+	struct pos_hit *p;
+	size_t n, i, at;
 
 	(void)from;
 	(void)flags;
@@ -680,8 +702,18 @@ scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
 		g_array_append_val(x->big, ev);
 		return 0;
 	}
-	for (i = 0; i < n; i++)
-		scan_weak_hit(x, &h[i], (uint32_t)to);
+	/* The value's n hits made in place: an append a hit cost more than
+	 * the rest of this callback (a value here is a dozen records'). */
+	at = x->weak->len;
+	g_array_set_size(x->weak, at + (guint)n);
+	p = &g_array_index(x->weak, struct pos_hit, at);
+	for (i = 0; i < n; i++) {
+		p[i].rec = h[i].rec;
+		p[i].pos = (uint32_t)to;
+		p[i].field = h[i].field;
+		p[i].kind = h[i].kind;
+		p[i].near = NEAR_NONE;
+	}
 	return 0;
 }
 
@@ -699,37 +731,49 @@ scan_pos_cmp(const void *a, const void *b)
  * 32-bit keys, a byte a pass, skipping the passes where every key has
  * the same byte.  A name thousands of customers share gives as many
  * hits, and a comparison sort through a callback was most of a scan's
- * time on such lists. */
+ * time on such lists.  The counts of all eight bytes are made in one
+ * pass over the hits, not in one pass each. */
 static void
 scan_sort_hits(GArray *a)
 {
 	struct pos_hit *v = (struct pos_hit *)(void *)a->data, *tmp, *src,
 	    *dst;
-	size_t n = a->len, i, pass, count[256];
+	size_t n = a->len, i, pass, sum, c;
+	size_t count[8][256];
 
 	if (n < 64 || (tmp = malloc(n * sizeof *tmp)) == NULL) {
 		g_array_sort(a, scan_pos_cmp);
 		return;
 	}
+	memset(count, 0, sizeof count);
+	for (i = 0; i < n; i++) {
+		uint32_t p = v[i].pos, r = v[i].rec;
+
+		count[0][p & 0xff]++;
+		count[1][(p >> 8) & 0xff]++;
+		count[2][(p >> 16) & 0xff]++;
+		count[3][p >> 24]++;
+		count[4][r & 0xff]++;
+		count[5][(r >> 8) & 0xff]++;
+		count[6][(r >> 16) & 0xff]++;
+		count[7][r >> 24]++;
+	}
 	src = v;
 	dst = tmp;
 	for (pass = 0; pass < 8; pass++) {
 		unsigned shift = (unsigned)(pass & 3) * 8;
-		size_t sum = 0, c;
+		size_t *cnt = count[pass];
 
 #define DIGIT(h) (((pass < 4 ? (h).pos : (h).rec) >> shift) & 0xff)
-		memset(count, 0, sizeof count);
-		for (i = 0; i < n; i++)
-			count[DIGIT(src[i])]++;
-		if (count[DIGIT(src[0])] == n)
+		if (cnt[DIGIT(src[0])] == n)
 			continue;	/* one value: already in order */
-		for (i = 0; i < 256; i++) {
-			c = count[i];
-			count[i] = sum;
+		for (i = 0, sum = 0; i < 256; i++) {
+			c = cnt[i];
+			cnt[i] = sum;
 			sum += c;
 		}
 		for (i = 0; i < n; i++)
-			dst[count[DIGIT(src[i])]++] = src[i];
+			dst[cnt[DIGIT(src[i])]++] = src[i];
 #undef DIGIT
 		src = dst;
 		dst = src == v ? tmp : v;
@@ -1016,8 +1060,12 @@ scan_mark_record(struct pos_hit *w, size_t n, const struct pos_hit *s,
 		w[k].near = m < ns && s[m].pos <= (size_t)w[k].pos + prox ?
 		    NEAR_STRONG : NEAR_NONE;
 	}
-	scan_mark_other(w, n, prox, false);
-	scan_mark_other(w, n, prox, true);
+	/* one hit has no other field to be near (most records here: a
+	 * name or a company seen once) */
+	if (n > 1) {
+		scan_mark_other(w, n, prox, false);
+		scan_mark_other(w, n, prox, true);
+	}
 	for (k = 0; k < n; k++)
 		if (w[k].near > best)
 			best = w[k].near;
@@ -1254,6 +1302,9 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	x.f = f;
 	x.today = scan_today();
 	x.run_min = scan_run_min(e);
+	/* scan_groups looks at sequences of at least 5 digits, and one
+	 * shorter than run_min holds nothing, as a run that short does not */
+	x.seq_min = x.run_min > 5 ? x.run_min : 5;
 	x.strong = g_array_new(FALSE, FALSE, sizeof(struct pos_hit));
 	x.weak = g_array_new(FALSE, FALSE, sizeof(struct pos_hit));
 	x.big = g_array_new(FALSE, FALSE, sizeof(struct weak_event));
@@ -1262,7 +1313,9 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	x.pairs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 	    NULL);
 	x.budget = LINK_BUDGET;
-	if ((x.groups = malloc(sizeof *x.groups * RUN_MAX_GROUPS)) == NULL) {
+	x.groups = malloc(sizeof *x.groups * RUN_MAX_GROUPS);
+	x.digits = malloc(DIGITS_MAX);
+	if (x.groups == NULL || x.digits == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		rc = -1;
 	}
@@ -1286,6 +1339,7 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	g_array_free(x.work, TRUE);
 	g_hash_table_destroy(x.pairs);
 	free(x.groups);
+	free(x.digits);
 	textview_free(&x.view);
 	return rc;
 }

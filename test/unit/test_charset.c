@@ -97,6 +97,19 @@ static const struct row rows[] = {
 	R("overlong utf-8 rejected", "abc" KEHU_UTF8 "\xc0\xaf", "utf-8",
 	    "abc" KEHU_UTF8 FFFD FFFD, "UTF-8"),
 	R("surrogate in utf-8 rejected", "a\xed\xa0\x80", NULL, NULL, NULL),
+	/* Three-byte characters are checked without cs_utf8_seq: one cut
+	 * at the end, or with a byte that does not continue it, is bad. */
+	R("utf-8 label, last character cut", KEHU_UTF8 KEHU_UTF8 "\xe5\xae",
+	    "utf-8", KEHU_UTF8 KEHU_UTF8 FFFD, "UTF-8"),
+	R("utf-8 label, second byte not continuing",
+	    KEHU_UTF8 KEHU_UTF8 "\xe5" "a\xae", "utf-8",
+	    KEHU_UTF8 KEHU_UTF8 FFFD "a" FFFD, "UTF-8"),
+	R("utf-8 label, third byte not continuing",
+	    KEHU_UTF8 KEHU_UTF8 "\xe5\xae" "a", "utf-8",
+	    KEHU_UTF8 KEHU_UTF8 FFFD FFFD "a", "UTF-8"),
+	R("three-byte lead bytes e1, ef, ec, ee", KEHU_UTF8 "\xe1\x80\x80"
+	    "\xef\xbf\xbf\xec\xbf\xbf\xee\x80\x80", NULL, KEHU_UTF8
+	    "\xe1\x80\x80\xef\xbf\xbf\xec\xbf\xbf\xee\x80\x80", "UTF-8"),
 };
 
 #undef R

@@ -499,6 +499,11 @@ test_detector_forms(void **state)
 		{ "ID 110105 19491231 002X", DET_CN_RESIDENT_ID },
 		{ "ID 110105-1949-1231-002X", DET_CN_RESIDENT_ID },
 		{ "ssn 078-05-1120", DET_US_SSN },
+		/* A number next to other cells of a row: its own groups are
+		 * even, whatever separates it from the cells around it. */
+		{ "12\t139 1234 5678", DET_CN_MOBILE },
+		{ "139 1234 5678\t12", DET_CN_MOBILE },
+		{ "2024-01-05 139-1234-5678", DET_CN_MOBILE },
 	};
 	struct findings f;
 	size_t i;
@@ -529,6 +534,8 @@ test_detector_cells(void **state)
 		"41 1111 1111 1111 11",
 		"1101 0519 4912 3100 2x",		/* an ID in fours */
 		"LEN-0791\tspring valve\tSuzhou\t9549\t60.64\t2026-04-02",
+		"139 1234\t5678",
+		"139\t1234 5678",
 	};
 	struct findings f;
 	size_t i, d;
