@@ -35,26 +35,17 @@
 #define T_DOC	"application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #define T_SLIDES "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
-/* How a part's elements are read: the flow (a role function) or a
- * parser of its own (shared strings, worksheets). */
-struct xml_ops {
-	void	(*start)(struct extract_xml *, const char *name,
-		    const char **an, const char **av);
-	void	(*end)(struct extract_xml *, const char *name);
-	void	(*text)(struct extract_xml *, const char *text, size_t len);
-};
-
 struct extract_xml {
 	struct extract			*ex;
 	const struct extract_file	*f;
-	const struct xml_ops		*ops;
 	extract_xml_fn			 role;
 	void				*arg;
 	char				*where;	/* the member, for notes */
 	char				*source;	/* f->where > source */
 	const char			*type;
 	GString				*out;	/* text not given yet */
-	GArray				*flags;	/* the flow's, per element */
+	unsigned			*flags;	/* the flow's, per element */
+	size_t				 nflags, flags_cap;
 	size_t				 depth;
 	unsigned			 text, skip, cell, row;
 	size_t				 cell_mark, cell_from;
@@ -62,10 +53,12 @@ struct extract_xml {
 	bool				 stop;	/* budget, time or memory */
 };
 
-/* What to do with a member: parse it (ops) or, NULL, hand the file to
- * extract_file (an embedded object). */
+/* What to do with a member: parse it (ops: the flow, with a role
+ * function, or a parser of its own for shared strings and worksheets,
+ * called by xmlscan.c with the struct extract_xml as arg) or, NULL,
+ * hand the file to extract_file (an embedded object). */
 struct part {
-	const struct xml_ops	*ops;
+	const struct xmlscan_ops *ops;
 	extract_xml_fn		 role;
 	void			*arg;
 	char			*source;
@@ -171,23 +164,25 @@ xml_last(const struct extract_xml *x)
 	return x->out->len > 0 ? x->out->str[x->out->len - 1] : '\0';
 }
 
+/* In a cell, tabs and line ends would split the row: spaces. */
 static void
-xml_put(struct extract_xml *x, const char *s, size_t len)
+cell_spaces(char *d, size_t len)
 {
-	char *d;
 	size_t i;
 
-	if (x->cell == 0) {
-		xml_append(x->out, s, len);
-		xml_flush_some(x, XML_SEGMENT_MAX);
-		return;
-	}
-	/* In a cell, tabs and line ends would split the row. */
-	xml_append(x->out, s, len);
-	d = x->out->str + x->out->len - len;
 	for (i = 0; i < len; i++)
 		if (cell_blank[(unsigned char)d[i]])
 			d[i] = ' ';
+}
+
+static void
+xml_put(struct extract_xml *x, const char *s, size_t len)
+{
+	xml_append(x->out, s, len);
+	if (x->cell == 0)
+		xml_flush_some(x, XML_SEGMENT_MAX);
+	else
+		cell_spaces(x->out->str + x->out->len - len, len);
 }
 
 static void
@@ -275,16 +270,32 @@ extract_xml_source(struct extract_xml *x, const char *source,
 
 /* ------------------------------------------------------- the flow */
 
+/* A stack of our own, as deep as the elements open (max_xml_depth):
+ * a GArray's push and pop were a third of the flow's cost. */
 static void
-flow_start(struct extract_xml *x, const char *name, const char **an,
-    const char **av)
+flow_push(struct extract_xml *x, unsigned fl)
 {
+	if (x->nflags == x->flags_cap) {
+		x->flags_cap = x->flags_cap > 0 ? 2 * x->flags_cap : 32;
+		x->flags = g_renew(unsigned, x->flags, x->flags_cap);
+	}
+	x->flags[x->nflags++] = fl;
+}
+
+/* The tokenizer (xmlscan.c) enforces max_xml_depth and gives element
+ * names without their prefix; a parser's stop (budget, time, memory)
+ * becomes its stop. */
+static int
+flow_start(void *arg, const char *name, const char **an, const char **av)
+{
+	struct extract_xml *x = arg;
 	const char *put = NULL;
 	unsigned fl = 0;
 
+	x->depth++;
 	if (x->skip == 0)
 		fl = x->role(x->arg, x, x->depth, name, an, av, &put);
-	g_array_append_val(x->flags, fl);
+	flow_push(x, fl);
 	if (fl & EXTRACT_XML_ROW)
 		xml_row_begin(x);
 	if (fl & EXTRACT_XML_CELL)
@@ -295,18 +306,20 @@ flow_start(struct extract_xml *x, const char *name, const char **an,
 		x->text++;
 	if (fl & EXTRACT_XML_SKIP)
 		x->skip++;
+	return x->stop ? -1 : 0;
 }
 
-static void
-flow_end(struct extract_xml *x, const char *name)
+static int
+flow_end(void *arg, const char *name)
 {
+	struct extract_xml *x = arg;
 	unsigned fl;
 
 	(void)name;
-	if (x->flags->len == 0)
-		return;
-	fl = g_array_index(x->flags, unsigned, x->flags->len - 1);
-	g_array_set_size(x->flags, x->flags->len - 1);
+	x->depth--;
+	if (x->nflags == 0)
+		return x->stop ? -1 : 0;
+	fl = x->flags[--x->nflags];
 	if (fl & EXTRACT_XML_TEXT)
 		x->text--;
 	if (fl & EXTRACT_XML_SKIP)
@@ -317,52 +330,21 @@ flow_end(struct extract_xml *x, const char *name)
 		xml_cell_end(x);
 	if (fl & EXTRACT_XML_ROW)
 		xml_row_end(x);
+	return x->stop ? -1 : 0;
 }
 
-static void
-flow_text(struct extract_xml *x, const char *text, size_t len)
+static int
+flow_text(void *arg, const char *text, size_t len)
 {
+	struct extract_xml *x = arg;
+
 	if (x->text > 0 && x->skip == 0)
 		xml_put(x, text, len);
-}
-
-static const struct xml_ops flow_ops = { flow_start, flow_end, flow_text };
-
-/* ------------------------------------------------------- XML */
-
-/* The tokenizer (xmlscan.c) enforces max_xml_depth and gives element
- * names without their prefix; the ops' stop becomes its stop. */
-static int
-xml_start(void *arg, const char *name, const char **an, const char **av)
-{
-	struct extract_xml *x = arg;
-
-	x->depth++;
-	x->ops->start(x, name, an, av);
 	return x->stop ? -1 : 0;
 }
 
-static int
-xml_end(void *arg, const char *name)
-{
-	struct extract_xml *x = arg;
-
-	x->ops->end(x, name);
-	x->depth--;
-	return x->stop ? -1 : 0;
-}
-
-static int
-xml_text(void *arg, const char *text, size_t len)
-{
-	struct extract_xml *x = arg;
-
-	x->ops->text(x, text, len);
-	return x->stop ? -1 : 0;
-}
-
-static const struct xmlscan_ops xml_scan_ops = { xml_start, xml_end,
-    xml_text };
+static const struct xmlscan_ops flow_ops = { flow_start, flow_end,
+    flow_text };
 
 /* ------------------------------------------------------- zip members */
 
@@ -420,7 +402,6 @@ zip_member(struct zipwalk *z, struct archive *a, const char *member,
 	memset(&x, 0, sizeof x);
 	x.ex = ex;
 	x.f = z->f;
-	x.ops = p->ops;
 	x.role = p->role;
 	x.arg = p->arg;
 	x.where = extract_path(z->f->where, member);
@@ -428,9 +409,8 @@ zip_member(struct zipwalk *z, struct archive *a, const char *member,
 	    p->source) : NULL;
 	x.type = p->type;
 	x.out = g_string_new(NULL);
-	x.flags = g_array_new(FALSE, FALSE, sizeof(unsigned));
 	if (p->ops != NULL)
-		sc = xmlscan_new(&xml_scan_ops, &x, ex->lim->max_xml_depth);
+		sc = xmlscan_new(p->ops, &x, ex->lim->max_xml_depth);
 	else
 		raw = g_byte_array_new();
 
@@ -494,7 +474,7 @@ out:
 	sc = xmlscan_free(sc);
 	if (raw != NULL)
 		g_byte_array_free(raw, TRUE);
-	g_array_free(x.flags, TRUE);
+	g_free(x.flags);
 	g_string_free(x.out, TRUE);
 	g_free(x.source);
 	g_free(x.where);
@@ -665,7 +645,8 @@ extract_zipxml(struct extract *ex, const struct extract_file *f,
 
 struct ooxml {
 	GString		*sst;		/* shared strings, end to end */
-	GArray		*sst_at;	/* where each starts in sst */
+	size_t		*sst_at;	/* where each starts in sst */
+	size_t		 sst_n, sst_cap;	/* of sst_at */
 	GHashTable	*rels;		/* "part\nId" -> member, lower case */
 	GPtrArray	*sheets;	/* workbook.xml: name, r:id, ... */
 	GPtrArray	*slides;	/* presentation.xml: r:id in order */
@@ -722,8 +703,12 @@ ooxml_role(void *arg, struct extract_xml *x, size_t depth, const char *name,
 	(void)depth;
 	(void)an;
 	(void)av;
+	/* Most elements (w:r, w:rPr, a:off, ...) have no role: the first
+	 * byte sends nearly all of them past a name without a call to
+	 * strcmp(), which took an eighth of a long document's reading. */
 	for (i = 0; i < G_N_ELEMENTS(ooxml_roles); i++)
-		if (strcmp(name, ooxml_roles[i].name) == 0) {
+		if (name[0] == ooxml_roles[i].name[0] &&
+		    strcmp(name, ooxml_roles[i].name) == 0) {
 			*put = ooxml_roles[i].put;
 			return ooxml_roles[i].flags;
 		}
@@ -920,12 +905,25 @@ sheet_elem(const char *n)
 	}
 }
 
+/* Where the next shared string starts.  An array of our own: appending
+ * to a GArray cost ten times as much, a call into GLib and one to
+ * memcpy() per string. */
+static void
+sst_mark(struct ooxml *o, size_t at)
+{
+	if (o->sst_n == o->sst_cap) {
+		o->sst_cap = o->sst_cap > 0 ? 2 * o->sst_cap : 256;
+		o->sst_at = g_renew(size_t, o->sst_at, o->sst_cap);
+	}
+	o->sst_at[o->sst_n++] = at;
+}
+
 /* xl/sharedStrings.xml: <si> strings, rich runs <r><t> joined, without
  * phonetic guides. */
-static void
-sst_start(struct extract_xml *x, const char *name, const char **an,
-    const char **av)
+static int
+sst_start(void *arg, const char *name, const char **an, const char **av)
 {
+	struct extract_xml *x = arg;
 	struct ooxml *o = x->arg;
 	size_t at = o->sst->len;
 	int el = sheet_elem(name);
@@ -938,16 +936,18 @@ sst_start(struct extract_xml *x, const char *name, const char **an,
 		    xml_where(x)) != 0)
 			x->stop = true;
 		else if (o->in_si == 1)
-			g_array_append_val(o->sst_at, at);
+			sst_mark(o, at);
 	} else if (el == E_T)
 		o->in_t++;
 	else if (el == E_RPH)
 		o->in_rph++;
+	return x->stop ? -1 : 0;
 }
 
-static void
-sst_end(struct extract_xml *x, const char *name)
+static int
+sst_end(void *arg, const char *name)
 {
+	struct extract_xml *x = arg;
 	struct ooxml *o = x->arg;
 	int el = sheet_elem(name);
 
@@ -957,27 +957,53 @@ sst_end(struct extract_xml *x, const char *name)
 		o->in_t--;
 	else if (el == E_RPH && o->in_rph > 0)
 		o->in_rph--;
+	return x->stop ? -1 : 0;
 }
 
-static void
-sst_text(struct extract_xml *x, const char *text, size_t len)
+static int
+sst_text(void *arg, const char *text, size_t len)
 {
+	struct extract_xml *x = arg;
 	struct ooxml *o = x->arg;
 
 	/* Held until the sheets are read; its bytes were counted against
 	 * max_bytes as they were inflated. */
-	if (o->in_si > 0 && o->in_t > 0 && o->in_rph == 0)
+	if (o->in_si > 0 && o->in_t > 0 && o->in_rph == 0) {
 		xml_append(o->sst, text, len);
+		/* Shared strings go out in cells only (sheet_cell()): made
+		 * what a cell shows once, here, rather than at every use. */
+		cell_spaces(o->sst->str + o->sst->len - len, len);
+	}
+	return x->stop ? -1 : 0;
 }
 
-static const struct xml_ops sst_ops = { sst_start, sst_end, sst_text };
+static const struct xmlscan_ops sst_ops = { sst_start, sst_end, sst_text };
+
+/* A cell's t, the first attribute whose local name is "t", as
+ * extract_xml_attr() finds it: a name "t" or one ending in ":t".  One
+ * look at a name's last two bytes: on every cell (r="A1" s="1" t="s")
+ * the general walk cost twice as much. */
+static const char *
+sheet_type(const char **an, const char **av)
+{
+	const char *p;
+	size_t i;
+
+	for (i = 0; an[i] != NULL; i++) {
+		for (p = an[i]; p[0] != '\0' && p[1] != '\0'; p++)
+			;
+		if (*p == 't' && (p == an[i] || p[-1] == ':'))
+			return av[i];
+	}
+	return NULL;
+}
 
 /* A worksheet: <row><c t=TYPE><v>value</v> or <is><t>inline</t></is>
  * </c></row>.  A formula's cached value is its <v>; <f> is left out. */
-static void
-sheet_start(struct extract_xml *x, const char *name, const char **an,
-    const char **av)
+static int
+sheet_start(void *arg, const char *name, const char **an, const char **av)
 {
+	struct extract_xml *x = arg;
 	struct ooxml *o = x->arg;
 	const char *t;
 	int el = sheet_elem(name);
@@ -987,13 +1013,13 @@ sheet_start(struct extract_xml *x, const char *name, const char **an,
 	else if (el == E_C) {
 		xml_cell_begin(x);
 		o->in_c = 1;
-		t = extract_xml_attr(an, av, "t");
+		t = sheet_type(an, av);
 		o->ctype = t != NULL && (t[0] == 's' || t[0] == 'b') &&
 		    t[1] == '\0' ? t[0] : '\0';
 		o->val->len = 0;	/* g_string_truncate(), inline */
 		o->val->str[0] = '\0';
 	} else if (o->in_c == 0)
-		return;
+		return x->stop ? -1 : 0;
 	else if (el == E_V)
 		o->in_v++;
 	else if (el == E_IS)
@@ -1002,6 +1028,7 @@ sheet_start(struct extract_xml *x, const char *name, const char **an,
 		o->in_t++;
 	else if (el == E_RPH)
 		o->in_rph++;
+	return x->stop ? -1 : 0;
 }
 
 /* A shared string's index as g_ascii_strtoull() reads it: plain
@@ -1030,12 +1057,12 @@ sheet_cell(struct extract_xml *x, struct ooxml *o)
 	size_t from, to;
 
 	if (o->ctype == 's') {
-		if (!sheet_index(v, &i) || i >= o->sst_at->len)
+		if (!sheet_index(v, &i) || i >= o->sst_n)
 			return;
-		from = g_array_index(o->sst_at, size_t, i);
-		to = i + 1 < o->sst_at->len ? g_array_index(o->sst_at, size_t,
-		    i + 1) : o->sst->len;
-		xml_put(x, o->sst->str + from, to - from);
+		from = o->sst_at[i];
+		to = i + 1 < o->sst_n ? o->sst_at[i + 1] : o->sst->len;
+		/* In a cell, and spaced out already (sst_text()). */
+		xml_append(x->out, o->sst->str + from, to - from);
 	} else if (o->ctype == 'b')
 		xml_put(x, v[0] == '1' ? "TRUE" : "FALSE", v[0] == '1' ? 4 :
 		    5);
@@ -1043,9 +1070,10 @@ sheet_cell(struct extract_xml *x, struct ooxml *o)
 		xml_put(x, v, o->val->len);
 }
 
-static void
-sheet_end(struct extract_xml *x, const char *name)
+static int
+sheet_end(void *arg, const char *name)
 {
+	struct extract_xml *x = arg;
 	struct ooxml *o = x->arg;
 	int el = sheet_elem(name);
 
@@ -1057,7 +1085,7 @@ sheet_end(struct extract_xml *x, const char *name)
 		xml_cell_end(x);
 		o->in_c = o->in_v = o->in_is = o->in_t = o->in_rph = 0;
 	} else if (o->in_c == 0)
-		return;
+		return x->stop ? -1 : 0;
 	else if (el == E_V && o->in_v > 0)
 		o->in_v--;
 	else if (el == E_IS && o->in_is > 0)
@@ -1066,19 +1094,22 @@ sheet_end(struct extract_xml *x, const char *name)
 		o->in_t--;
 	else if (el == E_RPH && o->in_rph > 0)
 		o->in_rph--;
+	return x->stop ? -1 : 0;
 }
 
-static void
-sheet_text(struct extract_xml *x, const char *text, size_t len)
+static int
+sheet_text(void *arg, const char *text, size_t len)
 {
+	struct extract_xml *x = arg;
 	struct ooxml *o = x->arg;
 
 	if (o->in_c > 0 && (o->in_v > 0 || (o->in_is > 0 && o->in_t > 0 &&
 	    o->in_rph == 0)))
 		xml_append(o->val, text, len);
+	return x->stop ? -1 : 0;
 }
 
-static const struct xml_ops sheet_ops = { sheet_start, sheet_end,
+static const struct xmlscan_ops sheet_ops = { sheet_start, sheet_end,
     sheet_text };
 
 /* dir + stem + digits + ".xml", no deeper directory: 1 and the number
@@ -1239,7 +1270,6 @@ extract_ooxml(struct extract *ex, const struct extract_file *f)
 
 	memset(&o, 0, sizeof o);
 	o.sst = g_string_new(NULL);
-	o.sst_at = g_array_new(FALSE, FALSE, sizeof(size_t));
 	o.rels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    g_free);
 	o.names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -1250,7 +1280,7 @@ extract_ooxml(struct extract *ex, const struct extract_file *f)
 	/* Pass 0: names and shared strings; pass 1: the text. */
 	rc = zip_run(ex, f, 2, ooxml_choose, &o);
 	g_string_free(o.sst, TRUE);
-	g_array_free(o.sst_at, TRUE);
+	g_free(o.sst_at);
 	g_hash_table_destroy(o.rels);
 	g_hash_table_destroy(o.names);
 	g_ptr_array_free(o.sheets, TRUE);

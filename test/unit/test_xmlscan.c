@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -412,6 +413,53 @@ test_long_runs(void **state)
 	    0, 64, 0, NULL), XMLSCAN_BAD);
 }
 
+/* Text with non-ASCII is checked as UTF-8: ASCII between characters 16
+ * bytes at a time, three-byte characters without a call unless their
+ * lead bounds the next byte (E0, ED).  Every lead class, good and bad,
+ * after ASCII runs of every length up to two blocks, cut anywhere. */
+static void
+test_utf8_text(void **state)
+{
+	static const struct {
+		const char	*chars;
+		bool		 good;
+	} rows[] = {
+		{ "\xe4\xb8\xad\xe6\x96\x87", true },	/* E1 .. EC */
+		{ "\xee\x80\x80\xef\xbf\xbd", true },	/* EE, EF */
+		{ "\xe0\xa0\x80\xed\x9f\xbf", true },	/* E0, ED bounds */
+		{ "\xc3\xa9\xf0\x9f\x98\x80", true },	/* two, four bytes */
+		{ "\xe0\x80\x80", false },	/* overlong */
+		{ "\xed\xa0\x80", false },	/* surrogate */
+		{ "\xe4\x41\x80", false },
+		{ "\xe4\xb8\x41", false },
+		{ "\xef\xbf", false },		/* cut by the markup */
+		{ "\xf4\x90\x80\x80", false },
+		{ "\x80", false },
+	};
+	GString *doc = g_string_new(NULL), *want = g_string_new(NULL);
+	size_t at, i, k;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(rows); i++)
+		for (at = 0; at <= 32; at += 5) {
+			/* a character first, so that the text is checked */
+			g_string_assign(doc, "<a>\xe4\xb8\xad");
+			for (k = 0; k < at; k++)
+				g_string_append_c(doc, (char)('a' + k % 26));
+			g_string_append(doc, rows[i].chars);
+			g_string_append(doc, "0123456789abcdefghij\xe6\x96\x87");
+			g_string_printf(want, "S a\nT %s\nE a\n", doc->str + 3);
+			g_string_append(doc, "</a>");
+			check_doc(doc->str, rows[i].good ? XMLSCAN_OK : XMLSCAN_BAD,
+			    rows[i].good ? want->str : NULL);
+		}
+	g_string_free(doc, TRUE);
+	g_string_free(want, TRUE);
+	/* a NUL in an ASCII run after a character */
+	assert_int_equal(scan_cut("<a>\xe4\xb8\xad" "0123456789abcdef\0ghij</a>",
+	    31, NULL, 0, 64, 0, NULL), XMLSCAN_BAD);
+}
+
 /* Values of 16 bytes and more are copied 16 at a time up to the first
  * byte that may end them; names of 16 bytes and more compared and
  * copied another way. */
@@ -519,6 +567,7 @@ main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_long_runs),
+		cmocka_unit_test(test_utf8_text),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_windows),
 	};
