@@ -166,8 +166,34 @@ int	extract_zipxml(struct extract *, const struct extract_file *,
 /* Text from here on goes to "f->where > source". */
 void	extract_xml_source(struct extract_xml *, const char *source,
 	    const char *type);
-/* The value of the attribute of that local name, or NULL. */
-const char *extract_xml_attr(const char **names, const char **values,
-	    const char *name);
+/* The value of the attribute of that local name, or NULL.  Inline: it
+ * runs for every cell of a sheet (its t), where a call cost as much as
+ * the lookup.  The local name is what follows the last ':', so it
+ * matches when the name ends with it right after a ':' or the start;
+ * one pass to each name's end, then its last bytes compared. */
+static inline const char *
+extract_xml_attr(const char **names, const char **values, const char *name)
+{
+	const char *p, *q, *e;
+	size_t i, n;
+
+	for (n = 0; name[n] != '\0'; n++)
+		if (name[n] == ':')
+			return NULL;	/* no local name has one */
+	for (i = 0; names[i] != NULL; i++) {
+		for (e = names[i]; *e != '\0'; e++)
+			;
+		if ((size_t)(e - names[i]) < n)
+			continue;
+		p = e - n;
+		if (p != names[i] && p[-1] != ':')
+			continue;
+		for (q = name; *q != '\0' && *p == *q; p++, q++)
+			;
+		if (*q == '\0')
+			return values[i];
+	}
+	return NULL;
+}
 
 #endif

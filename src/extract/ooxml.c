@@ -90,26 +90,6 @@ xml_local(const char *qname)
 	return c != NULL ? c + 1 : qname;
 }
 
-/* Called for every cell of a sheet: one pass over each name, no
- * library calls. */
-const char *
-extract_xml_attr(const char **names, const char **values, const char *name)
-{
-	const char *p, *local, *q;
-	size_t i;
-
-	for (i = 0; names[i] != NULL; i++) {
-		for (local = p = names[i]; *p != '\0'; p++)
-			if (*p == ':')
-				local = p + 1;
-		for (q = name; *q != '\0' && *local == *q; local++, q++)
-			;
-		if (*local == *q)
-			return values[i];
-	}
-	return NULL;
-}
-
 /* Appends len bytes that do not lie in g: g_string_append_len() also
  * copes with overlap, and costs a few times more per call. */
 static inline void
@@ -979,25 +959,6 @@ sst_text(void *arg, const char *text, size_t len)
 
 static const struct xmlscan_ops sst_ops = { sst_start, sst_end, sst_text };
 
-/* A cell's t, the first attribute whose local name is "t", as
- * extract_xml_attr() finds it: a name "t" or one ending in ":t".  One
- * look at a name's last two bytes: on every cell (r="A1" s="1" t="s")
- * the general walk cost twice as much. */
-static const char *
-sheet_type(const char **an, const char **av)
-{
-	const char *p;
-	size_t i;
-
-	for (i = 0; an[i] != NULL; i++) {
-		for (p = an[i]; p[0] != '\0' && p[1] != '\0'; p++)
-			;
-		if (*p == 't' && (p == an[i] || p[-1] == ':'))
-			return av[i];
-	}
-	return NULL;
-}
-
 /* A worksheet: <row><c t=TYPE><v>value</v> or <is><t>inline</t></is>
  * </c></row>.  A formula's cached value is its <v>; <f> is left out. */
 static int
@@ -1013,7 +974,7 @@ sheet_start(void *arg, const char *name, const char **an, const char **av)
 	else if (el == E_C) {
 		xml_cell_begin(x);
 		o->in_c = 1;
-		t = sheet_type(an, av);
+		t = extract_xml_attr(an, av, "t");
 		o->ctype = t != NULL && (t[0] == 's' || t[0] == 'b') &&
 		    t[1] == '\0' ? t[0] : '\0';
 		o->val->len = 0;	/* g_string_truncate(), inline */

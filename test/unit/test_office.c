@@ -594,6 +594,30 @@ teardown(void **state)
 	return rc == 0 ? 0 : -1;
 }
 
+/* An attribute by its local name: what follows the last ':', or the
+ * whole name; never a name that only ends with the same letters. */
+static void
+test_xml_attr(void **state)
+{
+	const char *an[] = { "r", "x:value-type", "date-value", "s",
+	    "a:b:t", "office:value", "Id", NULL };
+	const char *av[] = { "A1", "float", "2024", "1", "s", "42", "rId1",
+	    NULL };
+	const char *none[] = { NULL };
+
+	(void)state;
+	assert_string_equal(extract_xml_attr(an, av, "t"), "s");
+	assert_string_equal(extract_xml_attr(an, av, "value"), "42");
+	assert_string_equal(extract_xml_attr(an, av, "value-type"), "float");
+	assert_string_equal(extract_xml_attr(an, av, "r"), "A1");
+	assert_string_equal(extract_xml_attr(an, av, "Id"), "rId1");
+	assert_null(extract_xml_attr(an, av, "id"));
+	assert_null(extract_xml_attr(an, av, "type"));
+	assert_null(extract_xml_attr(an, av, "b:t"));
+	assert_null(extract_xml_attr(an, av, "longer-than-any-name"));
+	assert_null(extract_xml_attr(none, none, "t"));
+}
+
 int
 main(void)
 {
@@ -601,6 +625,7 @@ main(void)
 		cmocka_unit_test(test_huge_shared_strings),
 		cmocka_unit_test(test_billion_laughs),
 		cmocka_unit_test(test_ratio),
+		cmocka_unit_test(test_xml_attr),
 		cmocka_unit_test(test_xlsx),
 		cmocka_unit_test(test_xlsb),
 		cmocka_unit_test(test_docx),
