@@ -183,40 +183,31 @@ cs_name_ok(const char *name)
 	return i > 0;
 }
 
-/* Length of the UTF-8 sequence starting at s[0..len), or 0 if none is
- * valid there (RFC 3629: no overlongs, surrogates or values past
- * U+10FFFF).  NUL counts as a valid one-byte sequence. */
-static size_t
-cs_utf8_seq(const unsigned char *s, size_t len)
+/* charset_utf8_len() past its inline cases: every lead byte, by the
+ * bounds RFC 3629 puts on the byte after it. */
+size_t
+charset_utf8_len_rest(const unsigned char *s, size_t avail)
 {
-	unsigned char	 c = s[0];
-	size_t		 n, i;
-	unsigned char	 lo = 0x80, hi = 0xbf;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n, i;
 
 	if (c < 0x80)
 		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
+	if (c < 0xc2 || c > 0xf4)
 		return 0;
-	if (len < n)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
+	n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (avail < n || s[1] < lo || s[1] > hi)
 		return 0;
 	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
+		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 	return n;
 }
@@ -245,35 +236,24 @@ cs_ascii_run(const unsigned char *s, size_t from, size_t len)
 static void
 cs_utf8_scan(const unsigned char *s, size_t len, size_t *nbad, size_t *nhigh)
 {
-	size_t	 i = 0, n;
+	size_t	 i = 0, n, bad = 0, high = 0;
 
-	*nbad = *nhigh = 0;
 	while (i < len) {
 		if (s[i] < 0x80) {
 			i = cs_ascii_run(s, i, len);
 			continue;
 		}
-		(*nhigh)++;
-		/* A three-byte character whose lead byte puts no bound on
-		 * the second (U+1000..U+CFFF, U+E000..U+FFFF: all of CJK),
-		 * checked here: most of the 8-bit text of Chinese mail,
-		 * and a call to cs_utf8_seq a character was half of the
-		 * time spent on it. */
-		if (s[i] >= 0xe1 && s[i] <= 0xef && s[i] != 0xed &&
-		    len - i >= 3 && (s[i + 1] & 0xc0) == 0x80 &&
-		    (s[i + 2] & 0xc0) == 0x80) {
-			*nhigh += 2;
-			i += 3;
-			continue;
-		}
-		if ((n = cs_utf8_seq(s + i, len - i)) == 0) {
-			(*nbad)++;
+		if ((n = charset_utf8_len(s + i, len - i)) == 0) {
+			bad++;
+			high++;
 			i++;
 		} else {
-			*nhigh += n - 1;
+			high += n;
 			i += n;
 		}
 	}
+	*nbad = bad;
+	*nhigh = high;
 }
 
 static int
@@ -508,7 +488,7 @@ cs_finish(struct cs_out *o, size_t max_out, int *truncated)
 	o->len = j;
 
 	for (i = 0; i < o->len; i += n)
-		if ((n = cs_utf8_seq(s + i, o->len - i)) == 0) {
+		if ((n = charset_utf8_len(s + i, o->len - i)) == 0) {
 			bad++;
 			n = 1;
 		}
@@ -517,7 +497,7 @@ cs_finish(struct cs_out *o, size_t max_out, int *truncated)
 		if ((p = malloc(o->len + bad * 2 + 1)) == NULL)
 			return -1;
 		for (i = j = 0; i < o->len; i += n) {
-			if ((n = cs_utf8_seq(s + i, o->len - i)) == 0) {
+			if ((n = charset_utf8_len(s + i, o->len - i)) == 0) {
 				memcpy(p + j, "\xef\xbf\xbd", 3);
 				j += 3;
 				n = 1;

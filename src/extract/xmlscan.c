@@ -31,6 +31,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "charset.h"
 #include "extract/xmlscan.h"
 
 #define XMLSCAN_REF_MAX	32	/* between & and ; */
@@ -211,45 +212,22 @@ tag_kind(unsigned char c)
 	return c == '/' ? 2 : name_first[c];
 }
 
-/* The length of the valid UTF-8 character at p, 0 when it is invalid
- * or cut short by e: no overlong forms, surrogates or code points past
- * U+10FFFF, as g_utf8_validate(). */
-static size_t
+/* The length of the valid UTF-8 character at p (charset_utf8_len()),
+ * 0 when it is invalid, cut short by e, or NUL: as g_utf8_validate(). */
+static inline size_t
 utf8_char(const char *cp, const char *ce)
 {
 	const unsigned char *p = (const unsigned char *)cp;
-	const unsigned char *e = (const unsigned char *)ce;
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
 
-	if (p[0] < 0x80)
-		return p[0] != 0;
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 0;
-	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if ((size_t)(e - p) < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
+	return *p == '\0' ? 0 : charset_utf8_len(p, (size_t)(ce - cp));
 }
 
 /* Valid UTF-8 without NUL, as GMarkup wanted its input.  What needs
  * the check is mostly Chinese among ASCII (a customer list's names and
  * addresses between numbers and mail addresses), and checking it took
- * over a quarter of reading such a document: ASCII goes sixteen bytes a step
- * where SSE2 is there, and a three-byte character whose lead has no
- * bound of its own (all but E0 and ED, see utf8_char()) is checked
- * here without a call. */
+ * over a quarter of reading such a document: ASCII goes sixteen bytes a
+ * step where SSE2 is there, and a three-byte character is checked
+ * inline. */
 static bool
 utf8_valid(const char *cp, size_t len)
 {
@@ -280,6 +258,9 @@ utf8_valid(const char *cp, size_t len)
 #endif
 			continue;
 		}
+		/* charset_utf8_len()'s three-byte case, repeated here: in
+		 * this loop it measured 3% fewer instructions on a Chinese
+		 * .docx than the inline function. */
 		if (*p >= 0xe1 && *p <= 0xef && *p != 0xed && e - p >= 3 &&
 		    (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
 			p += 3;
