@@ -8,12 +8,14 @@
  * of points where the view-to-original delta changes.
  *
  * The view builder is on the hot path (every byte of every mail), so it
- * takes text that keeps its length (ASCII, CJK ideographs) eight bytes
- * at a time without decoding it, folds full-width ASCII and keeps CJK
+ * takes text that keeps its length (ASCII, CJK ideographs and marks)
+ * 32, 16 or eight bytes at a time without decoding it (AVX2 where the
+ * CPU has it, SSE2, plain words), folds full-width ASCII and keeps CJK
  * punctuation inline; only other non-ASCII characters reach GLib's
  * Unicode tables, through a small per-call cache.
  *
- * Owns nothing between calls; thread-safe.  textview_build() fails (-1)
+ * Owns nothing between calls but the choice of vector code, made once
+ * (textview_simd); thread-safe.  textview_build() fails (-1)
  * only when out of memory; normalize_value() returns 0 for anything it
  * cannot use, including out of memory (it does not allocate). */
 #include "config.h"
@@ -23,6 +25,11 @@
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
+/* An AVX2 bulk loop beside the SSE2 one, used where the CPU has it. */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <immintrin.h>
+#define TV_AVX2	1
+#endif
 #endif
 
 #include <glib.h>
@@ -130,6 +137,19 @@ tv_space(gunichar c)
 	    c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
+/* Full-width punctuation of CJK prose kept as it is, not folded to
+ * ASCII: ！，：；？ (U+FF01, FF0C, FF1A, FF1B, FF1F).  Chinese text has a
+ * full-width comma every few words, and each character that shrinks
+ * costs a map point and a stop of the bulk loops, for a character no
+ * identifier is made of (digits, letters, the separators of numbers and
+ * the characters of e-mail addresses all still fold).  c: U+FF01..FF5E. */
+static inline int
+tv_fullwidth_kept(gunichar c)
+{
+	return c == 0xff01 || c == 0xff0c || c == 0xff1a || c == 0xff1b ||
+	    c == 0xff1f;
+}
+
 /* Invisible characters used to split identifiers: dropped. */
 static inline int
 tv_drop(gunichar c)
@@ -213,6 +233,10 @@ tv_fold(const unsigned char *s, size_t len, size_t *i, unsigned char out[4],
 	if (tv_drop(c))
 		return 0;
 	if (c >= 0xff01 && c <= 0xff5e) {
+		if (tv_fullwidth_kept(c)) {
+			memcpy(out, s + *i - n, n);
+			return n;
+		}
 		out[0] = tv_lower((unsigned char)(c - 0xfee0));
 		return 1;
 	}
@@ -313,12 +337,19 @@ tv_lower8(uint64_t x)
 }
 
 #ifdef __SSE2__
+/* The bytes of v in [lo, lo + n], n < 128, as 0xff: one subtraction and
+ * one signed comparison (SSE2 has no unsigned one). */
+#define TV_IN16(v, lo, n) _mm_cmpgt_epi8(_mm_set1_epi8((char)((n) - 127)), \
+	_mm_sub_epi8((v), _mm_set1_epi8((char)((lo) ^ 0x80))))
+
 /* tv_special8 and tv_lower8 over sixteen bytes s[0..16), reading
  * s[16..18) too: stores them lower-cased at o and returns the mask of
- * special bytes (bit k: byte k).  Unlike tv_special8 it also lets CJK
- * punctuation and kana through, E3 then 80 (not 80 80, U+3000, a space)
- * or 81..83: the commonest marks of Chinese text, 。、「」《》, kept as
- * they are (or passed through when not UTF-8). */
+ * special bytes (bit k: byte k).  Unlike tv_special8 it also lets
+ * through, as they are, the commonest marks of Chinese text: CJK
+ * punctuation and kana, E3 then 80..83 then anything but 80 (。、「」《》;
+ * E3 80 80 is U+3000, a space), and the full-width comma and colon
+ * (EF BC 8C, EF BC 9A; see tv_fullwidth_kept).  What these leave to
+ * tv_char comes out the same, only slower. */
 static inline unsigned int
 tv_bulk16(const unsigned char *s, unsigned char *o)
 {
@@ -327,25 +358,174 @@ tv_bulk16(const unsigned char *s, unsigned char *o)
 			    (s + 1));
 	const __m128i	 x2 = _mm_loadu_si128((const __m128i *)(const void *)
 			    (s + 2));
-	const __m128i	 b80 = _mm_set1_epi8((char)0x80);
-	__m128i		 lead, keep, up, d, e3;
+	__m128i		 lead, keep;
 
 	lead = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8((char)0xc0)), x);
-	d = _mm_sub_epi8(x, _mm_set1_epi8((char)0xe4));
-	keep = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(5)), d);
-	e3 = _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xe3));
-	d = _mm_sub_epi8(x1, _mm_set1_epi8((char)0x81));
-	d = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(2)), d),
-	    _mm_andnot_si128(_mm_cmpeq_epi8(x2, b80),
-	    _mm_cmpeq_epi8(x1, b80)));
-	keep = _mm_or_si128(keep, _mm_and_si128(e3, d));
-	d = _mm_sub_epi8(x, _mm_set1_epi8('A'));
-	up = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(25)), d);
-	_mm_storeu_si128((__m128i *)(void *)o, _mm_or_si128(x,
-	    _mm_and_si128(up, _mm_set1_epi8(0x20))));
+	keep = _mm_or_si128(TV_IN16(x, 0xe4, 5),
+	    _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xe3)),
+	    _mm_andnot_si128(_mm_cmpeq_epi8(x2, _mm_set1_epi8((char)0x80)),
+	    TV_IN16(x1, 0x80, 3))));
+	keep = _mm_or_si128(keep, _mm_and_si128(_mm_and_si128(
+	    _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xef)),
+	    _mm_cmpeq_epi8(x1, _mm_set1_epi8((char)0xbc))), _mm_or_si128(
+	    _mm_cmpeq_epi8(x2, _mm_set1_epi8((char)0x8c)),
+	    _mm_cmpeq_epi8(x2, _mm_set1_epi8((char)0x9a)))));
+	_mm_storeu_si128((__m128i *)(void *)o, _mm_or_si128(x, _mm_and_si128(
+	    TV_IN16(x, 'A', 25), _mm_set1_epi8(0x20))));
 	return (unsigned int)_mm_movemask_epi8(_mm_andnot_si128(keep, lead));
 }
+
+/* s[0..len) lower-cased into o up to the first special byte, sixteen
+ * bytes at a time while 18 are left: returns the bytes done. */
+static size_t
+tv_bulk_sse2(const unsigned char *s, size_t len, unsigned char *o)
+{
+	size_t		i = 0;
+	unsigned int	m;
+
+	while (len - i >= 16 + 2) {
+		if ((m = tv_bulk16(s + i, o + i)) != 0)
+			return i + (size_t)__builtin_ctz(m);
+		i += 16;
+	}
+	return i;
+}
 #endif
+
+#ifdef TV_AVX2
+/* tv_bulk32's byte constants, each 32 times: in memory, where the
+ * instructions read them, as sixteen vector registers cannot hold them
+ * all and the loop's own values.  Ranges as in TV_IN16. */
+#define TV_R4(b)	(b), (b), (b), (b)
+#define TV_R32(b)	{ TV_R4(b), TV_R4(b), TV_R4(b), TV_R4(b), \
+			  TV_R4(b), TV_R4(b), TV_R4(b), TV_R4(b) }
+enum {
+	TV_K_C0, TV_K_E3, TV_K_EF, TV_K_BC, TV_K_80, TV_K_8C, TV_K_9A,
+	TV_K_CJK_LO, TV_K_CJK_N, TV_K_E3_LO, TV_K_E3_N, TV_K_UP_LO,
+	TV_K_UP_N, TV_K_20, TV_K_COUNT
+};
+static const unsigned char tv_k[TV_K_COUNT][32]
+    __attribute__((aligned(32))) = {
+	TV_R32(0xc0), TV_R32(0xe3), TV_R32(0xef), TV_R32(0xbc), TV_R32(0x80),
+	TV_R32(0x8c), TV_R32(0x9a),
+	TV_R32(0xe4 ^ 0x80), TV_R32(5 - 127 + 256),	/* E4..E9 */
+	TV_R32(0x80 ^ 0x80), TV_R32(3 - 127 + 256),	/* 80..83 */
+	TV_R32('A' ^ 0x80), TV_R32(25 - 127 + 256),	/* A..Z */
+	TV_R32(0x20)
+};
+
+#define TV_K(name)	_mm256_load_si256((const __m256i *)(const void *) \
+			    k[TV_K_##name])
+#define TV_IN32(v, name) _mm256_cmpgt_epi8(TV_K(name##_N), \
+	_mm256_sub_epi8((v), TV_K(name##_LO)))
+
+/* tv_bulk16 over 32 bytes, reading s[32..34) too.  k: tv_k. */
+__attribute__((target("avx2"))) static inline uint32_t
+tv_bulk32(const unsigned char *s, unsigned char *o,
+    const unsigned char (*k)[32])
+{
+	const __m256i	 x = _mm256_loadu_si256((const __m256i *)
+			    (const void *)s);
+	const __m256i	 x1 = _mm256_loadu_si256((const __m256i *)
+			    (const void *)(s + 1));
+	const __m256i	 x2 = _mm256_loadu_si256((const __m256i *)
+			    (const void *)(s + 2));
+	__m256i		 lead, keep;
+
+	lead = _mm256_cmpeq_epi8(_mm256_max_epu8(x, TV_K(C0)), x);
+	keep = _mm256_or_si256(TV_IN32(x, CJK), _mm256_and_si256(
+	    _mm256_cmpeq_epi8(x, TV_K(E3)), _mm256_andnot_si256(
+	    _mm256_cmpeq_epi8(x2, TV_K(80)), TV_IN32(x1, E3))));
+	keep = _mm256_or_si256(keep, _mm256_and_si256(_mm256_and_si256(
+	    _mm256_cmpeq_epi8(x, TV_K(EF)), _mm256_cmpeq_epi8(x1, TV_K(BC))),
+	    _mm256_or_si256(_mm256_cmpeq_epi8(x2, TV_K(8C)),
+	    _mm256_cmpeq_epi8(x2, TV_K(9A)))));
+	_mm256_storeu_si256((__m256i *)(void *)o, _mm256_or_si256(x,
+	    _mm256_and_si256(TV_IN32(x, UP), TV_K(20))));
+	return (uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(keep,
+	    lead));
+}
+
+/* tv_bulk_sse2 32 bytes at a time while 34 are left, then 16. */
+__attribute__((target("avx2"))) static size_t
+tv_bulk_avx2(const unsigned char *s, size_t len, unsigned char *o)
+{
+	const unsigned char	(*k)[32] = tv_k;
+	size_t			 i = 0;
+	uint32_t		 m;
+
+	/* Hidden from the compiler, which would otherwise build each
+	 * constant in a register again in every round. */
+	__asm__("" : "+r"(k));
+	while (len - i >= 32 + 2) {
+		if ((m = tv_bulk32(s + i, o + i, k)) != 0)
+			return i + (size_t)__builtin_ctz(m);
+		i += 32;
+	}
+	return i + tv_bulk_sse2(s + i, len - i, o + i);
+}
+#endif
+
+/* The widest bulk loop the CPU has: 2 AVX2, 1 SSE2, 0 none. */
+static int
+tv_simd_best(void)
+{
+#ifdef TV_AVX2
+	if (__builtin_cpu_supports("avx2"))
+		return 2;
+#endif
+#ifdef __SSE2__
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* The bulk loop textview_rebuild uses; -1 until chosen.  Every thread
+ * chooses the same, so a race on the first call is harmless. */
+static int	tv_simd_level = -1;
+
+static int
+tv_simd(void)
+{
+	int	level = __atomic_load_n(&tv_simd_level, __ATOMIC_RELAXED);
+
+	if (level < 0) {
+		level = tv_simd_best();
+		__atomic_store_n(&tv_simd_level, level, __ATOMIC_RELAXED);
+	}
+	return level;
+}
+
+int
+textview_simd(int level)
+{
+	int	best = tv_simd_best();
+
+	if (level < 0 || level > best)
+		level = best;
+	__atomic_store_n(&tv_simd_level, level, __ATOMIC_RELAXED);
+	return level;
+}
+
+/* s[0..len), len >= 18, lower-cased into o by the chosen bulk loop. */
+static inline size_t
+tv_bulk(int level, const unsigned char *s, size_t len, unsigned char *o)
+{
+#ifdef TV_AVX2
+	if (level == 2)
+		return tv_bulk_avx2(s, len, o);
+#endif
+#ifdef __SSE2__
+	return tv_bulk_sse2(s, len, o);
+#else
+	(void)level;
+	(void)s;
+	(void)len;
+	(void)o;
+	return 0;
+#endif
+}
 
 /* The character at s[*i], a lead byte the bulk loops stopped at (or any
  * byte of the tail): folded into o + *w, map points recorded.  Returns
@@ -364,14 +544,22 @@ tv_char(struct textview *v, const unsigned char *s, size_t len, size_t *i,
 		return 0;
 	}
 	/* Full-width ASCII (U+FF01..U+FF5E: Chinese punctuation, digits
-	 * and letters): one byte for three. */
+	 * and letters): one byte for three, but for the punctuation kept
+	 * (tv_fullwidth_kept). */
 	if (s[start] == 0xef && len - start >= 3 &&
 	    ((s[start + 1] == 0xbc && s[start + 2] >= 0x81 &&
 	    s[start + 2] <= 0xbf) || (s[start + 1] == 0xbd &&
 	    s[start + 2] >= 0x80 && s[start + 2] <= 0x9e))) {
-		o[(*w)++] = tv_lower((unsigned char)(s[start + 1] == 0xbc ?
-		    s[start + 2] - 0x60 : s[start + 2] - 0x20));
+		unsigned char a = (unsigned char)(s[start + 1] == 0xbc ?
+		    s[start + 2] - 0x60 : s[start + 2] - 0x20);
+
 		*i = start + 3;
+		if (tv_fullwidth_kept(0xfee0 + a)) {
+			memcpy(o + *w, s + start, 3);
+			*w += 3;
+			return 0;
+		}
+		o[(*w)++] = tv_lower(a);
 		return tv_mark(v, *w, *i, delta);
 	}
 	/* U+3001..U+30FF: CJK punctuation and kana, kept. */
@@ -416,9 +604,7 @@ textview_rebuild(struct textview *v, const char *text, size_t len)
 	struct tv_cache		 cache;
 	size_t			 i = 0, w = 0, n, delta = 0;
 	uint64_t		 x, sp;
-#ifdef __SSE2__
-	unsigned int		 m;
-#endif
+	int			 level;
 
 	cache.ready = 0;
 	v->len = v->npts = 0;
@@ -435,25 +621,22 @@ textview_rebuild(struct textview *v, const char *text, size_t len)
 
 	/* Text that keeps its length (ASCII, CJK ideographs, bytes that are
 	 * not UTF-8) is only lower-cased and needs no map points: it goes
-	 * sixteen or eight bytes at a time, and only the lead bytes of
+	 * 32, 16 or eight bytes at a time, and only the lead bytes of
 	 * other characters (special bytes, see tv_special8) are looked at
 	 * one by one.  A block stored past the first special byte is
 	 * written again from there; w <= i keeps every store inside the
 	 * buffer. */
+	level = tv_simd();
 	while (i < len) {
-#ifdef __SSE2__
-		if (len - i >= 16 + 2) {
-			if ((m = tv_bulk16(s + i, o + w)) == 0) {
-				i += 16;
-				w += 16;
-				continue;
-			}
-			n = (size_t)__builtin_ctz(m);
+		if (level > 0 && len - i >= 16 + 2) {
+			n = tv_bulk(level, s + i, len - i, o + w);
 			i += n;
 			w += n;
-		} else
-#endif
-		{
+		}
+		/* The tail, or all of it without vectors: eight bytes at a
+		 * time.  Bulk loops stop only at a special byte or with
+		 * fewer than 18 bytes left. */
+		if (level == 0 || len - i < 16 + 2) {
 			while (len - i >= 8) {
 				memcpy(&x, s + i, 8);
 				sp = tv_special8(x);

@@ -9,7 +9,8 @@
  *
  * A text view is the text with compatibility forms folded (NFKC for the
  * characters that have them: full-width forms, no-break and ideographic
- * spaces, circled and mathematical digits), letters lower-cased,
+ * spaces, circled and mathematical digits; but the full-width
+ * punctuation of Chinese prose, ！，：；？, is kept), letters lower-cased,
  * zero-width characters and soft hyphens removed, and all spaces made
  * ' '.  It keeps a sparse map back to the original offsets so proximity
  * and samples refer to the original text.
@@ -66,6 +67,12 @@ int	textview_build(struct textview *v, const char *text, size_t len);
  * memory is reused (a scanner's segments, one after another). */
 int	textview_rebuild(struct textview *v, const char *text, size_t len);
 void	textview_free(struct textview *v);	/* leaves v zeroed */
+
+/* The vector code views are built with: 2 AVX2, 1 SSE2, 0 none; -1 or
+ * more than the CPU has: the widest it has (the default).  Returns the
+ * level now used.  For tests, which build the same views at every level;
+ * call it while no view is being built. */
+int	textview_simd(int level);
 
 /* Offset in the original text of view offset off (0..len). */
 size_t	textview_orig(const struct textview *v, size_t off);

@@ -5,7 +5,8 @@
  * byte of an input picks how many records a weak value may have before
  * it is linked (0, 4 or the engine's default), so both paths and their
  * mixes run on every kind of text.  Anything but findings is a bug: a
- * crash, a hang (-timeout), a leak or unbounded memory.
+ * crash, a hang (-timeout), a leak or unbounded memory.  Each input's
+ * text view is also built at every vector level and compared.
  *
  * Built with ./configure CC=clang --enable-fuzzing; run by
  * test/fuzz/run-fuzz.sh. */
@@ -22,6 +23,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "engine_int.h"
+#include "normalize.h"
 #include "textseg.h"
 
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -90,6 +92,35 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* The view of the text at every vector level the CPU has must be the
+ * plain words' view, byte for byte and point for point
+ * (normalize.c's bulk loops only skip what the scalar fold keeps). */
+static void
+fuzz_view_levels(const char *text, size_t len)
+{
+	struct textview ref, v;
+	int best = textview_simd(-1), level;
+
+	(void)textview_simd(0);
+	if (textview_build(&ref, text, len) != 0)
+		abort();
+	for (level = 1; level <= best; level++) {
+		(void)textview_simd(level);
+		if (textview_build(&v, text, len) != 0)
+			abort();
+		if (v.len != ref.len || memcmp(v.buf, ref.buf, v.len) != 0 ||
+		    v.npts != ref.npts || (v.npts > 0 && memcmp(v.pts,
+		    ref.pts, v.npts * sizeof *v.pts) != 0)) {
+			(void)fprintf(stderr, "fuzz_engine: the view at "
+			    "level %d differs from level 0\n", level);
+			abort();
+		}
+		textview_free(&v);
+	}
+	textview_free(&ref);
+	(void)textview_simd(-1);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -110,5 +141,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)engine_scan(fuzz_conf->engine, t, &f, err, sizeof err);
 	findings_free(&f);
 	textseg_free(t);
+	fuzz_view_levels((const char *)data + 1, size - 1);
 	return 0;
 }

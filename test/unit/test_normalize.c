@@ -112,6 +112,10 @@ static const struct vrow vrows[] = {
 	{ KIND_ADDRESS, "北京市朝阳区 建国路 88 号",
 	    "北京市朝阳区 建国路 88 号" },
 	{ KIND_ADDRESS, "北京市朝阳区　建国路　８８号", "北京市朝阳区 建国路 88号" },
+	/* The full-width punctuation of prose stays, as in the view;
+	 * full-width brackets fold like the rest. */
+	{ KIND_ADDRESS, "北京市，朝阳区：建国路！", "北京市，朝阳区：建国路！" },
+	{ KIND_COMPANY, "长城（北京）贸易；分部？", "长城(北京)贸易；分部？" },
 	{ KIND_NAME, "José Müller", "josé müller" },
 	{ KIND_NAME, "JOSÉ MÜLLER", "josé müller" },
 	/* Custom values: letters and digits only. */
@@ -291,7 +295,15 @@ static const struct trow trows[] = {
 	    0, 1, 2, 3, 4, 5, 6),
 	T("accented", "ÉCOLE", "école", 0, 1, 2, 3, 4, 5, 6),
 	T("mixed", "Tel：１３８" ZWSP "00①",
-	    "tel:13800" "1", 0, 1, 2, 3, 6, 9, 12, 18, 19, 20, 23),
+	    "tel：13800" "1", 0, 1, 2, 3, 4, 5, 6, 9, 12, 18, 19, 20, 23),
+	/* The full-width punctuation of Chinese prose is kept; what
+	 * identifiers are made of folds. */
+	T("kept punctuation", "a，b：c", "a，b：c",
+	    0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+	T("kept punctuation 2", "！？；", "！？；",
+	    0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+	T("folded punctuation", "（１）－＠．", "(1)-@.", 0, 3, 6, 9, 12, 15,
+	    18),
 };
 
 static void
@@ -365,6 +377,8 @@ random_text(size_t len, uint32_t seed)
 	static const char *pieces[] = {
 		"the ", "Quick ", "BROWN ", "fox", "13800138000", ", ",
 		"\n", "\r\n", "客户", "名单", "张伟", "，", "。", "“", "”",
+		"：", "；", "！", "？", "、", "（", "）", "－", "＠", "A1", "xY",
+		"¥",
 		"１３８", "ＡＢＣ", ZWSP, SHY, NBSP, IDSP, "①", "ﬁ", "é",
 		"\xff", "\xe5\xbc", "Ü", "ß", "ẞ", "Ⱥ", "ⅻ", "㎏", "𠀀",
 	};
@@ -486,6 +500,10 @@ test_view_pieces(void **state)
 		"\xe4\xb8\xad",				/* 中 */
 		"\xe9\xbf\xbf",				/* U+9FFF */
 		"\xef\xbc\x8c",				/* ， */
+		"\xef\xbc\x9a", "\xef\xbc\x9b",		/* ：； */
+		"\xef\xbc\x81", "\xef\xbc\x9f",		/* ！？ */
+		"\xef\xbc\x8d", "\xef\xbc\x88",		/* －（ */
+		"\xef\xbc\x80", "\xef\xbc",		/* U+FF00, cut */
 		"\xef\xbc\x91",				/* １ */
 		"\xef\xbc\xa1",				/* Ａ */
 		"\xef\xbd\x81",				/* ａ */
@@ -506,9 +524,12 @@ test_view_pieces(void **state)
 	char		 text[2048], want[2048];
 	size_t		 start[512], vstart[512], n, k, i, tl, wl, len;
 	uint32_t	 seed = 11;
+	int		 best = textview_simd(-1);
 
 	(void)state;
 	for (k = 0; k < 3000; k++) {
+		/* Every vector level in turn, the pieces always without. */
+		(void)textview_simd(0);
 		n = 1 + rnd(&seed) % 400;
 		for (i = tl = wl = 0; i < n; i++) {
 			const char *p = pieces[rnd(&seed) % (sizeof pieces /
@@ -527,6 +548,7 @@ test_view_pieces(void **state)
 			textview_free(&one);
 		}
 		n = i;
+		(void)textview_simd((int)(k % (size_t)(best + 1)));
 		assert_int_equal(textview_build(&whole, text, tl), 0);
 		if (whole.len != wl || memcmp(whole.buf, want, wl) != 0)
 			fail_msg("round %zu: view differs from its pieces", k);
@@ -538,6 +560,41 @@ test_view_pieces(void **state)
 				    textview_orig(&whole, vstart[i]), start[i]);
 		textview_free(&whole);
 	}
+	(void)textview_simd(-1);
+}
+
+/* Every vector level builds the same view and map of the same text,
+ * long enough for the bulk loops (English, Chinese, the punctuation
+ * that stops them or not, stray bytes), at every alignment. */
+static void
+test_view_levels(void **state)
+{
+	struct textview	 ref, v;
+	int		 best = textview_simd(-1), level;
+	size_t		 k, off;
+	char		*t;
+
+	(void)state;
+	t = random_text(1 << 16, 5);
+	for (off = 0; off < 40; off++) {
+		k = (1 << 16) - off * 997;
+		(void)textview_simd(0);
+		assert_int_equal(textview_build(&ref, t + off, k), 0);
+		for (level = 1; level <= best; level++) {
+			assert_int_equal(textview_simd(level), level);
+			assert_int_equal(textview_build(&v, t + off, k), 0);
+			if (v.len != ref.len ||
+			    memcmp(v.buf, ref.buf, v.len + 1) != 0 ||
+			    v.npts != ref.npts || memcmp(v.pts, ref.pts,
+			    v.npts * sizeof *v.pts) != 0)
+				fail_msg("offset %zu: level %d view differs "
+				    "from level 0", off, level);
+			textview_free(&v);
+		}
+		textview_free(&ref);
+	}
+	(void)textview_simd(-1);
+	free(t);
 }
 
 int
@@ -553,6 +610,7 @@ main(void)
 		cmocka_unit_test(test_large_random),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_view_pieces),
+		cmocka_unit_test(test_view_levels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
