@@ -22,9 +22,10 @@
  * only point at candidates: scan.c finds each candidate's extent,
  * canonicalises it and checks it, so the patterns stay small and fast. */
 static const char *const cand_patterns[] = {
-	/* five digits, each group apart by at most three separators, at
-	 * the end of a group: one match per group, not one per digit */
-	"[0-9](?:[ \\t\\r\\n\\-./()]{0,3}[0-9]){4}(?:[^0-9]|$)",
+	/* engine_seq_min(e) digits (see cand_digits), each group apart by
+	 * at most three separators, at the end of a group: one match per
+	 * group, not one per digit */
+	NULL,
 	"[a-z0-9_%+\\-]@[a-z0-9\\-]+\\.[a-z][a-z]",
 	/* IBAN: country, check digits, then at least 11 more, maybe in
 	 * groups of four.  The shape starts at the check digits and ends
@@ -46,6 +47,13 @@ static const unsigned cand_ids[] = { CAND_DIGITS, CAND_EMAIL, CAND_IBAN,
 	CAND_USCC, CAND_TOKEN };
 
 static bool		verify_tables;
+
+/* The digit shape asks for as many digits as a run needs to hold
+ * anything (engine_seq_min): the dates, prices and times of ordinary
+ * mail then never reach scan.c, which would only count their digits
+ * and drop them.  Any run that long ends with such a sequence of
+ * whole groups, so it still matches. */
+#define CAND_DIGITS_FMT	"[0-9](?:[ \\t\\r\\n\\-./()]{0,3}[0-9]){%zu}(?:[^0-9]|$)"
 
 void
 engine_verify_tables(bool on)
@@ -162,8 +170,11 @@ engine_compile_candidates(struct engine *e, char *err, size_t errlen)
 	unsigned *ids = calloc(n, sizeof *ids), *flags = calloc(n, sizeof *flags);
 	char **lits = calloc(e->nkeywords + 1, sizeof *lits);
 	hs_compile_error_t *cerr = NULL;
+	char cand_digits[sizeof CAND_DIGITS_FMT + 20];
 	int rc = -1;
 
+	(void)snprintf(cand_digits, sizeof cand_digits, CAND_DIGITS_FMT,
+	    engine_seq_min(e) - 1);
 	if (pats == NULL || ids == NULL || flags == NULL || lits == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto out;
@@ -174,7 +185,8 @@ engine_compile_candidates(struct engine *e, char *err, size_t errlen)
 		n--;
 	}
 	for (i = 0; i < nshapes; i++) {
-		pats[i] = cand_patterns[i];
+		pats[i] = cand_ids[i] == CAND_DIGITS ? cand_digits :
+		    cand_patterns[i];
 		ids[i] = cand_ids[i];
 	}
 	for (i = 0; i < e->nkeywords; i++) {
@@ -201,6 +213,24 @@ out:
 	free(ids);
 	free(flags);
 	return rc;
+}
+
+/* The fewest digits a run needs to hold anything scan.c looks for: a
+ * detector's number (a written SSN has 9, the rest more) or a length
+ * the table has (numbers; ID numbers and digit custom ids, maybe with an
+ * x after them).  Shorter runs are skipped whole. */
+static size_t
+engine_run_min(const struct engine *e)
+{
+	size_t min = ENGINE_RUN_MIN, k;
+
+	if (e->lengths[CLASS_NUMERIC] != 0 &&
+	    (k = (size_t)__builtin_ctzll(e->lengths[CLASS_NUMERIC])) < min)
+		min = k;
+	if (e->alnum_values && e->lengths[CLASS_ALNUM] != 0 &&
+	    (k = (size_t)__builtin_ctzll(e->lengths[CLASS_ALNUM])) <= min)
+		min = k > 0 ? k - 1 : 0;
+	return min;
 }
 
 /* The compiled list: built first when missing or stale, then opened and
@@ -230,6 +260,7 @@ engine_load_table(struct engine *e, const struct conf *c, char *err,
 		return -1;
 	info = table_info(e->table);
 	memcpy(e->lengths, info->lengths, sizeof e->lengths);
+	e->run_min = engine_run_min(e);
 	if (info->key_id != e->key.id) {
 		(void)snprintf(err, errlen, "%s was compiled with another list "
 		    "key than %s", c->database, c->key_file);
@@ -279,6 +310,7 @@ engine_load(const struct conf *c, char *err, size_t errlen)
 	e->proximity = c->proximity;
 	e->weak_max_records = c->weak_max_records;
 	e->weak_expand = ENGINE_WEAK_EXPAND;
+	e->run_min = ENGINE_RUN_MIN;
 	e->max_samples = c->max_samples;
 	e->cn_id_legacy = c->cn_id_legacy;
 	memcpy(e->det_on, c->detector_on, sizeof e->det_on);
@@ -301,8 +333,9 @@ engine_load(const struct conf *c, char *err, size_t errlen)
 			goto nomem;
 		e->nkeywords++;
 	}
-	if (engine_compile_candidates(e, err, errlen) != 0 ||
-	    (c->nlists > 0 && engine_load_table(e, c, err, errlen) != 0)) {
+	/* The table first: its lengths shape the candidate patterns. */
+	if ((c->nlists > 0 && engine_load_table(e, c, err, errlen) != 0) ||
+	    engine_compile_candidates(e, err, errlen) != 0) {
 		engine_free(e);
 		return NULL;
 	}

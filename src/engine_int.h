@@ -14,7 +14,7 @@
 
 /* Candidate database ids: shapes, then one per keyword. */
 enum {
-	CAND_DIGITS = 1,	/* 5+ digits, maybe grouped */
+	CAND_DIGITS = 1,	/* engine_seq_min digits, maybe grouped */
 	CAND_EMAIL,		/* x@y.zz */
 	CAND_TOKEN,		/* a letter next to a digit */
 	CAND_IBAN,		/* country, check digits, more */
@@ -32,6 +32,7 @@ struct engine {
 	bool			 alnum_values;	/* custom or cn_id strong */
 	bool			 token_values;	/* custom strong: tokens */
 	uint64_t		 lengths[4];	/* table_info.lengths */
+	size_t			 run_min;	/* digits a run needs */
 	char			**keywords;
 	size_t			 nkeywords;
 	size_t			 proximity;
@@ -50,9 +51,23 @@ struct engine {
  * agree. */
 #define ENGINE_WEAK_EXPAND	64
 
+/* Digits a run needs with no list loaded: a written SSN's 9, the
+ * shortest number a detector checks.  A list's shorter numbers lower
+ * it (engine.c, engine_run_min). */
+#define ENGINE_RUN_MIN		9
+
 /* The calling thread's scratch, valid for both databases of e. */
 hs_scratch_t	*engine_scratch(const struct engine *e, char *err,
 		    size_t errlen);
+
+/* Digits in the shortest sequence of a run's groups worth looking at:
+ * the run minimum, and never under 5 (shorter numbers match too much
+ * text to be identifiers). */
+static inline size_t
+engine_seq_min(const struct engine *e)
+{
+	return e->run_min > 5 ? e->run_min : 5;
+}
 
 /* 1 when the table may hold a strong value of this class and length. */
 static inline int

@@ -29,6 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "engine_int.h"
 #include "mask.h"
@@ -126,17 +129,105 @@ scan_isdigit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static bool
-scan_issep(char c)
+#ifdef __SSE2__
+/* Bit k set where s[k] (k < 16) is not a digit, nor a lower-case letter
+ * when alpha. */
+static inline unsigned int
+scan_outside16(const char *s, bool alpha)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '-' ||
-	    c == '.' || c == '/' || c == '(' || c == ')';
+	const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	/* v in [lo, lo + n] with a signed comparison, as normalize.c */
+	__m128i in = _mm_cmpgt_epi8(_mm_set1_epi8(9 - 127),
+	    _mm_sub_epi8(v, _mm_set1_epi8((char)('0' ^ 0x80))));
+
+	if (alpha)
+		in = _mm_or_si128(in, _mm_cmpgt_epi8(_mm_set1_epi8(25 - 127),
+		    _mm_sub_epi8(v, _mm_set1_epi8((char)('a' ^ 0x80)))));
+	return (unsigned int)_mm_movemask_epi8(in) ^ 0xffffu;
+}
+#endif
+
+static inline bool
+scan_span_byte(char c, bool alpha)
+{
+	return scan_isdigit(c) || (alpha && c >= 'a' && c <= 'z');
 }
 
-static bool
+/* The first offset at or after p, below len, that is not a digit (or a
+ * letter, when alpha), or len: the end of a group.  Sixteen bytes a
+ * step: a number of eleven to nineteen digits takes one or two. */
+static inline size_t
+scan_span_end(const char *buf, size_t p, size_t len, bool alpha)
+{
+#ifdef __SSE2__
+	unsigned int m;
+
+	for (; len - p >= 16; p += 16)
+		if ((m = scan_outside16(buf + p, alpha)) != 0)
+			return p + (size_t)__builtin_ctz(m);
+#endif
+	while (p < len && scan_span_byte(buf[p], alpha))
+		p++;
+	return p;
+}
+
+/* The first offset, not below stop, of the digits (or letters and
+ * digits, when alpha) that end at p: the start of a group. */
+static inline size_t
+scan_span_start(const char *buf, size_t p, size_t stop, bool alpha)
+{
+#ifdef __SSE2__
+	unsigned int m;
+
+	for (; p - stop >= 16; p -= 16)
+		if ((m = scan_outside16(buf + p - 16, alpha)) != 0)
+			return p - 16 + 32 - (size_t)__builtin_clz(m);
+#endif
+	while (p > stop && scan_span_byte(buf[p - 1], alpha))
+		p--;
+	return p;
+}
+
+/* Classes of view bytes, looked up in a table: the loops that find a
+ * candidate's extent test every byte of it, most of them for two or
+ * three classes at once. */
+enum {
+	SC_ALNUM = 1,		/* 0-9 a-z (the view is lower-cased) */
+	SC_SEP = 2,		/* digit group separators */
+	SC_JOIN = 4		/* token group separators: SC_SEP but \n */
+};
+
+#define SC_IS_SEP(c)	((c) == ' ' || (c) == '\t' || (c) == '\r' || \
+			 (c) == '\n' || (c) == '-' || (c) == '.' || \
+			 (c) == '/' || (c) == '(' || (c) == ')')
+#define SC(c)		((((c) >= '0' && (c) <= '9') || \
+			  ((c) >= 'a' && (c) <= 'z') ? SC_ALNUM : 0) | \
+			 (SC_IS_SEP(c) ? SC_SEP : 0) | \
+			 (SC_IS_SEP(c) && (c) != '\n' ? SC_JOIN : 0))
+#define SC4(c)		SC(c), SC((c) + 1), SC((c) + 2), SC((c) + 3)
+#define SC16(c)		SC4(c), SC4((c) + 4), SC4((c) + 8), SC4((c) + 12)
+#define SC64(c)		SC16(c), SC16((c) + 16), SC16((c) + 32), SC16((c) + 48)
+
+static const unsigned char scan_class[256] = {
+	SC64(0), SC64(64)	/* bytes 128..255: no class */
+};
+
+static inline bool
+scan_is(char c, unsigned int classes)
+{
+	return (scan_class[(unsigned char)c] & classes) != 0;
+}
+
+static inline bool
+scan_issep(char c)
+{
+	return scan_is(c, SC_SEP);
+}
+
+static inline bool
 scan_isalnum(char c)
 {
-	return scan_isdigit(c) || (c >= 'a' && c <= 'z');
+	return scan_is(c, SC_ALNUM);
 }
 
 /* The n records (h) holding the strong value fp found at pos.  canon:
@@ -433,18 +524,15 @@ static void
 scan_digit_run(struct scan_ctx *x, size_t end)
 {
 	const char *buf = x->v->buf;
-	size_t len = x->v->len, s = end, e, p, q, k, seps, nd = 0, dn = 0;
+	size_t len = x->v->len, s = end, e, p, q, seps, nd = 0, dn = 0;
 	struct group *g = x->groups;
 	size_t ng = 0;
 	char sep = 0;
 	bool xsuffix;
 
-	/* Back to the run's first digit. */
-	for (p = s; p > 0;) {
-		if (scan_isdigit(buf[p - 1])) {
-			s = --p;
-			continue;
-		}
+	/* Back to the run's first digit, group by group. */
+	for (p = s;;) {
+		s = p = scan_span_start(buf, p, 0, false);
 		for (seps = 0; p > seps && seps < 3 &&
 		    scan_issep(buf[p - 1 - seps]); seps++)
 			;
@@ -454,8 +542,8 @@ scan_digit_run(struct scan_ctx *x, size_t end)
 	}
 	/* Forward from there to its last digit, group by group. */
 	for (p = s;;) {
-		for (q = p; p < len && scan_isdigit(buf[p]); p++)
-			;
+		q = p;
+		p = scan_span_end(buf, p, len, false);
 		if (ng < RUN_MAX_GROUPS) {
 			g[ng].start = q;
 			g[ng].end = p;
@@ -463,9 +551,10 @@ scan_digit_run(struct scan_ctx *x, size_t end)
 			g[ng++].doff = (uint32_t)dn;
 			/* Copied once here, not for every sequence of groups
 			 * that holds them.  A longer group is in none. */
-			if (p - q <= RUN_MAX_DIGITS)
-				for (k = q; k < p; k++)
-					x->digits[dn++] = buf[k];
+			if (p - q <= RUN_MAX_DIGITS) {
+				memcpy(x->digits + dn, buf + q, p - q);
+				dn += p - q;
+			}
 		}
 		nd += p - q;
 		for (seps = 0; p + seps < len && seps < 3 &&
@@ -574,19 +663,29 @@ static void
 scan_token(struct scan_ctx *x, size_t end, bool shaped)
 {
 	const char *buf = x->v->buf;
-	size_t len = x->v->len, s = end, e = end, i, j, n, k;
-	struct { size_t start, end; } g[32];
+	size_t len = x->v->len, s = end, e = end, stop, i, j, n;
+	struct { size_t start, end; bool digit; } g[32];
 	size_t ng = 0;
 	char t[TOKEN_MAX + 1];
 
-	while (s > 0 && end - s < 128 && (scan_isalnum(buf[s - 1]) ||
-	    (s > 1 && scan_issep(buf[s - 1]) && buf[s - 1] != '\n' &&
-	    scan_isalnum(buf[s - 2]))))
+	/* Up to 128 bytes either side: groups, each joined to the next by
+	 * one separator. */
+	stop = end > 128 ? end - 128 : 0;
+	for (;;) {
+		s = scan_span_start(buf, s, stop, true);
+		if (s <= stop || s < 2 || !scan_is(buf[s - 1], SC_JOIN) ||
+		    !scan_isalnum(buf[s - 2]))
+			break;
 		s--;
-	while (e < len && e - end < 128 && (scan_isalnum(buf[e]) ||
-	    (e + 1 < len && scan_issep(buf[e]) && buf[e] != '\n' &&
-	    scan_isalnum(buf[e + 1]))))
+	}
+	stop = len - end > 128 ? end + 128 : len;
+	for (;;) {
+		e = scan_span_end(buf, e, stop, true);
+		if (e >= stop || e + 1 >= len || !scan_is(buf[e], SC_JOIN) ||
+		    !scan_isalnum(buf[e + 1]))
+			break;
 		e++;
+	}
 	if (shaped && !scan_token_shaped(buf, s, e)) {
 		x->shape_done = e;
 		return;
@@ -596,8 +695,9 @@ scan_token(struct scan_ctx *x, size_t end, bool shaped)
 		while (i < e && !scan_isalnum(buf[i]))
 			i++;
 		g[ng].start = i;
-		while (i < e && scan_isalnum(buf[i]))
-			i++;
+		g[ng].digit = false;
+		for (; i < e && scan_isalnum(buf[i]); i++)
+			g[ng].digit |= scan_isdigit(buf[i]);
 		g[ng++].end = i;
 	}
 	for (i = 0; i < ng; i++) {
@@ -609,10 +709,8 @@ scan_token(struct scan_ctx *x, size_t end, bool shaped)
 
 			if (n + gl > TOKEN_MAX)
 				break;
-			for (k = 0; k < gl; k++) {
-				t[n + k] = buf[g[j].start + k];
-				digit |= scan_isdigit(t[n + k]);
-			}
+			memcpy(t + n, buf + g[j].start, gl);
+			digit |= g[j].digit;
 			n += gl;
 			t[n] = '\0';
 			if (!digit || n < 4)
@@ -1213,26 +1311,6 @@ scan_corroborate(struct scan_ctx *x)
 	g_array_free(only, TRUE);
 }
 
-/* The fewest digits a run needs to hold anything scan_groups looks for:
- * a detector's number (a written SSN has 9, the rest more) or a length
- * the table has (numbers; ID numbers and digit custom ids, maybe with an
- * x after them).  Shorter runs are skipped whole. */
-static size_t
-scan_run_min(const struct engine *e)
-{
-	size_t min = 9, k;
-
-	if (e->table == NULL)
-		return min;
-	if (e->lengths[CLASS_NUMERIC] != 0 &&
-	    (k = (size_t)__builtin_ctzll(e->lengths[CLASS_NUMERIC])) < min)
-		min = k;
-	if (e->alnum_values && e->lengths[CLASS_ALNUM] != 0 &&
-	    (k = (size_t)__builtin_ctzll(e->lengths[CLASS_ALNUM])) <= min)
-		min = k > 0 ? k - 1 : 0;
-	return min;
-}
-
 static int
 scan_today(void)
 {
@@ -1301,10 +1379,8 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	x.e = e;
 	x.f = f;
 	x.today = scan_today();
-	x.run_min = scan_run_min(e);
-	/* scan_groups looks at sequences of at least 5 digits, and one
-	 * shorter than run_min holds nothing, as a run that short does not */
-	x.seq_min = x.run_min > 5 ? x.run_min : 5;
+	x.run_min = e->run_min;
+	x.seq_min = engine_seq_min(e);
 	x.strong = g_array_new(FALSE, FALSE, sizeof(struct pos_hit));
 	x.weak = g_array_new(FALSE, FALSE, sizeof(struct pos_hit));
 	x.big = g_array_new(FALSE, FALSE, sizeof(struct weak_event));

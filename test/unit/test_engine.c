@@ -766,6 +766,59 @@ test_stale_rebuild(void **state)
 	conf_unref(c);
 }
 
+/* The digit shape asks for as many digits as the shortest number the
+ * list has (and a written SSN's 9 at most): a list of 6-digit account
+ * numbers finds them however they are grouped, a 5-digit number is
+ * nothing, and the main list's engine, whose numbers are 11 digits and
+ * longer, still finds an SSN's 9. */
+static void
+test_short_numbers(void **state)
+{
+	char text[1024], err[512], path[300], csv[300];
+	struct textseg *t;
+	struct findings f;
+	struct conf *c;
+	size_t n;
+	const struct finding_record **v;
+
+	(void)state;
+	assert_int_equal(conf->engine->run_min, 9);
+	(void)snprintf(csv, sizeof csv, "%s/short.csv", dir);
+	write_file(csv, "id,acct\nS1,123456\nS2,7654321\nS3,88888888888\n");
+	(void)snprintf(text, sizeof text,
+	    "key_file = \"%s/list.key\"\n"
+	    "database = \"%s/short.db\"\n"
+	    "list \"short\" {\n"
+	    "  file = \"%s\"\n"
+	    "  field \"acct\" { kind = \"account\" }\n"
+	    "}\n", dir, dir, csv);
+	(void)snprintf(path, sizeof path, "%s/short.conf", dir);
+	write_file(path, text);
+	if ((c = conf_load_all(path, err, sizeof err)) == NULL)
+		fail_msg("load: %s", err);
+	assert_int_equal(c->engine->run_min, 6);
+	t = textseg_new();
+	(void)snprintf(text, sizeof text, "账号：123 456，另一个 765-4321；"
+	    "不是 12345 也不是 1234567890");
+	assert_non_null(textseg_add(t, "body text/plain", "text/plain",
+	    "utf-8", NULL, text, strlen(text)));
+	(void)findings_init(&f, 8);
+	if (engine_scan(c->engine, t, &f, err, sizeof err) != 0)
+		fail_msg("scan: %s", err);
+	v = findings_sorted(&f, &n);
+	if (n != 2 || strcmp(v[0]->id, "S1") != 0 ||
+	    strcmp(v[1]->id, "S2") != 0)
+		fail_msg("got %zu records, want S1 and S2", n);
+	g_free(v);
+	findings_free(&f);
+	textseg_free(t);
+	conf_unref(c);
+
+	f = scan_text("SSN 078-05-1120 on file");
+	assert_int_equal(f.detector_values[DET_US_SSN], 1);
+	findings_free(&f);
+}
+
 /* One thread's scan: its scratch, and whether it found C001. */
 struct scratch_run {
 	hs_scratch_t	*scratch;
@@ -832,6 +885,7 @@ main(void)
 		cmocka_unit_test(test_keywords),
 		cmocka_unit_test(test_no_clear_values),
 		cmocka_unit_test(test_strong_batches),
+		cmocka_unit_test(test_short_numbers),
 		cmocka_unit_test(test_key_guards),
 		cmocka_unit_test(test_stale_rebuild),
 		cmocka_unit_test(test_scratch_handed_on),
