@@ -100,12 +100,40 @@ findings_seen_add(struct findings_seen *s, uint64_t k)
 	return 1;
 }
 
+/* A record's first slot (as findings_seen_slot). */
+static size_t
+findings_rec_slot(const struct findings_records *r, uint32_t rec)
+{
+	return (size_t)((((uint64_t)rec * 0x9e3779b97f4a7c15ULL) >> 32) &
+	    (r->nslots - 1));
+}
+
+/* Doubles the index (64 slots first).  Returns 0 or -1. */
+static int
+findings_rec_grow(struct findings_records *r)
+{
+	struct findings_records t = *r;
+	size_t i, j;
+
+	t.nslots = r->nslots > 0 ? r->nslots * 2 : 64;
+	if ((t.slot = calloc(t.nslots, sizeof *t.slot)) == NULL)
+		return -1;
+	for (i = 0; i < r->n; i++) {
+		for (j = findings_rec_slot(&t, r->v[i].rec); t.slot[j] != 0;
+		    j = (j + 1) & (t.nslots - 1))
+			;
+		t.slot[j] = (uint32_t)(i + 1);
+	}
+	free(r->slot);
+	r->slot = t.slot;
+	r->nslots = t.nslots;
+	return 0;
+}
+
 int
 findings_init(struct findings *f, size_t max_samples)
 {
 	memset(f, 0, sizeof *f);
-	f->records = g_hash_table_new_full(g_direct_hash, g_direct_equal,
-	    NULL, g_free);
 	f->keywords = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
 	f->max_samples = max_samples;
@@ -117,8 +145,8 @@ findings_init(struct findings *f, size_t max_samples)
 void
 findings_free(struct findings *f)
 {
-	if (f->records != NULL)
-		g_hash_table_destroy(f->records);
+	free(f->records.v);
+	free(f->records.slot);
 	free(f->seen.slot);
 	if (f->keywords != NULL)
 		g_hash_table_destroy(f->keywords);
@@ -138,29 +166,48 @@ findings_clear(struct findings *f)
 size_t
 findings_records(const struct findings *f)
 {
-	return f->records != NULL ? g_hash_table_size(f->records) : 0;
+	return f->records.n;
 }
 
 int
 findings_add_record(struct findings *f, uint32_t rec, const char *id,
     uint16_t list, bool canary, uint32_t segment, enum field_kind kind)
 {
-	struct finding_record *r;
+	struct findings_records *rs = &f->records;
+	struct finding_record *r, *v;
+	size_t i;
 
-	/* rec + 1: the direct hash must not see 0 (NULL). */
-	r = g_hash_table_lookup(f->records, GUINT_TO_POINTER(rec + 1));
-	if (r != NULL) {
-		r->kinds |= 1u << kind;
-		return 0;
+	/* Of our own, not a GHashTable, for the reason findings_seen_add
+	 * gives: a g_new0 and an insert a record cost more than all the
+	 * rest of finding it. */
+	if (2 * (rs->n + 1) > rs->nslots && findings_rec_grow(rs) != 0)
+		return -1;
+	for (i = findings_rec_slot(rs, rec); rs->slot[i] != 0;
+	    i = (i + 1) & (rs->nslots - 1)) {
+		r = &rs->v[rs->slot[i] - 1];
+		if (r->rec == rec) {
+			r->kinds |= 1u << kind;
+			return 0;
+		}
 	}
-	r = g_new0(struct finding_record, 1);
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap > 0 ? rs->cap * 2 : 32;
+
+		if (cap > UINT32_MAX - 1 ||
+		    (v = realloc(rs->v, cap * sizeof *v)) == NULL)
+			return -1;
+		rs->v = v;
+		rs->cap = cap;
+	}
+	rs->slot[i] = (uint32_t)(rs->n + 1);
+	r = &rs->v[rs->n++];
+	memset(r, 0, sizeof *r);
 	r->rec = rec;
 	r->id = id;
 	r->list = list;
 	r->canary = canary;
 	r->segment = segment;
 	r->kinds = 1u << kind;
-	g_hash_table_insert(f->records, GUINT_TO_POINTER(rec + 1), r);
 	if (list < FINDINGS_MAX_LISTS)
 		f->per_list[list]++;
 	if (canary)
@@ -215,17 +262,12 @@ const struct finding_record **
 findings_sorted(const struct findings *f, size_t *n)
 {
 	const struct finding_record **v;
-	GHashTableIter it;
-	gpointer val;
-	size_t i = 0;
+	size_t i;
 
 	*n = findings_records(f);
 	v = g_new(const struct finding_record *, *n + 1);
-	if (f->records != NULL) {
-		g_hash_table_iter_init(&it, f->records);
-		while (g_hash_table_iter_next(&it, NULL, &val))
-			v[i++] = val;
-	}
+	for (i = 0; i < *n; i++)
+		v[i] = &f->records.v[i];
 	qsort(v, *n, sizeof *v, findings_cmp);
 	return v;
 }

@@ -62,8 +62,18 @@ struct findings_seen {
 	bool			 zero;
 };
 
+/* The records counted: an array in the order first seen, and an
+ * open-addressing index of it by table record (linear probing, at most
+ * half full; a slot holds an array index + 1, 0 when empty). */
+struct findings_records {
+	struct finding_record	*v;
+	size_t			 n, cap;
+	uint32_t		*slot;		/* NULL until the first */
+	size_t			 nslots;	/* 0 or a power of two */
+};
+
 struct findings {
-	GHashTable		*records;	/* rec -> struct finding_record* */
+	struct findings_records	 records;
 	size_t			 per_list[FINDINGS_MAX_LISTS];
 	size_t			 kind_values[KIND_COUNT];
 	size_t			 detector_values[DET_COUNT];
@@ -98,7 +108,8 @@ void	findings_sample(struct findings *, bool detector, unsigned kind,
 int	findings_keyword(struct findings *, const char *keyword);
 
 /* The record ids found, sorted by list then id; the array is the
- * caller's (g_free), the strings the table's. */
+ * caller's (g_free), the records valid until the next
+ * findings_add_record or findings_free, the strings the table's. */
 const struct finding_record **findings_sorted(const struct findings *,
 	    size_t *n);
 

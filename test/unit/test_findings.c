@@ -1,7 +1,9 @@
-/* test_findings.c - unit tests for findings_once() (findings.c): each
- * distinct (class, key) counts once, whatever the keys look like (random
- * fingerprints, small numbers, keys that differ only in their high
- * bits, 0), across the set's growth and after findings_clear(). */
+/* test_findings.c - unit tests for findings_once() and
+ * findings_add_record() (findings.c): each distinct (class, key) counts
+ * once, and each record once with the union of its kinds, whatever the
+ * keys look like (random fingerprints, small numbers, keys that differ
+ * only in their high bits, 0), across the sets' growth and after
+ * findings_clear(). */
 #include "config.h"
 
 #include <stdarg.h>
@@ -84,12 +86,66 @@ test_zero(void **state)
 	findings_free(&f);
 }
 
+/* Records of every shape (record 0 included), each added three times
+ * with another kind: counted once, per list and canary once, the kinds
+ * OR-ed, the first segment kept; findings_sorted orders them by list
+ * then id. */
+static void
+test_records(void **state)
+{
+	static char ids[NKEYS][16];
+	const struct finding_record **v;
+	struct findings f;
+	size_t i, n, k;
+	uint32_t rec;
+	int shape;
+
+	(void)state;
+	for (shape = 0; shape < 3; shape++) {
+		assert_int_equal(findings_init(&f, 0), 0);
+		for (k = 0; k < 3; k++)
+			for (i = 0; i < NKEYS; i++) {
+				rec = (uint32_t)key_of(shape == 2 ? 3 : shape,
+				    i) ^ (shape == 2 ? 0x80000000u : 0);
+				(void)snprintf(ids[i], sizeof ids[i], "R%05zu",
+				    NKEYS - i);
+				assert_int_equal(findings_add_record(&f, rec,
+				    ids[i], (uint16_t)(i % 2), i % 1000 == 0,
+				    (uint32_t)k, (enum field_kind)k), k == 0);
+			}
+		assert_int_equal(findings_records(&f), NKEYS);
+		assert_int_equal(f.per_list[0], NKEYS / 2);
+		assert_int_equal(f.per_list[1], NKEYS / 2);
+		assert_int_equal(f.canaries, NKEYS / 1000);
+		v = findings_sorted(&f, &n);
+		assert_int_equal(n, NKEYS);
+		for (i = 0; i < n; i++) {
+			if (v[i]->kinds != 7 || v[i]->segment != 0)
+				fail_msg("shape %d record %s: kinds %x segment "
+				    "%u, want 7 and 0", shape, v[i]->id,
+				    v[i]->kinds, v[i]->segment);
+			if (i > 0 && (v[i - 1]->list > v[i]->list ||
+			    (v[i - 1]->list == v[i]->list &&
+			    strcmp(v[i - 1]->id, v[i]->id) >= 0)))
+				fail_msg("shape %d: %s before %s", shape,
+				    v[i - 1]->id, v[i]->id);
+		}
+		g_free(v);
+		findings_clear(&f);
+		assert_int_equal(findings_records(&f), 0);
+		assert_int_equal(findings_add_record(&f, 5, "X", 0, false, 0,
+		    KIND_NAME), 1);
+		findings_free(&f);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_once),
 		cmocka_unit_test(test_zero),
+		cmocka_unit_test(test_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
