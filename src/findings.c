@@ -40,13 +40,14 @@ findings_fold(uint32_t class, uint64_t key)
 	return key ^ ((uint64_t)class * 0x9e3779b97f4a7c15ULL);
 }
 
-/* A key's first slot.  Not every key is a fingerprint (scan.c counts a
- * record's field as rec << 16 | field): the multiply spreads it into the
- * high bits, which pick the slot. */
+/* A key's first slot in a table of cap (a power of two) slots.  Not
+ * every key is a fingerprint (scan.c counts a record's field as
+ * rec << 16 | field; record indexes are small numbers): the multiply
+ * spreads it into the high bits, which pick the slot. */
 static size_t
-findings_seen_slot(const struct findings_seen *s, uint64_t k)
+findings_slot(uint64_t k, size_t cap)
 {
-	return (size_t)(((k * 0x9e3779b97f4a7c15ULL) >> 32) & (s->cap - 1));
+	return (size_t)(((k * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1));
 }
 
 /* Doubles the set (64 slots first).  Returns 0 or -1. */
@@ -62,7 +63,7 @@ findings_seen_grow(struct findings_seen *s)
 	for (i = 0; i < s->cap; i++) {
 		if (s->slot[i] == 0)
 			continue;
-		for (j = findings_seen_slot(&t, s->slot[i]); t.slot[j] != 0;
+		for (j = findings_slot(s->slot[i], t.cap); t.slot[j] != 0;
 		    j = (j + 1) & (t.cap - 1))
 			;
 		t.slot[j] = s->slot[i];
@@ -91,21 +92,13 @@ findings_seen_add(struct findings_seen *s, uint64_t k)
 	}
 	if (2 * (s->n + 1) > s->cap && findings_seen_grow(s) != 0)
 		return -1;
-	for (i = findings_seen_slot(s, k); s->slot[i] != 0;
+	for (i = findings_slot(k, s->cap); s->slot[i] != 0;
 	    i = (i + 1) & (s->cap - 1))
 		if (s->slot[i] == k)
 			return 0;
 	s->slot[i] = k;
 	s->n++;
 	return 1;
-}
-
-/* A record's first slot (as findings_seen_slot). */
-static size_t
-findings_rec_slot(const struct findings_records *r, uint32_t rec)
-{
-	return (size_t)((((uint64_t)rec * 0x9e3779b97f4a7c15ULL) >> 32) &
-	    (r->nslots - 1));
 }
 
 /* Doubles the index (64 slots first).  Returns 0 or -1. */
@@ -119,7 +112,7 @@ findings_rec_grow(struct findings_records *r)
 	if ((t.slot = calloc(t.nslots, sizeof *t.slot)) == NULL)
 		return -1;
 	for (i = 0; i < r->n; i++) {
-		for (j = findings_rec_slot(&t, r->v[i].rec); t.slot[j] != 0;
+		for (j = findings_slot(r->v[i].rec, t.nslots); t.slot[j] != 0;
 		    j = (j + 1) & (t.nslots - 1))
 			;
 		t.slot[j] = (uint32_t)(i + 1);
@@ -182,7 +175,7 @@ findings_add_record(struct findings *f, uint32_t rec, const char *id,
 	 * rest of finding it. */
 	if (2 * (rs->n + 1) > rs->nslots && findings_rec_grow(rs) != 0)
 		return -1;
-	for (i = findings_rec_slot(rs, rec); rs->slot[i] != 0;
+	for (i = findings_slot(rec, rs->nslots); rs->slot[i] != 0;
 	    i = (i + 1) & (rs->nslots - 1)) {
 		r = &rs->v[rs->slot[i] - 1];
 		if (r->rec == rec) {

@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
-#include <emmintrin.h>
 /* An AVX2 bulk loop beside the SSE2 one, used where the CPU has it. */
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #include <immintrin.h>
@@ -36,6 +35,7 @@
 
 #include "kinds.h"
 #include "normalize.h"
+#include "simd.h"
 
 #define NORM_MIN_DIGITS	5	/* shorter numbers match too much text */
 #define NORM_MAX_DIGITS	40	/* longer ones are not identifiers */
@@ -337,11 +337,6 @@ tv_lower8(uint64_t x)
 }
 
 #ifdef __SSE2__
-/* The bytes of v in [lo, lo + n], n < 128, as 0xff: one subtraction and
- * one signed comparison (SSE2 has no unsigned one). */
-#define TV_IN16(v, lo, n) _mm_cmpgt_epi8(_mm_set1_epi8((char)((n) - 127)), \
-	_mm_sub_epi8((v), _mm_set1_epi8((char)((lo) ^ 0x80))))
-
 /* tv_special8 and tv_lower8 over sixteen bytes s[0..16), reading
  * s[16..18) too: stores them lower-cased at o and returns the mask of
  * special bytes (bit k: byte k).  Unlike tv_special8 it also lets
@@ -361,17 +356,17 @@ tv_bulk16(const unsigned char *s, unsigned char *o)
 	__m128i		 lead, keep;
 
 	lead = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8((char)0xc0)), x);
-	keep = _mm_or_si128(TV_IN16(x, 0xe4, 5),
+	keep = _mm_or_si128(simd_in16(x, 0xe4, 5),
 	    _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xe3)),
 	    _mm_andnot_si128(_mm_cmpeq_epi8(x2, _mm_set1_epi8((char)0x80)),
-	    TV_IN16(x1, 0x80, 3))));
+	    simd_in16(x1, 0x80, 3))));
 	keep = _mm_or_si128(keep, _mm_and_si128(_mm_and_si128(
 	    _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xef)),
 	    _mm_cmpeq_epi8(x1, _mm_set1_epi8((char)0xbc))), _mm_or_si128(
 	    _mm_cmpeq_epi8(x2, _mm_set1_epi8((char)0x8c)),
 	    _mm_cmpeq_epi8(x2, _mm_set1_epi8((char)0x9a)))));
 	_mm_storeu_si128((__m128i *)(void *)o, _mm_or_si128(x, _mm_and_si128(
-	    TV_IN16(x, 'A', 25), _mm_set1_epi8(0x20))));
+	    simd_in16(x, 'A', 25), _mm_set1_epi8(0x20))));
 	return (unsigned int)_mm_movemask_epi8(_mm_andnot_si128(keep, lead));
 }
 
@@ -395,7 +390,7 @@ tv_bulk_sse2(const unsigned char *s, size_t len, unsigned char *o)
 #ifdef TV_AVX2
 /* tv_bulk32's byte constants, each 32 times: in memory, where the
  * instructions read them, as sixteen vector registers cannot hold them
- * all and the loop's own values.  Ranges as in TV_IN16. */
+ * all and the loop's own values.  Ranges as in simd_in16. */
 #define TV_R4(b)	(b), (b), (b), (b)
 #define TV_R32(b)	{ TV_R4(b), TV_R4(b), TV_R4(b), TV_R4(b), \
 			  TV_R4(b), TV_R4(b), TV_R4(b), TV_R4(b) }

@@ -29,13 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "engine_int.h"
 #include "mask.h"
 #include "normalize.h"
+#include "simd.h"
 #include "validate.h"
 
 #define RUN_MAX_DIGITS	40	/* longest digit candidate */
@@ -129,65 +126,6 @@ scan_isdigit(char c)
 	return c >= '0' && c <= '9';
 }
 
-#ifdef __SSE2__
-/* Bit k set where s[k] (k < 16) is not a digit, nor a lower-case letter
- * when alpha. */
-static inline unsigned int
-scan_outside16(const char *s, bool alpha)
-{
-	const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-	/* v in [lo, lo + n] with a signed comparison, as normalize.c */
-	__m128i in = _mm_cmpgt_epi8(_mm_set1_epi8(9 - 127),
-	    _mm_sub_epi8(v, _mm_set1_epi8((char)('0' ^ 0x80))));
-
-	if (alpha)
-		in = _mm_or_si128(in, _mm_cmpgt_epi8(_mm_set1_epi8(25 - 127),
-		    _mm_sub_epi8(v, _mm_set1_epi8((char)('a' ^ 0x80)))));
-	return (unsigned int)_mm_movemask_epi8(in) ^ 0xffffu;
-}
-#endif
-
-static inline bool
-scan_span_byte(char c, bool alpha)
-{
-	return scan_isdigit(c) || (alpha && c >= 'a' && c <= 'z');
-}
-
-/* The first offset at or after p, below len, that is not a digit (or a
- * letter, when alpha), or len: the end of a group.  Sixteen bytes a
- * step: a number of eleven to nineteen digits takes one or two. */
-static inline size_t
-scan_span_end(const char *buf, size_t p, size_t len, bool alpha)
-{
-#ifdef __SSE2__
-	unsigned int m;
-
-	for (; len - p >= 16; p += 16)
-		if ((m = scan_outside16(buf + p, alpha)) != 0)
-			return p + (size_t)__builtin_ctz(m);
-#endif
-	while (p < len && scan_span_byte(buf[p], alpha))
-		p++;
-	return p;
-}
-
-/* The first offset, not below stop, of the digits (or letters and
- * digits, when alpha) that end at p: the start of a group. */
-static inline size_t
-scan_span_start(const char *buf, size_t p, size_t stop, bool alpha)
-{
-#ifdef __SSE2__
-	unsigned int m;
-
-	for (; p - stop >= 16; p -= 16)
-		if ((m = scan_outside16(buf + p - 16, alpha)) != 0)
-			return p - 16 + 32 - (size_t)__builtin_clz(m);
-#endif
-	while (p > stop && scan_span_byte(buf[p - 1], alpha))
-		p--;
-	return p;
-}
-
 /* Classes of view bytes, looked up in a table: the loops that find a
  * candidate's extent test every byte of it, most of them for two or
  * three classes at once. */
@@ -228,6 +166,62 @@ static inline bool
 scan_isalnum(char c)
 {
 	return scan_is(c, SC_ALNUM);
+}
+
+#ifdef __SSE2__
+/* Bit k set where s[k] (k < 16) is not a digit, nor a lower-case letter
+ * when alpha. */
+static inline unsigned int
+scan_outside16(const char *s, bool alpha)
+{
+	const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i in = simd_in16(v, '0', 9);
+
+	if (alpha)
+		in = _mm_or_si128(in, simd_in16(v, 'a', 25));
+	return (unsigned int)_mm_movemask_epi8(in) ^ 0xffffu;
+}
+#endif
+
+static inline bool
+scan_span_byte(char c, bool alpha)
+{
+	return alpha ? scan_isalnum(c) : scan_isdigit(c);
+}
+
+/* The first offset at or after p, below len, that is not a digit (or a
+ * letter, when alpha), or len: the end of a group.  Sixteen bytes a
+ * step: a number of eleven to nineteen digits takes one or two. */
+static inline size_t
+scan_span_end(const char *buf, size_t p, size_t len, bool alpha)
+{
+#ifdef __SSE2__
+	unsigned int m;
+
+	for (; len - p >= 16; p += 16)
+		if ((m = scan_outside16(buf + p, alpha)) != 0)
+			return p + (size_t)__builtin_ctz(m);
+#endif
+	while (p < len && scan_span_byte(buf[p], alpha))
+		p++;
+	return p;
+}
+
+/* The first offset, not below stop, of the digits (or letters and
+ * digits, when alpha) that end at p: the start of a group. */
+static inline size_t
+scan_span_start(const char *buf, size_t p, size_t stop, bool alpha)
+{
+#ifdef __SSE2__
+	unsigned int m;
+
+	for (; p - stop >= 16; p -= 16)
+		if ((m = scan_outside16(buf + p - 16, alpha)) != 0)
+			return p - 16 + 32 - (size_t)__builtin_clz(m);
+#endif
+	while (p > stop && scan_span_byte(buf[p - 1], alpha))
+		p--;
+	return p;
 }
 
 /* The n records (h) holding the strong value fp found at pos.  canon:
