@@ -692,6 +692,23 @@ textview_orig(const struct textview *v, size_t off)
 }
 
 size_t
+textview_chars(const struct textview *v, size_t from, size_t to)
+{
+	const unsigned char *p = (const unsigned char *)v->buf;
+	size_t	 n = to - from, cont = 0, i = from;
+
+#ifdef __SSE2__
+	for (; i + 16 <= to; i += 16)
+		cont += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(
+		    simd_in16(_mm_loadu_si128((const __m128i *)(const void *)
+		    (p + i)), 0x80, 0x3f)));
+#endif
+	for (; i < to; i++)
+		cont += (p[i] & 0xc0) == 0x80;
+	return n - cont;
+}
+
+size_t
 normalize_digits_skip(const char *d, size_t n)
 {
 	size_t	 skip = 0;

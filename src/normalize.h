@@ -77,4 +77,10 @@ int	textview_simd(int level);
 /* Offset in the original text of view offset off (0..len). */
 size_t	textview_orig(const struct textview *v, size_t off);
 
+/* Characters (UTF-8 lead bytes; an invalid byte passed through counts
+ * as one unless it is a stray continuation byte) in the view from
+ * offset from to offset to (from <= to <= len): what `proximity` is
+ * counted in, so 300 reaches as far into Chinese as into English. */
+size_t	textview_chars(const struct textview *v, size_t from, size_t to);
+
 #endif

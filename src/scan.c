@@ -977,6 +977,22 @@ scan_intersect(struct scan_ctx *x, const struct weak_event *a,
 	return k;
 }
 
+/* Whether view offsets a <= b are within prox characters of each
+ * other.  Most pairs are decided by their bytes: fewer bytes than prox,
+ * or more than the 4 bytes a character takes at most; only those in
+ * between are counted. */
+static bool
+scan_near(const struct textview *v, size_t a, size_t b, size_t prox)
+{
+	size_t d = b - a;
+
+	if (d <= prox)
+		return true;
+	if (d / 4 > prox)
+		return false;
+	return textview_chars(v, a, b) <= prox;
+}
+
 /* Two widely shared weak values near each other (a common name next to
  * a big company): the records holding both.  Up to the expansion limit
  * (or weak_max_records, if higher) they get their hits and are judged
@@ -994,7 +1010,8 @@ scan_link_pairs(struct scan_ctx *x)
 	    x->e->weak_expand : x->e->weak_max_records;
 	for (i = 0; i < nb; i++)
 		for (j = i + 1; j < nb && j <= i + LINK_PARTNERS &&
-		    b[j].pos - b[i].pos <= x->e->proximity; j++) {
+		    scan_near(x->v, b[i].pos, b[j].pos, x->e->proximity);
+		    j++) {
 			uint64_t key;
 			gpointer old;
 
@@ -1045,12 +1062,14 @@ scan_link_record(struct scan_ctx *x, uint32_t rec, uint32_t mark)
 		/* the first event at or after p - prox */
 		for (lo = 0, hi = nb; lo < hi; ) {
 			mid = lo + (hi - lo) / 2;
-			if (b[mid].pos + prox < p)
+			if (b[mid].pos < p &&
+			    !scan_near(x->v, b[mid].pos, p, prox))
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (; lo < nb && b[lo].pos <= p + prox; lo++) {
+		for (; lo < nb && (b[lo].pos <= p ||
+		    scan_near(x->v, p, b[lo].pos, prox)); lo++) {
 			if (stamp[lo] == mark)
 				continue;
 			stamp[lo] = mark;
@@ -1106,9 +1125,10 @@ scan_link(struct scan_ctx *x)
  * one of another field than that: the nearest hit of another field than
  * the current one's is one of the two. */
 static void
-scan_mark_other(struct pos_hit *w, size_t n, size_t prox, bool back)
+scan_mark_other(const struct textview *v, struct pos_hit *w, size_t n,
+    size_t prox, bool back)
 {
-	size_t k, i;
+	size_t k;
 	uint32_t p1 = 0, p2 = 0;
 	uint16_t f1 = 0;
 	bool have1 = false, have2 = false;
@@ -1122,8 +1142,9 @@ scan_mark_other(struct pos_hit *w, size_t n, size_t prox, bool back)
 			other = true, q = p1;
 		else if (have2)
 			other = true, q = p2;
-		i = back ? (size_t)q - h->pos : (size_t)h->pos - q;
-		if (other && i <= prox && h->near == NEAR_NONE)
+		if (other && h->near == NEAR_NONE && (back ?
+		    scan_near(v, h->pos, q, prox) :
+		    scan_near(v, q, h->pos, prox)))
 			h->near = NEAR_WEAK;
 		if (have1 && h->field != f1) {
 			p2 = p1;
@@ -1140,23 +1161,25 @@ scan_mark_other(struct pos_hit *w, size_t n, size_t prox, bool back)
  * Returns the best mark.  Linear: a name repeated all over a message
  * gives one record thousands of hits. */
 static int
-scan_mark_record(struct pos_hit *w, size_t n, const struct pos_hit *s,
-    size_t ns, size_t prox)
+scan_mark_record(const struct textview *v, struct pos_hit *w, size_t n,
+    const struct pos_hit *s, size_t ns, size_t prox)
 {
 	size_t k, m = 0;
 	int best = NEAR_NONE;
 
 	for (k = 0; k < n; k++) {
-		while (m < ns && (size_t)s[m].pos + prox < w[k].pos)
+		while (m < ns && s[m].pos < w[k].pos &&
+		    !scan_near(v, s[m].pos, w[k].pos, prox))
 			m++;
-		w[k].near = m < ns && s[m].pos <= (size_t)w[k].pos + prox ?
+		w[k].near = m < ns && (s[m].pos <= w[k].pos ||
+		    scan_near(v, w[k].pos, s[m].pos, prox)) ?
 		    NEAR_STRONG : NEAR_NONE;
 	}
 	/* one hit has no other field to be near (most records here: a
 	 * name or a company seen once) */
 	if (n > 1) {
-		scan_mark_other(w, n, prox, false);
-		scan_mark_other(w, n, prox, true);
+		scan_mark_other(v, w, n, prox, false);
+		scan_mark_other(v, w, n, prox, true);
 	}
 	for (k = 0; k < n; k++)
 		if (w[k].near > best)
@@ -1269,7 +1292,8 @@ scan_corroborate(struct scan_ctx *x)
 		for (sj = si; sj < ns && s[sj].rec == rec; sj++)
 			;
 		/* s is NULL while no strong hit was ever kept */
-		switch (scan_mark_record(w + i, j - i, ns > 0 ? s + si : s,
+		switch (scan_mark_record(x->v, w + i, j - i,
+		    ns > 0 ? s + si : s,
 		    sj - si, x->e->proximity)) {
 		case NEAR_STRONG:
 			scan_count_weak(x, w + i, j - i);

@@ -272,6 +272,49 @@ test_corroboration(void **state)
 	findings_free(&f);
 }
 
+/* "客户09 ", n characters of Chinese prose (3 bytes each), " " and
+ * what: what starts n + 6 characters after the name. */
+static struct findings
+scan_gap(const char *what, int n)
+{
+	GString *s = g_string_new("客户09 ");
+	struct findings f;
+	int i;
+
+	for (i = 0; i < n; i++)
+		g_string_append(s, "文");
+	g_string_append_printf(s, " %s", what);
+	f = scan_text(s->str);
+	g_string_free(s, TRUE);
+	return f;
+}
+
+/* proximity counts characters, not bytes: 300 reaches as far into
+ * Chinese as into English (290 characters here are 870 bytes). */
+static void
+test_proximity_characters(void **state)
+{
+	struct findings f;
+
+	(void)state;
+	f = scan_gap("公司09, Ltd", 290);	/* 296 */
+	assert_true(has_record(&f, "C009"));
+	assert_int_equal(f.kind_values[KIND_NAME], 1);
+	findings_free(&f);
+	f = scan_gap("公司09, Ltd", 300);	/* 306 */
+	assert_int_equal(findings_records(&f), 0);
+	findings_free(&f);
+	/* a weak hit and a strong one: the name counts only when near */
+	f = scan_gap("13800138009", 290);
+	assert_true(has_record(&f, "C009"));
+	assert_int_equal(f.kind_values[KIND_NAME], 1);
+	findings_free(&f);
+	f = scan_gap("13800138009", 300);
+	assert_true(has_record(&f, "C009"));
+	assert_int_equal(f.kind_values[KIND_NAME], 0);
+	findings_free(&f);
+}
+
 /* Weak-only evidence that fits more records than weak_max_records
  * (default 4) names none of them; a strong field still does. */
 static void
@@ -875,6 +918,7 @@ main(void)
 		cmocka_unit_test(test_not_matches),
 		cmocka_unit_test(test_strong_kinds),
 		cmocka_unit_test(test_corroboration),
+		cmocka_unit_test(test_proximity_characters),
 		cmocka_unit_test(test_ambiguous_weak),
 		cmocka_unit_test(test_weak_linked),
 		cmocka_unit_test(test_weak_repeated),

@@ -597,6 +597,29 @@ test_view_levels(void **state)
 	free(t);
 }
 
+/* Characters of a view, counted over every stretch of it (the vector
+ * loop and the tail at every length and alignment), against GLib. */
+static void
+test_view_chars(void **state)
+{
+	static const char text[] = "客户 Zhang San，电话 １３８-0013-8000 "
+	    "e-mail ａ@example.com；地址 北京市朝阳区 100020";
+	struct textview	 v;
+	size_t		 a, b;
+
+	(void)state;
+	assert_int_equal(textview_build(&v, text, sizeof text - 1), 0);
+	for (a = 0; a <= v.len; a++) {
+		if ((v.buf[a] & 0xc0) == 0x80)
+			continue;	/* starts inside a character */
+		for (b = a; b <= v.len; b++)
+			if (b == v.len || (v.buf[b] & 0xc0) != 0x80)
+				assert_int_equal(textview_chars(&v, a, b),
+				    g_utf8_strlen(v.buf + a, (gssize)(b - a)));
+	}
+	textview_free(&v);
+}
+
 int
 main(void)
 {
@@ -611,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_view_pieces),
 		cmocka_unit_test(test_view_levels),
+		cmocka_unit_test(test_view_chars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
