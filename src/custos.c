@@ -241,9 +241,10 @@ cmd_compile(int argc, char **argv)
 	}
 	(void)printf("%s: version %s\n"
 	    "  %zu rows, %zu bad, %zu records\n"
-	    "  %zu strong values, %zu weak values, %zu bytes\n"
+	    "  %zu strong values, %zu weak values (%zu heads), %zu bytes\n"
 	    "  %.2f s\n", c->database, st.version, st.rows, st.bad_rows,
-	    st.records, st.strong_values, st.weak_values, st.table_bytes,
+	    st.records, st.strong_values, st.weak_values, st.weak_heads,
+	    st.table_bytes,
 	    st.seconds);
 	conf_unref(c);
 	return 0;

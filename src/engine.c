@@ -268,6 +268,14 @@ engine_load_table(struct engine *e, const struct conf *c, char *err,
 	}
 	(void)snprintf(e->version, sizeof e->version, "%s", info->version);
 	blob = table_blob(e->table, &bloblen);
+	if (bloblen > 0 && weakhead_open(blob, bloblen, info->weak_values,
+	    &e->weak_heads, &blob, &bloblen, err, errlen) != 0) {
+		char why[256];
+
+		(void)snprintf(why, sizeof why, "%s", err);
+		(void)snprintf(err, errlen, "%s: %s", c->database, why);
+		return -1;
+	}
 	if (bloblen > 0 && hs_deserialize_database(blob, bloblen,
 	    &e->weak_db) != HS_SUCCESS) {
 		(void)snprintf(err, errlen, "%s: the weak-field database does "

@@ -11,6 +11,7 @@
 #include "findings.h"
 #include "listkey.h"
 #include "table.h"
+#include "weakhead.h"
 
 /* Candidate database ids: shapes, then one per keyword. */
 enum {
@@ -27,6 +28,8 @@ struct engine {
 	uint64_t		 generation;	/* unique per load */
 	hs_database_t		*cand_db;
 	hs_database_t		*weak_db;	/* NULL: no weak literals */
+	struct weakhead_index	 weak_heads;	/* its ids; heads NULL: */
+						/* they are weak ids */
 	struct table		*table;		/* NULL: no list loaded */
 	struct listkey		 key;
 	bool			 alnum_values;	/* custom or cn_id strong */

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "normalize.h"
 #include "table.h"
+#include "weakhead.h"
 
 #define BAD_ROWS_SHOWN	20	/* bad rows printed, then a summary */
 
@@ -45,9 +46,10 @@ struct build {
 
 /* How values become what the table holds.  Bumped whenever that
  * changes (2: company names without their legal form; 3: ！，：；？
- * kept full-width, normalize.c), so that a table an older custos built
- * is rebuilt, not half matched. */
-#define LISTBUILD_CANON	"canon 3"
+ * kept full-width, normalize.c; 4: weak values by their heads,
+ * weakhead.c), so that a table an older custos built is rebuilt, not
+ * half matched. */
+#define LISTBUILD_CANON	"canon 4"
 
 /* A digest of what the lists are (files, columns, kinds) and of how
  * they are canonicalised: a table built from other definitions is stale
@@ -352,56 +354,6 @@ out:
 	return ret;
 }
 
-/* The weak literals as one Hyperscan literal database, serialized. */
-static int
-listbuild_weak_db(struct build *b, char **blob, size_t *bloblen, char *err,
-    size_t errlen)
-{
-	size_t n = b->literals->len, i;
-	const char **lits;
-	unsigned *ids, *flags;
-	size_t *lens;
-	hs_database_t *db = NULL;
-	hs_compile_error_t *cerr = NULL;
-	int rc = -1;
-
-	*blob = NULL;
-	*bloblen = 0;
-	if (n == 0)
-		return 0;
-	lits = calloc(n, sizeof *lits);
-	ids = calloc(n, sizeof *ids);
-	flags = calloc(n, sizeof *flags);
-	lens = calloc(n, sizeof *lens);
-	if (lits == NULL || ids == NULL || flags == NULL || lens == NULL) {
-		(void)snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		lits[i] = g_ptr_array_index(b->literals, i);
-		lens[i] = strlen(lits[i]);
-		ids[i] = (unsigned)i;
-	}
-	if (hs_compile_lit_multi(lits, flags, ids, lens, (unsigned)n,
-	    HS_MODE_BLOCK, NULL, &db, &cerr) != HS_SUCCESS) {
-		(void)snprintf(err, errlen, "weak fields: %s", cerr->message);
-		hs_free_compile_error(cerr);
-		goto out;
-	}
-	if (hs_serialize_database(db, blob, bloblen) != HS_SUCCESS) {
-		(void)snprintf(err, errlen, "weak fields: cannot serialize");
-		goto out;
-	}
-	rc = 0;
-out:
-	hs_free_database(db);
-	free(lits);
-	free(ids);
-	free(flags);
-	free(lens);
-	return rc;
-}
-
 int
 listbuild_run(const struct conf *c, bool progress,
     struct listbuild_stats *st, char *err, size_t errlen)
@@ -451,7 +403,9 @@ listbuild_run(const struct conf *c, bool progress,
 	if (st->bad_rows > BAD_ROWS_SHOWN)
 		log_warn("... and %zu more bad rows",
 		    st->bad_rows - BAD_ROWS_SHOWN);
-	if (listbuild_weak_db(&b, &blob, &bloblen, err, errlen) != 0)
+	if (weakhead_build((const char *const *)b.literals->pdata,
+	    b.literals->len, &b.key, &blob, &bloblen, &st->weak_heads, err,
+	    errlen) != 0)
 		goto out;
 
 	crypto_generichash_final(&b.contents, contents, sizeof contents);

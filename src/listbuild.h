@@ -26,6 +26,7 @@ struct listbuild_stats {
 	size_t	records;
 	size_t	strong_values;	/* distinct fingerprints */
 	size_t	weak_values;	/* distinct weak literals */
+	size_t	weak_heads;	/* their heads (weakhead.h) */
 	size_t	table_bytes;
 	double	seconds;
 	char	version[64];

@@ -104,6 +104,7 @@ struct scan_ctx {
 	size_t			 email_done;
 	size_t			 token_done;
 	size_t			 shape_done;	/* tokens without IBAN/USCC */
+	size_t			 weak_off;	/* view offset of the piece */
 	GArray			*strong;	/* struct pos_hit */
 	GArray			*weak;		/* struct pos_hit */
 	GArray			*big;		/* struct weak_event */
@@ -769,30 +770,27 @@ scan_weak_hit(struct scan_ctx *x, const struct table_hit *h, uint32_t pos)
 	g_array_append_val(x->weak, p);
 }
 
-/* A weak value few records share gives a hit per record, to be sorted
- * and corroborated.  One that many share (a common name in a big list)
- * is kept as an event: expanding it cost one hit per customer sharing
- * the name, whatever the message, and most of those could never be
- * corroborated.  Past WEAK_HITS_MAX hits in a segment (a text made of
- * names) every value is kept as an event, whose linking is bounded. */
-static int
-scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
-    unsigned int flags, void *arg)
+/* Weak value id ends at view offset to.  One few records share gives a
+ * hit per record, to be sorted and corroborated.  One that many share
+ * (a common name in a big list) is kept as an event: expanding it cost
+ * one hit per customer sharing the name, whatever the message, and most
+ * of those could never be corroborated.  Past WEAK_HITS_MAX hits in a
+ * segment (a text made of names) every value is kept as an event, whose
+ * linking is bounded. */
+static void
+scan_weak_value(struct scan_ctx *x, uint32_t id, size_t to)
 {
-	struct scan_ctx *x = arg;
 	const struct table_hit *h;
 	struct pos_hit *p;
 	size_t n, i, at;
 
-	(void)from;
-	(void)flags;
 	if ((n = table_lookup_weak(x->e->table, id, &h)) == 0)
-		return 0;
+		return;
 	if (n > x->e->weak_expand || x->weak->len + n > WEAK_HITS_MAX) {
 		struct weak_event ev = { id, (uint32_t)to };
 
 		g_array_append_val(x->big, ev);
-		return 0;
+		return;
 	}
 	/* The value's n hits made in place: an append a hit cost more than
 	 * the rest of this callback (a value here is a dozen records'). */
@@ -805,6 +803,51 @@ scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
 		p[i].field = h[i].field;
 		p[i].kind = h[i].kind;
 		p[i].near = NEAR_NONE;
+	}
+}
+
+/* A head of weak values ends at view offset to (weakhead.h): the values
+ * behind it that the view holds whole from the head on.  Values that are
+ * their head need no more; the others' bytes are fingerprinted once a
+ * length and looked up among the head's. */
+static int
+scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
+    unsigned int flags, void *arg)
+{
+	struct scan_ctx *x = arg;
+	const struct weakhead_index *wi = &x->e->weak_heads;
+	const struct weakhead_head *hd;
+	size_t at = x->weak_off + (size_t)to, start, i, j, end;
+
+	(void)from;
+	(void)flags;
+	if (wi->heads == NULL) {
+		scan_weak_value(x, id, at);	/* an older build */
+		return 0;
+	}
+	if (id >= wi->nheads)
+		return 0;
+	hd = &wi->heads[id];
+	start = at - hd->len;
+	end = hd->first + hd->count;
+	for (i = hd->first; i < end; i = j) {
+		uint16_t len = wi->tails[i].len;
+		uint64_t fp;
+
+		for (j = i + 1; j < end && wi->tails[j].len == len; j++)
+			;
+		if (len == hd->len) {
+			scan_weak_value(x, wi->tails[i].weak_id, at);
+			continue;
+		}
+		if (start + len > x->v->len)
+			break;		/* longer ones do not fit either */
+		fp = weakhead_fp(&x->e->key, x->v->buf + start, len);
+		for (j = weakhead_seek(wi, i, j, len, fp); j < end &&
+		    wi->tails[j].len == len && wi->tails[j].fp == fp; j++)
+			scan_weak_value(x, wi->tails[j].weak_id, start + len);
+		while (j < end && wi->tails[j].len == len)
+			j++;
 	}
 	return 0;
 }
@@ -1366,6 +1409,7 @@ scan_segment(struct scan_ctx *x, hs_scratch_t *scratch, const char *text,
 		rc = hs_scan(x->e->cand_db, v->buf + off, (unsigned)chunk, 0,
 		    scratch, scan_on_candidate, x);
 		scan_strong_flush(x);
+		x->weak_off = off;
 		if (rc == HS_SUCCESS && x->e->weak_db != NULL)
 			rc = hs_scan(x->e->weak_db, v->buf + off,
 			    (unsigned)chunk, 0, scratch, scan_on_weak, x);

@@ -1,11 +1,13 @@
 /* table.h - the compiled customer list: one file that maps keyed
  * fingerprints of strong values to the records holding them, the records
  * of each weak literal, record ids and flags, a manifest, and an opaque
- * blob (the serialized Hyperscan database of weak literals).
+ * blob (the weak values' heads and their Hyperscan database, in
+ * weakhead.h's format; opaque here).
  *
  * No value is stored in clear: strong values only as 64-bit keyed
- * fingerprints (SipHash-2-4, key in its own file), weak values only
- * inside the compiled Hyperscan database.
+ * fingerprints (SipHash-2-4, key in its own file), weak values only as
+ * their first bytes inside the compiled Hyperscan database and keyed
+ * fingerprints (weakhead.h).
  *
  * File layout (little-endian, every section 8-byte aligned): a header
  * with magic, format version, section offsets and sizes, and a BLAKE2b

@@ -37,7 +37,11 @@ static const char *const names[] = { "王芳", "李娜", "张伟", "陈静",
 	"刘洋", "Anna Li", "赵敏", "孙丽" };
 static const char *const companies[] = { "长城贸易有限公司",
 	"东方物流有限公司", "华信科技", "Acme Co., Ltd", "远大咨询",
-	"鼎盛电子" };
+	"鼎盛电子",
+	/* longer than a head (weakhead.h): two behind one head */
+	"深圳市星河数码科技有限公司", "深圳市星河数码物流",
+	"Northwind Traders Co., Ltd" };
+#define NCOMPANIES	(sizeof companies / sizeof companies[0])
 
 static void
 fuzz_write(const char *path, const char *text)
@@ -61,15 +65,16 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (mkdtemp(dir) == NULL)
 		abort();
-	/* 600 records: name i % 8 and company i % 6 for most (~75 and
-	 * ~100 sharing each), a name of their own for every tenth. */
+	/* 600 records: name i % 8 and company i % 9 for most (~75 and
+	 * ~60 sharing each), a name of their own for every tenth. */
 	for (i = 0; i < 600; i++) {
 		if (i % 10 == 9)
 			g_string_append_printf(csv, "R%zu,客户%zu,1390000%04zu,"
 			    "\"%s\"\n", i, i, i, companies[i % 3]);
 		else
 			g_string_append_printf(csv, "R%zu,%s,1390000%04zu,"
-			    "\"%s\"\n", i, names[i % 8], i, companies[i % 6]);
+			    "\"%s\"\n", i, names[i % 8], i,
+			    companies[i % NCOMPANIES]);
 	}
 	(void)snprintf(path, sizeof path, "%s/list.csv", dir);
 	fuzz_write(path, csv->str);

@@ -64,6 +64,8 @@ printf '\002Anna Li, Acme Co., Ltd, tel 139-0000-0005; 王芳 王芳 远大咨�
     >"$seeds/engine/latin"
 printf '\000客户19 %0300d 长城贸易 13900000019 %0300d 刘洋 鼎盛电子' 0 0 \
     >"$seeds/engine/far"
+printf '\001陈静 深圳市星河数码科技 赵敏 深圳市星河数码物流 Northwind Traders 深圳市星河' \
+    >"$seeds/engine/heads"
 seed archive '*.zip' '*.tar' '*.tgz' '*.gz' '*.bz2' '*.xz' '*.7z' '*.rar'
 seed ooxml '*.xlsx' '*.docx' '*.pptx'
 seed odf '*.ods' '*.odt' '*.odp'

@@ -19,6 +19,9 @@
 #include "engine.h"
 #include "engine_int.h"
 #include "listbuild.h"
+#include "listkey.h"
+#include "table.h"
+#include "textseg.h"
 
 static char dir[] = "/tmp/custos-test-engine.XXXXXX";
 static char conf_path[256], csv_path[256];
@@ -77,6 +80,10 @@ write_list(void)
 	for (i = 11; i <= 12; i++)
 		g_string_append_printf(s, "C1%02d,李娜,137001370%02d,,,"
 		    "东方物流有限公司,\n", i, i);
+	/* Three companies behind one head (weakhead.h): 深圳市星 */
+	g_string_append(s, "C201,赵小明,13700137201,,,深圳市星河数码科技有限公司,\n"
+	    "C202,钱小红,13700137202,,,深圳市星河数码物流有限公司,\n"
+	    "C203,孙小刚,13700137203,,,深圳市星,\n");
 	write_file(csv_path, s->str);
 	g_string_free(s, TRUE);
 }
@@ -313,6 +320,111 @@ test_proximity_characters(void **state)
 	assert_true(has_record(&f, "C009"));
 	assert_int_equal(f.kind_values[KIND_NAME], 0);
 	findings_free(&f);
+}
+
+/* Companies that share their first four characters are one literal
+ * of the database, told apart by the rest of their bytes. */
+static void
+test_weak_heads(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;		/* NULL: no record */
+	} cases[] = {
+		{ "赵小明 深圳市星河数码科技", "C201" },
+		{ "钱小红 深圳市星河数码物流有限公司", "C202" },
+		{ "孙小刚，深圳市星", "C203" },
+		/* the name of one, the company of the other */
+		{ "钱小红 深圳市星河数码科技", NULL },
+		/* the head alone, the head and another tail, a cut value */
+		{ "赵小明 深圳市星辰", NULL },
+		{ "赵小明 深圳市星河数码电子", NULL },
+		{ "赵小明 深圳市星河数码科", NULL },
+	};
+	struct findings f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		f = scan_text(cases[i].text);
+		if (cases[i].want == NULL ? findings_records(&f) != 0 :
+		    findings_records(&f) != 1 || !has_record(&f,
+		    cases[i].want))
+			fail_msg("%s: %zu records", cases[i].text,
+			    findings_records(&f));
+		findings_free(&f);
+	}
+}
+
+/* A table an older custos compiled on another host (the lists are not
+ * here, so it is not rebuilt) has a bare Hyperscan database of whole
+ * weak values for its blob, ids being weak ids: it still finds them. */
+static void
+test_weak_legacy(void **state)
+{
+	static const char *const lits[] = { "周小川", "北方重工机械制造" };
+	unsigned ids[] = { 0, 1 }, flags[] = { 0, 0 };
+	size_t lens[] = { strlen(lits[0]), strlen(lits[1]) }, bloblen;
+	const char *names[] = { "legacy" };
+	char err[512], path[300], db[300], text[1024], *blob;
+	struct table_builder *tb;
+	struct table_info info;
+	struct listkey key;
+	hs_database_t *hdb;
+	hs_compile_error_t *cerr;
+	struct textseg *t;
+	struct findings f;
+	struct conf *c;
+	uint32_t rec;
+
+	(void)state;
+	(void)snprintf(path, sizeof path, "%s/list.key", dir);
+	assert_int_equal(listkey_load(path, 0, &key, err, sizeof err), 0);
+	tb = table_builder_new();
+	assert_int_equal(table_builder_add_record(tb, "L1", 0, false, &rec),
+	    0);
+	assert_int_equal(table_builder_add_weak(tb, 0, (struct table_hit){
+	    rec, 0, KIND_NAME }), 0);
+	assert_int_equal(table_builder_add_weak(tb, 1, (struct table_hit){
+	    rec, 1, KIND_COMPANY }), 0);
+	assert_int_equal(hs_compile_lit_multi(lits, flags, ids, lens, 2,
+	    HS_MODE_BLOCK, NULL, &hdb, &cerr), HS_SUCCESS);
+	assert_int_equal(hs_serialize_database(hdb, &blob, &bloblen),
+	    HS_SUCCESS);
+	hs_free_database(hdb);
+	memset(&info, 0, sizeof info);
+	info.key_id = key.id;
+	(void)snprintf(info.version, sizeof info.version, "legacy");
+	(void)snprintf(db, sizeof db, "%s/legacy.db", dir);
+	assert_int_equal(table_builder_write(tb, db, &info, names, 1, blob,
+	    bloblen, err, sizeof err), 0);
+	free(blob);
+	table_builder_free(tb);
+	(void)snprintf(text, sizeof text,
+	    "key_file = \"%s/list.key\"\n"
+	    "database = \"%s\"\n"
+	    "list \"legacy\" {\n"
+	    "  file = \"%s/elsewhere.csv\"\n"
+	    "  field \"name\" { kind = \"name\" }\n"
+	    "  field \"company\" { kind = \"company\" }\n"
+	    "}\n", dir, db, dir);
+	(void)snprintf(path, sizeof path, "%s/legacy.conf", dir);
+	write_file(path, text);
+	if ((c = conf_load_all(path, err, sizeof err)) == NULL)
+		fail_msg("load: %s", err);
+	assert_null(c->engine->weak_heads.heads);
+	t = textseg_new();
+	(void)snprintf(text, sizeof text, "联系人 周小川，北方重工机械制造");
+	assert_non_null(textseg_add(t, "body text/plain", "text/plain",
+	    "utf-8", NULL, text, strlen(text)));
+	(void)findings_init(&f, 8);
+	if (engine_scan(c->engine, t, &f, err, sizeof err) != 0)
+		fail_msg("scan: %s", err);
+	assert_int_equal(findings_records(&f), 1);
+	assert_int_equal(f.kind_values[KIND_COMPANY], 1);
+	findings_free(&f);
+	textseg_free(t);
+	conf_unref(c);
 }
 
 /* Weak-only evidence that fits more records than weak_max_records
@@ -919,6 +1031,8 @@ main(void)
 		cmocka_unit_test(test_strong_kinds),
 		cmocka_unit_test(test_corroboration),
 		cmocka_unit_test(test_proximity_characters),
+		cmocka_unit_test(test_weak_heads),
+		cmocka_unit_test(test_weak_legacy),
 		cmocka_unit_test(test_ambiguous_weak),
 		cmocka_unit_test(test_weak_linked),
 		cmocka_unit_test(test_weak_repeated),
