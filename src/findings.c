@@ -140,6 +140,7 @@ findings_free(struct findings *f)
 {
 	free(f->records.v);
 	free(f->records.slot);
+	free(f->records.order);
 	free(f->seen.slot);
 	if (f->keywords != NULL)
 		g_hash_table_destroy(f->keywords);
@@ -254,13 +255,29 @@ findings_cmp(const void *a, const void *b)
 const struct finding_record **
 findings_sorted(const struct findings *f, size_t *n)
 {
+	/* The cached order is not part of the findings' value: filling it
+	 * changes nothing a caller can see. */
+	struct findings_records *rs = (struct findings_records *)&f->records;
 	const struct finding_record **v;
+	uint32_t *order;
 	size_t i;
 
-	*n = findings_records(f);
+	*n = rs->n;
 	v = g_new(const struct finding_record *, *n + 1);
+	if (rs->norder == rs->n && (rs->n == 0 || rs->order != NULL)) {
+		for (i = 0; i < *n; i++)
+			v[i] = &rs->v[rs->order[i]];
+		return v;
+	}
 	for (i = 0; i < *n; i++)
-		v[i] = &f->records.v[i];
+		v[i] = &rs->v[i];
 	qsort(v, *n, sizeof *v, findings_cmp);
+	/* Indices, not pointers: v moves when a record is added. */
+	if ((order = realloc(rs->order, (*n + 1) * sizeof *order)) != NULL) {
+		for (i = 0; i < *n; i++)
+			order[i] = (uint32_t)(v[i] - rs->v);
+		rs->order = order;
+		rs->norder = *n;
+	}
 	return v;
 }

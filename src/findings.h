@@ -70,6 +70,11 @@ struct findings_records {
 	size_t			 n, cap;
 	uint32_t		*slot;		/* NULL until the first */
 	size_t			 nslots;	/* 0 or a power of two */
+	/* findings_sorted's order of v, kept while no record is added:
+	 * the verdict, the notices, the audit line and the history all
+	 * ask for it. */
+	uint32_t		*order;
+	size_t			 norder;	/* valid when == n */
 };
 
 struct findings {

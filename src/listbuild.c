@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <glib.h>
-#include <hs.h>
 #include <sodium.h>
 
 #include "conf.h"

@@ -97,9 +97,9 @@ pipeline_history(const struct conf *c, const struct envelope *env,
 		recs = findings_sorted(&r->findings, &nrec);
 		keys = calloc(nrec + 1, sizeof *keys);
 		for (i = 0; keys != NULL && i < nrec; i++)
-			keys[i] = g_strdup_printf("%s:%s",
-			    recs[i]->list < c->nlists ?
-			    c->lists[recs[i]->list].name : "?", recs[i]->id);
+			keys[i] = g_strconcat(recs[i]->list < c->nlists ?
+			    c->lists[recs[i]->list].name : "?", ":",
+			    recs[i]->id, NULL);
 	}
 	if (keys == NULL)
 		nrec = 0;

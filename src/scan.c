@@ -825,8 +825,8 @@ scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
 		scan_weak_value(x, id, at);	/* an older build */
 		return 0;
 	}
-	if (id >= wi->nheads)
-		return 0;
+	if (id >= wi->nheads || at < wi->heads[id].len)
+		return 0;	/* not this blob's database: nothing to read */
 	hd = &wi->heads[id];
 	start = at - hd->len;
 	end = hd->first + hd->count;

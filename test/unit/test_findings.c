@@ -139,6 +139,55 @@ test_records(void **state)
 	}
 }
 
+/* The order findings_sorted keeps is the same on a second call, and
+ * redone when a record comes after it (the records array moving as it
+ * grows). */
+static void
+test_sorted_cache(void **state)
+{
+	static const char *const ids[] = { "C05", "C01", "C04", "C02" };
+	const struct finding_record **a, **b;
+	struct findings f;
+	size_t na, nb, i;
+	char more[40][8];
+
+	(void)state;
+	assert_int_equal(findings_init(&f, 0), 0);
+	for (i = 0; i < 4; i++)
+		(void)findings_add_record(&f, (uint32_t)i, ids[i], 0, false, 0,
+		    KIND_MOBILE);
+	a = findings_sorted(&f, &na);
+	b = findings_sorted(&f, &nb);
+	assert_int_equal(na, 4);
+	assert_int_equal(nb, 4);
+	assert_memory_equal(a, b, 4 * sizeof *a);
+	assert_string_equal(b[0]->id, "C01");
+	assert_string_equal(b[3]->id, "C05");
+	g_free(a);
+	g_free(b);
+	/* 40 more: v is reallocated; "C03" lands between C02 and C04 */
+	for (i = 0; i < 40; i++) {
+		(void)snprintf(more[i], sizeof more[i], i == 0 ? "C03" :
+		    "D%02zu", 40 - i);
+		(void)findings_add_record(&f, (uint32_t)(100 + i), more[i], 0,
+		    false, 0, KIND_MOBILE);
+	}
+	a = findings_sorted(&f, &na);
+	assert_int_equal(na, 44);
+	assert_string_equal(a[2]->id, "C03");
+	assert_string_equal(a[3]->id, "C04");
+	assert_string_equal(a[5]->id, "D01");
+	assert_string_equal(a[43]->id, "D39");
+	for (i = 0; i < na; i++)
+		assert_true(a[i] >= f.records.v && a[i] < f.records.v + 44);
+	g_free(a);
+	b = findings_sorted(&f, &nb);
+	assert_int_equal(nb, 44);
+	assert_string_equal(b[43]->id, "D39");
+	g_free(b);
+	findings_free(&f);
+}
+
 int
 main(void)
 {
@@ -146,6 +195,7 @@ main(void)
 		cmocka_unit_test(test_once),
 		cmocka_unit_test(test_zero),
 		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_sorted_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
