@@ -201,6 +201,58 @@ test_refused(void **state)
 	free(blob);
 }
 
+/* Any byte of the header and index changed: the blob is refused, or
+ * what is accepted stays inside it and the table (ASan watches the
+ * reads). */
+static void
+test_random_damage(void **state)
+{
+	struct weakhead_index idx;
+	const void *hs;
+	char *blob, err[256];
+	void *copy = NULL;
+	size_t len, hslen, nheads, index_end, i, k, at;
+	unsigned seed = 12345;
+	int round;
+
+	(void)state;
+	assert_int_equal(weakhead_build(values, NVALUES, &key, &blob, &len,
+	    &nheads, err, sizeof err), 0);
+	assert_int_equal(posix_memalign(&copy, 8, len), 0);
+	index_end = 32 + NVALUES * sizeof(struct weakhead_tail) +
+	    nheads * sizeof(struct weakhead_head);
+	for (round = 0; round < 5000; round++) {
+		memcpy(copy, blob, len);
+		seed = seed * 1103515245u + 12345u;
+		at = (seed >> 8) % index_end;
+		seed = seed * 1103515245u + 12345u;
+		((unsigned char *)copy)[at] ^= (unsigned char)(1 + (seed >> 24) %
+		    255);
+		if (weakhead_open(copy, len, NVALUES, &idx, &hs, &hslen, err,
+		    sizeof err) != 0) {
+			assert_null(idx.heads);
+			continue;
+		}
+		if (idx.heads == NULL) {	/* the magic was hit */
+			assert_true(at < 8);
+			continue;
+		}
+		assert_true((const char *)hs >= (const char *)copy &&
+		    (const char *)hs + hslen == (const char *)copy + len);
+		for (i = 0; i < idx.nheads; i++) {
+			const struct weakhead_head *h = &idx.heads[i];
+
+			assert_true(h->first + h->count <= idx.ntails);
+			for (k = h->first; k < h->first + h->count; k++)
+				assert_true(idx.tails[k].weak_id < NVALUES);
+			(void)weakhead_seek(&idx, h->first, h->first +
+			    h->count, 21, 1);
+		}
+	}
+	free(copy);
+	free(blob);
+}
+
 int
 main(void)
 {
@@ -208,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_head_len),
 		cmocka_unit_test(test_build_open),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_random_damage),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
