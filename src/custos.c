@@ -244,8 +244,7 @@ cmd_compile(int argc, char **argv)
 	    "  %zu strong values, %zu weak values (%zu heads), %zu bytes\n"
 	    "  %.2f s\n", c->database, st.version, st.rows, st.bad_rows,
 	    st.records, st.strong_values, st.weak_values, st.weak_heads,
-	    st.table_bytes,
-	    st.seconds);
+	    st.table_bytes, st.seconds);
 	conf_unref(c);
 	return 0;
 }

@@ -1102,7 +1102,7 @@ scan_link_record(struct scan_ctx *x, uint32_t rec, uint32_t mark)
 	for (k = 0; k < x->work->len; k++) {
 		size_t p = g_array_index(x->work, uint32_t, k);
 
-		/* the first event at or after p - prox */
+		/* the first event within prox characters before p, or after */
 		for (lo = 0, hi = nb; lo < hi; ) {
 			mid = lo + (hi - lo) / 2;
 			if (b[mid].pos < p &&
