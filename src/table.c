@@ -400,16 +400,29 @@ table_msd(struct bucket *a, struct bucket *tmp, size_t n, unsigned shift)
 }
 
 /* The top level of table_msd, sorting src into dst so that the biggest
- * pass need not copy back; src is clobbered. */
-static void
+ * pass need not copy back; src is clobbered.  Returns the array that
+ * holds the result: dst, or src itself when no key has a top byte (weak
+ * ids), sorted in place from the highest byte a key has: each level
+ * below it would have been a pass over all of them (20M weak hits at
+ * 10M records) that moved nothing. */
+static struct bucket *
 table_msd_top(struct bucket *src, struct bucket *dst, size_t n)
 {
 	size_t count[256], off[256], i, sum;
+	uint64_t all = 0;
 	unsigned d;
 
 	memset(count, 0, sizeof count);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		count[src[i].key >> 56]++;
+		all |= src[i].key;
+	}
+	if (count[0] == n) {
+		if (all != 0)
+			table_msd(src, dst, n,
+			    (unsigned)(63 - __builtin_clzll(all)) / 8 * 8);
+		return src;
+	}
 	for (d = 0, sum = 0; d < 256; d++) {
 		off[d] = sum;
 		sum += count[d];
@@ -419,6 +432,7 @@ table_msd_top(struct bucket *src, struct bucket *dst, size_t n)
 	for (d = 0, sum = 0; d < 256; sum += count[d], d++)
 		if (count[d] > 1)
 			table_msd(dst + sum, src + sum, count[d], 48);
+	return dst;
 }
 
 /* Sorts the n entries of *a by key; *a may be replaced (by an array of
@@ -433,10 +447,12 @@ table_sort(struct bucket **a, size_t n, size_t *cap)
 	if ((tmp = reallocarray(NULL, n, sizeof *tmp)) == NULL)
 		return -1;
 	table_hugepages(tmp, n * sizeof *tmp);
-	table_msd_top(*a, tmp, n);
-	free(*a);
-	*a = tmp;
-	*cap = n;
+	if (table_msd_top(*a, tmp, n) == tmp) {
+		free(*a);
+		*a = tmp;
+		*cap = n;
+	} else
+		free(tmp);
 	return 0;
 }
 
@@ -454,6 +470,21 @@ table_hitcmp(const void *pa, const void *pb)
 	return 0;
 }
 
+/* Whether a[0..n) is in table_hitcmp's order already: a weak value's
+ * hits come in record order (rows are read in order), thousands of
+ * them when a name is shared, and checking costs far less than
+ * sorting them again. */
+static bool
+table_hits_ordered(const struct bucket *a, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (table_hitcmp(&a[i - 1], &a[i]) > 0)
+			return false;
+	return true;
+}
+
 /* Sorts by key, orders each key's hits and drops repeats of (key, rec,
  * field).  Returns the new length; *nkeys gets the number of keys. */
 static int
@@ -468,7 +499,7 @@ table_normalize(struct bucket **pa, size_t *n, size_t *cap, size_t *nkeys)
 	for (i = 0; i < *n; i = j) {
 		for (j = i + 1; j < *n && a[j].key == a[i].key; j++)
 			;
-		if (j - i > 1)
+		if (j - i > 1 && !table_hits_ordered(a + i, j - i))
 			qsort(a + i, j - i, sizeof *a, table_hitcmp);
 		for (k = i; k < j; k++) {
 			if (k > i && a[k].hit.rec == a[out - 1].hit.rec &&
