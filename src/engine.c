@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "engine_int.h"
+#include "errbuf.h"
 #include "listbuild.h"
 #include "log.h"
 
@@ -243,6 +244,7 @@ engine_load_table(struct engine *e, const struct conf *c, char *err,
 	const void *blob;
 	size_t bloblen;
 	struct listbuild_stats st;
+	char why[256];
 
 	/* The build creates the key when there is none yet. */
 	if (listbuild_stale(c)) {
@@ -269,11 +271,8 @@ engine_load_table(struct engine *e, const struct conf *c, char *err,
 	(void)snprintf(e->version, sizeof e->version, "%s", info->version);
 	blob = table_blob(e->table, &bloblen);
 	if (bloblen > 0 && weakhead_open(blob, bloblen, info->weak_values,
-	    &e->weak_heads, &blob, &bloblen, err, errlen) != 0) {
-		char why[256];
-
-		(void)snprintf(why, sizeof why, "%s", err);
-		(void)snprintf(err, errlen, "%s: %s", c->database, why);
+	    &e->weak_heads, &blob, &bloblen, why, sizeof why) != 0) {
+		errbuf_set(err, errlen, "%s: %s", c->database, why);
 		return -1;
 	}
 	if (bloblen > 0 && hs_deserialize_database(blob, bloblen,

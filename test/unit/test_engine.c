@@ -127,9 +127,10 @@ teardown(void **state)
 	return system(cmd);
 }
 
-/* Scans one text segment; returns the findings (caller frees). */
+/* Scans one text segment with e; returns the findings (caller
+ * frees). */
 static struct findings
-scan_text(const char *text)
+scan_engine(const struct engine *e, const char *text)
 {
 	struct textseg *t = textseg_new();
 	struct findings f;
@@ -138,10 +139,32 @@ scan_text(const char *text)
 	assert_non_null(textseg_add(t, "body text/plain", "text/plain",
 	    "utf-8", NULL, text, strlen(text)));
 	(void)findings_init(&f, 8);
-	if (engine_scan(conf->engine, t, &f, err, sizeof err) != 0)
+	if (engine_scan(e, t, &f, err, sizeof err) != 0)
 		fail_msg("scan: %s", err);
 	textseg_free(t);
 	return f;
+}
+
+/* The same with the main list's engine. */
+static struct findings
+scan_text(const char *text)
+{
+	return scan_engine(conf->engine, text);
+}
+
+/* Writes text to dir/name and loads it with its engine (caller
+ * unrefs). */
+static struct conf *
+load_conf(const char *name, const char *text)
+{
+	char path[300], err[512];
+	struct conf *c;
+
+	(void)snprintf(path, sizeof path, "%s/%s", dir, name);
+	write_file(path, text);
+	if ((c = conf_load_all(path, err, sizeof err)) == NULL)
+		fail_msg("load %s: %s", name, err);
+	return c;
 }
 
 static bool
@@ -372,7 +395,6 @@ test_weak_legacy(void **state)
 	struct listkey key;
 	hs_database_t *hdb;
 	hs_compile_error_t *cerr;
-	struct textseg *t;
 	struct findings f;
 	struct conf *c;
 	uint32_t rec;
@@ -408,22 +430,12 @@ test_weak_legacy(void **state)
 	    "  field \"name\" { kind = \"name\" }\n"
 	    "  field \"company\" { kind = \"company\" }\n"
 	    "}\n", dir, db, dir);
-	(void)snprintf(path, sizeof path, "%s/legacy.conf", dir);
-	write_file(path, text);
-	if ((c = conf_load_all(path, err, sizeof err)) == NULL)
-		fail_msg("load: %s", err);
+	c = load_conf("legacy.conf", text);
 	assert_null(c->engine->weak_heads.heads);
-	t = textseg_new();
-	(void)snprintf(text, sizeof text, "联系人 周小川，北方重工机械制造");
-	assert_non_null(textseg_add(t, "body text/plain", "text/plain",
-	    "utf-8", NULL, text, strlen(text)));
-	(void)findings_init(&f, 8);
-	if (engine_scan(c->engine, t, &f, err, sizeof err) != 0)
-		fail_msg("scan: %s", err);
+	f = scan_engine(c->engine, "联系人 周小川，北方重工机械制造");
 	assert_int_equal(findings_records(&f), 1);
 	assert_int_equal(f.kind_values[KIND_COMPANY], 1);
 	findings_free(&f);
-	textseg_free(t);
 	conf_unref(c);
 }
 
@@ -929,8 +941,7 @@ test_stale_rebuild(void **state)
 static void
 test_short_numbers(void **state)
 {
-	char text[1024], err[512], path[300], csv[300];
-	struct textseg *t;
+	char text[1024], csv[300];
 	struct findings f;
 	struct conf *c;
 	size_t n;
@@ -947,26 +958,16 @@ test_short_numbers(void **state)
 	    "  file = \"%s\"\n"
 	    "  field \"acct\" { kind = \"account\" }\n"
 	    "}\n", dir, dir, csv);
-	(void)snprintf(path, sizeof path, "%s/short.conf", dir);
-	write_file(path, text);
-	if ((c = conf_load_all(path, err, sizeof err)) == NULL)
-		fail_msg("load: %s", err);
+	c = load_conf("short.conf", text);
 	assert_int_equal(c->engine->run_min, 6);
-	t = textseg_new();
-	(void)snprintf(text, sizeof text, "账号：123 456，另一个 765-4321；"
+	f = scan_engine(c->engine, "账号：123 456，另一个 765-4321；"
 	    "不是 12345 也不是 1234567890");
-	assert_non_null(textseg_add(t, "body text/plain", "text/plain",
-	    "utf-8", NULL, text, strlen(text)));
-	(void)findings_init(&f, 8);
-	if (engine_scan(c->engine, t, &f, err, sizeof err) != 0)
-		fail_msg("scan: %s", err);
 	v = findings_sorted(&f, &n);
 	if (n != 2 || strcmp(v[0]->id, "S1") != 0 ||
 	    strcmp(v[1]->id, "S2") != 0)
 		fail_msg("got %zu records, want S1 and S2", n);
 	g_free(v);
 	findings_free(&f);
-	textseg_free(t);
 	conf_unref(c);
 
 	f = scan_text("SSN 078-05-1120 on file");
