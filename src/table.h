@@ -55,6 +55,12 @@ struct table_builder *table_builder_free(struct table_builder *);
 /* Adds a record; *rec gets its index.  list: index of its list. */
 int	table_builder_add_record(struct table_builder *, const char *id,
 	    uint16_t list, bool canary, uint32_t *rec);
+/* Makes room for that many more records, bytes of record ids (with
+ * their NULs), strong and weak values, so that a large list's arrays
+ * are allocated once instead of doubling.  A hint: adds beyond it still
+ * work.  -1 (ENOMEM) out of memory. */
+int	table_builder_reserve(struct table_builder *, size_t recs,
+	    size_t id_bytes, size_t strong, size_t weak);
 /* A strong value of a record (the same fingerprint may come again, for
  * the same or other records: all are kept, exact duplicates -- same fp,
  * rec and field -- once).  fp 0 is stored as 1.  The add functions
@@ -67,8 +73,10 @@ int	table_builder_add_strong(struct table_builder *, uint64_t fp,
 int	table_builder_add_weak(struct table_builder *, uint32_t weak_id,
 	    struct table_hit hit);
 /* Writes the table to path atomically (a temporary file in the same
- * directory, fsync, rename): a failed build never replaces a working
- * one.  info's counts are filled in by the builder (info may be NULL).
+ * directory, fsync, read back and compared with what was built,
+ * rename): a failed build never replaces a working one.  Makes the
+ * digest in a second thread while it writes (or in this one, when no
+ * thread can be made).  info's counts are filled in by the builder (info may be NULL).
  * The list names go in the manifest; every record's list must be below
  * nlists.  blob: the weak-literal database, may be empty.  The file is
  * mode 0644.  May be called again (after more adds, too). */
@@ -83,8 +91,10 @@ struct table	*table_open(const char *path, char *err, size_t errlen);
 /* The same without the digest pass: every structural check still runs,
  * so lookups stay inside the mapping, but a flipped bit in a bucket goes
  * unnoticed.  For the milter's load, where the digest pass over a
- * 10-million-record table would cost seconds; `custos compile` and
- * `custos-milter -t` verify the digest. */
+ * 10-million-record table would cost seconds, and for `custos compile`
+ * after table_builder_write, which compared the file with the image it
+ * digested; `custos-milter -t` and `custos check-config` verify the
+ * digest. */
 struct table	*table_open_unverified(const char *path, char *err,
 		    size_t errlen);
 /* Only the manifest (table_info), read from the file without mapping

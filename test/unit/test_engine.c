@@ -899,6 +899,60 @@ test_key_guards(void **state)
 	conf_unref(c);
 }
 
+/* listbuild keeps the weak values it met last by their bytes as the
+ * list has them: a repeat must get the id its first time got, per kind.
+ * 300 rows over four raw names and two raw companies: "Ｌｉ Ｌｅｉ" and
+ * "li lei" are one literal; "华为有限公司" is a name whole and, as a
+ * company, "华为" (its legal form off); "LI LEI LTD" as a company is
+ * "li lei" again; a name longer than the memo keeps (60 bytes) is one
+ * literal however often it comes.  So four literals, and 300 records. */
+static void
+test_weak_memo(void **state)
+{
+	static const char *const names[] = {
+		"华为有限公司",
+		"\xef\xbc\xac\xef\xbd\x89 \xef\xbc\xac\xef\xbd\x85"
+		    "\xef\xbd\x89",	/* Ｌｉ Ｌｅｉ */
+		"li lei",
+		"欧阳青青欧阳青青欧阳青青欧阳青青欧阳青青",
+	};
+	static const char *const companies[] = {
+		"华为有限公司", "LI LEI LTD",
+	};
+	struct listbuild_stats st;
+	char path[300], text[1024], err[512];
+	struct conf *c;
+	GString *csv = g_string_new("id,name,mobile,company\n");
+	int i;
+
+	(void)state;
+	for (i = 0; i < 300; i++)
+		g_string_append_printf(csv, "M%03d,%s,1390013%04d,%s\n", i,
+		    names[i % 4], i, companies[i % 2]);
+	(void)snprintf(path, sizeof path, "%s/memo.csv", dir);
+	write_file(path, csv->str);
+	g_string_free(csv, TRUE);
+	(void)snprintf(text, sizeof text,
+	    "key_file = \"%s/list.key\"\n"
+	    "database = \"%s/memo.db\"\n"
+	    "list \"memo\" {\n"
+	    "  file = \"%s\"\n"
+	    "  field \"mobile\" { kind = \"mobile\" }\n"
+	    "  field \"name\" { kind = \"name\" }\n"
+	    "  field \"company\" { kind = \"company\" }\n"
+	    "}\n", dir, dir, path);
+	(void)snprintf(path, sizeof path, "%s/memo.conf", dir);
+	write_file(path, text);
+	if ((c = conf_load(path, err, sizeof err)) == NULL)
+		fail_msg("load memo.conf: %s", err);
+	if (listbuild_run(c, false, &st, err, sizeof err) != 0)
+		fail_msg("build memo.conf: %s", err);
+	assert_int_equal(st.records, 300);
+	assert_int_equal(st.strong_values, 300);
+	assert_int_equal(st.weak_values, 4);
+	conf_unref(c);
+}
+
 /* A list newer than its build is compiled again at load. */
 static void
 test_stale_rebuild(void **state)
@@ -1046,6 +1100,7 @@ main(void)
 		cmocka_unit_test(test_strong_batches),
 		cmocka_unit_test(test_short_numbers),
 		cmocka_unit_test(test_key_guards),
+		cmocka_unit_test(test_weak_memo),
 		cmocka_unit_test(test_stale_rebuild),
 		cmocka_unit_test(test_scratch_handed_on),
 	};

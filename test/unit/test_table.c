@@ -520,6 +520,119 @@ test_weak(void **state)
 	tdir_free(&d);
 }
 
+/* test_weak_rising's weak id of a record's field: 40 ids, id 5 never
+ * given (6 instead). */
+static uint32_t
+rising_id(uint32_t rec, uint16_t field)
+{
+	uint32_t id = (rec * 7 + field * 13) % 40;
+
+	return id == 5 ? 6 : id;
+}
+
+/* Weak hits in rising (record, field) order, as a list's rows give
+ * them, are placed by counting instead of sorted; the table is the same
+ * as from hits that need the sort (here each given twice, kept once).
+ * A reservation smaller than what comes does not stop the adds. */
+static void
+test_weak_rising(void **state)
+{
+	enum { RECS = 600, IDS = 40, FIELDS = 3 };
+	struct table_builder *rise = table_builder_new();
+	struct table_builder *twice = table_builder_new();
+	const struct table_hit *g1, *g2;
+	struct table *t1, *t2;
+	struct tdir d1, d2;
+	size_t n1, n2, i, added = 0, placed = 0;
+	uint32_t rec, id;
+	uint16_t f;
+
+	(void)state;
+	tdir_new(&d1);
+	tdir_new(&d2);
+	add_records(rise, RECS);
+	add_records(twice, RECS);
+	assert_int_equal(table_builder_reserve(rise, 0, 0, 0, 10), 0);
+	for (rec = 0; rec < RECS; rec++)
+		for (f = 0; f < FIELDS; f++) {
+			if ((rec + f) % 5 == 0)
+				continue;	/* a field left empty */
+			id = rising_id(rec, f);
+			assert_int_equal(table_builder_add_weak(rise, id,
+			    hit(rec, f, 6)), 0);
+			assert_int_equal(table_builder_add_weak(twice, id,
+			    hit(rec, f, 6)), 0);
+			assert_int_equal(table_builder_add_weak(twice, id,
+			    hit(rec, f, 6)), 0);
+			added++;
+		}
+	write_ok(rise, d1.path, NULL);
+	write_ok(twice, d2.path, NULL);
+	t1 = open_ok(d1.path);
+	t2 = open_ok(d2.path);
+	assert_int_equal(table_info(t1)->weak_values, IDS);
+	assert_int_equal(table_info(t2)->weak_values, IDS);
+	for (id = 0; id <= IDS; id++) {
+		n1 = table_lookup_weak(t1, id, &g1);
+		n2 = table_lookup_weak(t2, id, &g2);
+		if (n1 != n2)
+			fail_msg("weak %u: %zu hits rising, %zu sorted", id,
+			    n1, n2);
+		if (id == 5 || id == IDS)
+			assert_int_equal(n1, 0);
+		for (i = 0; i < n1; i++) {
+			assert_memory_equal(&g1[i], &g2[i], sizeof g1[i]);
+			assert_int_equal(rising_id(g1[i].rec, g1[i].field),
+			    id);
+			if (i > 0 && !(g1[i - 1].rec < g1[i].rec ||
+			    (g1[i - 1].rec == g1[i].rec &&
+			    g1[i - 1].field < g1[i].field)))
+				fail_msg("weak %u: hit %zu out of order", id,
+				    i);
+		}
+		placed += n1;
+	}
+	assert_int_equal(placed, added);
+	table_close(t1);
+	table_close(t2);
+	table_builder_free(rise);
+	table_builder_free(twice);
+	tdir_free(&d1);
+	tdir_free(&d2);
+}
+
+/* A reservation from a list's first rows: the arrays are allocated
+ * once, and adds past the estimate still land. */
+static void
+test_reserve(void **state)
+{
+	struct table_builder *b = table_builder_new();
+	struct table *t;
+	struct tdir d;
+	uint32_t i;
+
+	(void)state;
+	tdir_new(&d);
+	assert_int_equal(table_builder_reserve(b, 100, 800, 100, 0), 0);
+	add_records(b, 300);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(table_builder_add_strong(b, 1000 + i,
+		    hit(i, 0, 0)), 0);
+	assert_int_equal(table_builder_reserve(b, 0, 0, 0, 0), 0);
+	write_ok(b, d.path, NULL);
+	t = open_ok(d.path);
+	assert_int_equal(table_records(t), 300);
+	assert_string_equal(table_record_id(t, 299), "R000299");
+	for (i = 0; i < 300; i++) {
+		struct table_hit want = hit(i, 0, 0);
+
+		want_strong(t, 1000 + i, &want, 1);
+	}
+	table_close(t);
+	table_builder_free(b);
+	tdir_free(&d);
+}
+
 static void
 test_records(void **state)
 {
@@ -1216,6 +1329,8 @@ main(void)
 		cmocka_unit_test(test_zero),
 		cmocka_unit_test(test_prefetch),
 		cmocka_unit_test(test_weak),
+		cmocka_unit_test(test_weak_rising),
+		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_blob),
