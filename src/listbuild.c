@@ -1,8 +1,10 @@
 /* listbuild.c - customer lists to table (see listbuild.h).
  *
- * Memory: the builder holds 16 bytes per strong value and the record ids;
- * distinct weak literals are collected in a hash table until the
- * Hyperscan literal database is compiled.  No value is logged or printed:
+ * Memory: the builder holds 16 bytes per strong value and the record ids
+ * (reserved at once from a list's first rows); distinct weak literals
+ * are collected in a hash table until the Hyperscan literal database is
+ * compiled, and the last ones met are kept by their raw bytes in a
+ * fixed 4 MiB memo.  No value is logged or printed:
  * errors name the file, the line and what was wrong with the row.
  *
  * Owns its temporaries.  Errors: -1 with err. */

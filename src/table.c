@@ -780,6 +780,11 @@ table_check_input(const struct table_builder *b, const char *path,
 	return 0;
 }
 
+/* The first bytes of the file, the header among them, are written last,
+ * once the digest is known; a huge page's worth, so that the rest
+ * starts on a huge page boundary (see table_builder_write). */
+#define WRITE_FIRST	((size_t)2 << 20)
+
 /* The image's digest, made by a second thread while the first writes
  * the image out: BLAKE2b runs at about 600 MB/s on the test box, and
  * writing into the page cache is no faster, so together they take the
@@ -829,7 +834,6 @@ table_digest_wait(struct table_digest *d)
  * process does not hold the file and the image at once.  -1 with errno
  * (EIO: it differs). */
 #define READ_BACK_WINDOW	((size_t)8 << 20)	/* a page multiple */
-#define WRITE_FIRST		((size_t)2 << 20)	/* written last */
 
 static int
 table_read_back(int fd, const uint8_t *image, size_t size)
