@@ -524,10 +524,17 @@ listbuild_run(const struct conf *c, bool progress,
 	if (st->bad_rows > BAD_ROWS_SHOWN)
 		log_warn("... and %zu more bad rows",
 		    st->bad_rows - BAD_ROWS_SHOWN);
+	/* With realistic names the weak compile is the longest step (about
+	 * a minute at 1M records): say so, or it looks hung. */
+	if (progress && b.literals->len > 0)
+		(void)fprintf(stderr, "compiling %u weak values...\n",
+		    b.literals->len);
 	if (weakhead_build((const char *const *)b.literals->pdata,
 	    b.literals->len, &b.key, &blob, &bloblen, &st->weak_heads, err,
 	    errlen) != 0)
 		goto out;
+	if (progress)
+		(void)fprintf(stderr, "writing the table...\n");
 
 	crypto_generichash_final(&b.contents, contents, sizeof contents);
 	listbuild_defs_digest(c, defs);
