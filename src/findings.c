@@ -252,32 +252,55 @@ findings_cmp(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-const struct finding_record **
-findings_sorted(const struct findings *f, size_t *n)
+/* The records, pointers into v, in findings_cmp's order; g_free()d by
+ * the caller. */
+static const struct finding_record **
+findings_sort_now(const struct findings_records *rs)
 {
-	/* The cached order is not part of the findings' value: filling it
-	 * changes nothing a caller can see. */
-	struct findings_records *rs = (struct findings_records *)&f->records;
+	const struct finding_record **v;
+	size_t i;
+
+	v = g_new(const struct finding_record *, rs->n + 1);
+	for (i = 0; i < rs->n; i++)
+		v[i] = &rs->v[i];
+	qsort(v, rs->n, sizeof *v, findings_cmp);
+	return v;
+}
+
+void
+findings_order(struct findings *f)
+{
+	struct findings_records *rs = &f->records;
 	const struct finding_record **v;
 	uint32_t *order;
 	size_t i;
 
-	*n = rs->n;
-	v = g_new(const struct finding_record *, *n + 1);
-	if (rs->norder == rs->n && (rs->n == 0 || rs->order != NULL)) {
-		for (i = 0; i < *n; i++)
-			v[i] = &rs->v[rs->order[i]];
-		return v;
-	}
-	for (i = 0; i < *n; i++)
-		v[i] = &rs->v[i];
-	qsort(v, *n, sizeof *v, findings_cmp);
+	if (rs->norder == rs->n && (rs->n == 0 || rs->order != NULL))
+		return;
+	v = findings_sort_now(rs);
 	/* Indices, not pointers: v moves when a record is added. */
-	if ((order = realloc(rs->order, (*n + 1) * sizeof *order)) != NULL) {
-		for (i = 0; i < *n; i++)
+	if ((order = realloc(rs->order, (rs->n + 1) * sizeof *order)) !=
+	    NULL) {
+		for (i = 0; i < rs->n; i++)
 			order[i] = (uint32_t)(v[i] - rs->v);
 		rs->order = order;
-		rs->norder = *n;
+		rs->norder = rs->n;
 	}
+	g_free(v);
+}
+
+const struct finding_record **
+findings_sorted(const struct findings *f, size_t *n)
+{
+	const struct findings_records *rs = &f->records;
+	const struct finding_record **v;
+	size_t i;
+
+	*n = rs->n;
+	if (rs->norder != rs->n || (rs->n > 0 && rs->order == NULL))
+		return findings_sort_now(rs);
+	v = g_new(const struct finding_record *, *n + 1);
+	for (i = 0; i < *n; i++)
+		v[i] = &rs->v[rs->order[i]];
 	return v;
 }

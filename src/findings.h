@@ -70,9 +70,9 @@ struct findings_records {
 	size_t			 n, cap;
 	uint32_t		*slot;		/* NULL until the first */
 	size_t			 nslots;	/* 0 or a power of two */
-	/* findings_sorted's order of v, kept while no record is added:
-	 * the verdict, the notices, the audit line and the history all
-	 * ask for it. */
+	/* findings_sorted's order of v, made by findings_order and valid
+	 * while no record is added: the verdict, the notices, the audit
+	 * line and the history all ask for it. */
 	uint32_t		*order;
 	size_t			 norder;	/* valid when == n */
 };
@@ -112,9 +112,15 @@ void	findings_sample(struct findings *, bool detector, unsigned kind,
 	    const char *masked, uint32_t segment);
 int	findings_keyword(struct findings *, const char *keyword);
 
-/* The record ids found, sorted by list then id; the array is the
- * caller's (g_free), the records valid until the next
- * findings_add_record or findings_free, the strings the table's. */
+/* Sorts the records once and keeps their order for findings_sorted,
+ * until a record is added.  For the one who fills the findings, when it
+ * is done (engine_scan): findings_sorted only reads, so threads may ask
+ * for the order of one findings at once. */
+void	findings_order(struct findings *);
+/* The record ids found, sorted by list then id (the kept order, or
+ * sorted anew when there is none); the array is the caller's (g_free),
+ * the records valid until the next findings_add_record or
+ * findings_free, the strings the table's. */
 const struct finding_record **findings_sorted(const struct findings *,
 	    size_t *n);
 

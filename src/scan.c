@@ -1470,6 +1470,7 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	for (i = 0; i < DET_COUNT; i++)
 		if (f->detector_values[i] < e->det_threshold[i])
 			f->detector_values[i] = 0;
+	findings_order(f);
 	g_array_free(x.strong, TRUE);
 	g_array_free(x.weak, TRUE);
 	g_array_free(x.big, TRUE);

@@ -139,9 +139,10 @@ test_records(void **state)
 	}
 }
 
-/* The order findings_sorted keeps is the same on a second call, and
- * redone when a record comes after it (the records array moving as it
- * grows). */
+/* The order findings_order keeps gives what sorting gives, and is
+ * dropped when a record comes after it (the records array moving as it
+ * grows): findings_sorted then sorts anew, and findings_order keeps the
+ * new order. */
 static void
 test_sorted_cache(void **state)
 {
@@ -157,6 +158,9 @@ test_sorted_cache(void **state)
 		(void)findings_add_record(&f, (uint32_t)i, ids[i], 0, false, 0,
 		    KIND_MOBILE);
 	a = findings_sorted(&f, &na);
+	assert_null(f.records.order);	/* only findings_order keeps one */
+	findings_order(&f);
+	assert_non_null(f.records.order);
 	b = findings_sorted(&f, &nb);
 	assert_int_equal(na, 4);
 	assert_int_equal(nb, 4);
@@ -180,10 +184,11 @@ test_sorted_cache(void **state)
 	assert_string_equal(a[43]->id, "D39");
 	for (i = 0; i < na; i++)
 		assert_true(a[i] >= f.records.v && a[i] < f.records.v + 44);
-	g_free(a);
+	findings_order(&f);
 	b = findings_sorted(&f, &nb);
 	assert_int_equal(nb, 44);
-	assert_string_equal(b[43]->id, "D39");
+	assert_memory_equal(a, b, 44 * sizeof *a);
+	g_free(a);
 	g_free(b);
 	findings_free(&f);
 }
