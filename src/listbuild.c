@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -504,7 +505,13 @@ listbuild_run(const struct conf *c, bool progress,
 	if (listkey_load(c->key_file, 1, &b.key, err, errlen) != 0)
 		return -1;
 	b.tb = table_builder_new();
-	b.memo = calloc(MEMO_SLOTS, sizeof *b.memo);
+	/* Mapped, not malloc()ed: freeing a 4 MiB block raises glibc's
+	 * mmap threshold to 4 MiB, after which the milter's per-message
+	 * buffers stay in its heap and its RSS creeps up with each
+	 * reload (the soak test's RSS slope tripled). */
+	if ((b.memo = mmap(NULL, MEMO_SLOTS * sizeof *b.memo, PROT_READ |
+	    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+		b.memo = NULL;
 	b.weak = g_hash_table_new(g_str_hash, g_str_equal);
 	b.literals = g_ptr_array_new_with_free_func(g_free);
 	names = calloc(c->nlists, sizeof *names);
@@ -578,7 +585,8 @@ out:
 	if (b.literals != NULL)
 		g_ptr_array_free(b.literals, TRUE);
 	table_builder_free(b.tb);
-	free(b.memo);
+	if (b.memo != NULL)
+		(void)munmap(b.memo, MEMO_SLOTS * sizeof *b.memo);
 	sodium_memzero(&b.key, sizeof b.key);
 	return rc;
 }
