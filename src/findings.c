@@ -267,6 +267,14 @@ findings_sort_now(const struct findings_records *rs)
 	return v;
 }
 
+/* Whether findings_order's order is there and still covers every
+ * record. */
+static bool
+findings_order_kept(const struct findings_records *rs)
+{
+	return rs->norder == rs->n && (rs->n == 0 || rs->order != NULL);
+}
+
 void
 findings_order(struct findings *f)
 {
@@ -275,7 +283,7 @@ findings_order(struct findings *f)
 	uint32_t *order;
 	size_t i;
 
-	if (rs->norder == rs->n && (rs->n == 0 || rs->order != NULL))
+	if (findings_order_kept(rs))
 		return;
 	v = findings_sort_now(rs);
 	/* Indices, not pointers: v moves when a record is added. */
@@ -297,7 +305,7 @@ findings_sorted(const struct findings *f, size_t *n)
 	size_t i;
 
 	*n = rs->n;
-	if (rs->norder != rs->n || (rs->n > 0 && rs->order == NULL))
+	if (!findings_order_kept(rs))
 		return findings_sort_now(rs);
 	v = g_new(const struct finding_record *, *n + 1);
 	for (i = 0; i < *n; i++)

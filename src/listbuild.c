@@ -67,7 +67,6 @@ struct build {
 	GHashTable		*weak;		/* literal -> id + 1 */
 	GPtrArray		*literals;	/* by id */
 	struct listbuild_stats	*st;
-	size_t			 added[3];	/* ids' bytes, strong, weak */
 	bool			 progress;
 	uint64_t		 lengths[4];	/* strong value lengths */
 	crypto_generichash_state contents;
@@ -339,7 +338,6 @@ listbuild_row(struct build *b, const struct conf_list *l, uint16_t li,
 	if (table_builder_add_record(b->tb, f[idcol], li, canary, &rec) != 0)
 		goto nomem;
 	b->st->records++;
-	b->added[0] += lens[idcol] + 1;
 	for (k = 0; k < l->nfields; k++) {
 		const struct conf_field *fd = &l->fields[k];
 		struct table_hit hit = { rec, (uint16_t)k, (uint16_t)fd->kind };
@@ -359,7 +357,6 @@ listbuild_row(struct build *b, const struct conf_list *l, uint16_t li,
 			    1ULL << (len < 63 ? len : 63);
 			if (table_builder_add_strong(b->tb, fp, hit) != 0)
 				goto nomem;
-			b->added[1]++;
 		} else {
 			long id = listbuild_weak_value(b, fd->kind, f[col[k]],
 			    lens[col[k]]);
@@ -369,7 +366,6 @@ listbuild_row(struct build *b, const struct conf_list *l, uint16_t li,
 			if (id < 0 || table_builder_add_weak(b->tb,
 			    (uint32_t)id, hit) != 0)
 				goto nomem;
-			b->added[2]++;
 		}
 	}
 	return 0;
@@ -379,22 +375,26 @@ nomem:
 }
 
 /* Tells the builder how much the rest of a list will add, from what its
- * first rows added (recs records, added[] since the list began) and how
- * far into the file they went, with 5% to spare.  A hint: a failure
- * here only means the arrays grow as they go. */
+ * first rows added (the builder's sizes now against start, when the
+ * list began) and how far into the file they went, with 5% to spare.
+ * A hint: a failure here only means the arrays grow as they go. */
 static void
-listbuild_reserve(struct build *b, size_t recs, const size_t start[3],
+listbuild_reserve(struct build *b, const struct table_sizes *start,
     size_t done, size_t total)
 {
-	double more;
+	struct table_sizes now, more;
+	double f;
 
 	if (done == 0 || total <= done)
 		return;
-	more = (double)(total - done) / (double)done * 1.05;
-	(void)table_builder_reserve(b->tb, (size_t)(more * (double)recs),
-	    (size_t)(more * (double)(b->added[0] - start[0])),
-	    (size_t)(more * (double)(b->added[1] - start[1])),
-	    (size_t)(more * (double)(b->added[2] - start[2])));
+	f = (double)(total - done) / (double)done * 1.05;
+	table_builder_sizes(b->tb, &now);
+	more.recs = (size_t)(f * (double)(now.recs - start->recs));
+	more.id_bytes = (size_t)(f * (double)(now.id_bytes -
+	    start->id_bytes));
+	more.strong = (size_t)(f * (double)(now.strong - start->strong));
+	more.weak = (size_t)(f * (double)(now.weak - start->weak));
+	(void)table_builder_reserve(b->tb, &more);
 }
 
 static int
@@ -403,7 +403,8 @@ listbuild_list(struct build *b, const struct conf_list *l, uint16_t li,
 {
 	struct csv_reader *r;
 	char **f, rowerr[256];
-	size_t *lens, n, line, k, total, start[3], first;
+	size_t *lens, n, line, k, total, first;
+	struct table_sizes start;
 	long *col = NULL, idcol, canarycol = -1;
 	struct stat sb;
 	int rc, ret = -1;
@@ -439,7 +440,7 @@ listbuild_list(struct build *b, const struct conf_list *l, uint16_t li,
 			    l->name);
 			goto out;
 		}
-	memcpy(start, b->added, sizeof start);
+	table_builder_sizes(b->tb, &start);
 	first = b->st->records;
 	while ((rc = csv_next(r, &f, &lens, &n, &line, rowerr,
 	    sizeof rowerr)) != 0) {
@@ -461,8 +462,7 @@ listbuild_list(struct build *b, const struct conf_list *l, uint16_t li,
 		    line, err, errlen) != 0)
 			goto out;
 		if (b->st->records - first == RESERVE_AFTER)
-			listbuild_reserve(b, RESERVE_AFTER, start,
-			    csv_offset(r), total);
+			listbuild_reserve(b, &start, csv_offset(r), total);
 		if (b->progress && (b->st->rows & 0xffff) == 0)
 			(void)fprintf(stderr, "\r%s: %zu rows (%zu%%) ", l->name,
 			    b->st->rows, total ? csv_offset(r) * 100 / total :

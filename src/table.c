@@ -284,18 +284,26 @@ table_reserve(void **p, size_t *cap, size_t n, size_t elsize)
 	return 0;
 }
 
-int
-table_builder_reserve(struct table_builder *b, size_t recs,
-    size_t id_bytes, size_t strong, size_t weak)
+void
+table_builder_sizes(const struct table_builder *b, struct table_sizes *sz)
 {
-	if (table_reserve((void **)&b->recs, &b->caprecs, b->nrecs + recs,
-	    sizeof *b->recs) != 0 ||
+	sz->recs = b->nrecs;
+	sz->id_bytes = b->npool;
+	sz->strong = b->nstrong;
+	sz->weak = b->nweak;
+}
+
+int
+table_builder_reserve(struct table_builder *b, const struct table_sizes *more)
+{
+	if (table_reserve((void **)&b->recs, &b->caprecs, b->nrecs +
+	    more->recs, sizeof *b->recs) != 0 ||
 	    table_reserve((void **)&b->pool, &b->cappool, b->npool +
-	    id_bytes, 1) != 0 ||
+	    more->id_bytes, 1) != 0 ||
 	    table_reserve((void **)&b->strong, &b->capstrong, b->nstrong +
-	    strong, sizeof *b->strong) != 0 ||
-	    table_reserve((void **)&b->weak, &b->capweak, b->nweak + weak,
-	    sizeof *b->weak) != 0)
+	    more->strong, sizeof *b->strong) != 0 ||
+	    table_reserve((void **)&b->weak, &b->capweak, b->nweak +
+	    more->weak, sizeof *b->weak) != 0)
 		return -1;
 	return 0;
 }
@@ -462,29 +470,16 @@ table_msd(struct bucket *a, struct bucket *tmp, size_t n, unsigned shift)
 }
 
 /* The top level of table_msd, sorting src into dst so that the biggest
- * pass need not copy back; src is clobbered.  Returns the array that
- * holds the result: dst, or src itself when no key has a top byte (weak
- * ids), sorted in place from the highest byte a key has: each level
- * below it would have been a pass over all of them (20M weak hits at
- * 10M records) that moved nothing. */
-static struct bucket *
+ * pass need not copy back; src is clobbered. */
+static void
 table_msd_top(struct bucket *src, struct bucket *dst, size_t n)
 {
 	size_t count[256], off[256], i, sum;
-	uint64_t all = 0;
 	unsigned d;
 
 	memset(count, 0, sizeof count);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		count[src[i].key >> 56]++;
-		all |= src[i].key;
-	}
-	if (count[0] == n) {
-		if (all != 0)
-			table_msd(src, dst, n,
-			    (unsigned)(63 - __builtin_clzll(all)) / 8 * 8);
-		return src;
-	}
 	for (d = 0, sum = 0; d < 256; d++) {
 		off[d] = sum;
 		sum += count[d];
@@ -494,7 +489,6 @@ table_msd_top(struct bucket *src, struct bucket *dst, size_t n)
 	for (d = 0, sum = 0; d < 256; sum += count[d], d++)
 		if (count[d] > 1)
 			table_msd(dst + sum, src + sum, count[d], 48);
-	return dst;
 }
 
 /* Sorts the n entries of *a by key; *a may be replaced (by an array of
@@ -509,12 +503,10 @@ table_sort(struct bucket **a, size_t n, size_t *cap)
 	if ((tmp = reallocarray(NULL, n, sizeof *tmp)) == NULL)
 		return -1;
 	table_hugepages(tmp, n * sizeof *tmp);
-	if (table_msd_top(*a, tmp, n) == tmp) {
-		free(*a);
-		*a = tmp;
-		*cap = n;
-	} else
-		free(tmp);
+	table_msd_top(*a, tmp, n);
+	free(*a);
+	*a = tmp;
+	*cap = n;
 	return 0;
 }
 
@@ -532,10 +524,9 @@ table_hitcmp(const void *pa, const void *pb)
 	return 0;
 }
 
-/* Whether a[0..n) is in table_hitcmp's order already: a weak value's
- * hits come in record order (rows are read in order), thousands of
- * them when a name is shared, and checking costs far less than
- * sorting them again. */
+/* Whether a[0..n) is in table_hitcmp's order already: a value's hits
+ * mostly come in record order (rows are read in order), and checking
+ * costs far less than sorting them again. */
 static bool
 table_hits_ordered(const struct bucket *a, size_t n)
 {

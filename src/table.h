@@ -55,12 +55,19 @@ struct table_builder *table_builder_free(struct table_builder *);
 /* Adds a record; *rec gets its index.  list: index of its list. */
 int	table_builder_add_record(struct table_builder *, const char *id,
 	    uint16_t list, bool canary, uint32_t *rec);
-/* Makes room for that many more records, bytes of record ids (with
- * their NULs), strong and weak values, so that a large list's arrays
- * are allocated once instead of doubling.  A hint: adds beyond it still
+/* How much a builder holds: records, bytes of record ids (with their
+ * NULs), strong and weak values as added (before deduplication). */
+struct table_sizes {
+	size_t		 recs, id_bytes, strong, weak;
+};
+
+void	table_builder_sizes(const struct table_builder *,
+	    struct table_sizes *);
+/* Makes room for that much more, so that a large list's arrays are
+ * allocated once instead of doubling.  A hint: adds beyond it still
  * work.  -1 (ENOMEM) out of memory. */
-int	table_builder_reserve(struct table_builder *, size_t recs,
-	    size_t id_bytes, size_t strong, size_t weak);
+int	table_builder_reserve(struct table_builder *,
+	    const struct table_sizes *more);
 /* A strong value of a record (the same fingerprint may come again, for
  * the same or other records: all are kept, exact duplicates -- same fp,
  * rec and field -- once).  fp 0 is stored as 1.  The add functions

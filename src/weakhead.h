@@ -6,12 +6,13 @@
  * gone, addresses in 号.  Every such word in the text was then checked
  * against all of them: a 100 KB message carrying 200 customers took
  * 226 us in the weak pass, 165 of them for 5,760 companies ending in
- * 科技 (test/bench/bench_weak_scan.c).  So the Hyperscan database holds each value's head instead (its
- * first WEAKHEAD_MAX bytes, cut between characters; shorter values
- * whole), one literal per distinct head, and the rest of a value is
- * checked here: the bytes after a head's hit, as long as each value
- * behind the head, are fingerprinted with the list key and looked up
- * among that head's values.  The same 100 KB went to 40 us.
+ * 科技 (test/bench/bench_weak_scan.c).  So the Hyperscan database holds
+ * each value's head instead (its first WEAKHEAD_MAX bytes, cut between
+ * characters; shorter values whole), one literal per distinct head,
+ * and the rest of a value is checked here: the bytes after a head's
+ * hit, as long as each value behind the head, are fingerprinted with
+ * the list key and looked up among that head's values.  The same
+ * 100 KB went to 40 us.
  *
  * The weak blob of a compiled table (table_blob) is then:
  *

@@ -540,6 +540,7 @@ test_weak_rising(void **state)
 	enum { RECS = 600, IDS = 40, FIELDS = 3 };
 	struct table_builder *rise = table_builder_new();
 	struct table_builder *twice = table_builder_new();
+	const struct table_sizes ten = { 0, 0, 0, 10 };
 	const struct table_hit *g1, *g2;
 	struct table *t1, *t2;
 	struct tdir d1, d2;
@@ -552,7 +553,7 @@ test_weak_rising(void **state)
 	tdir_new(&d2);
 	add_records(rise, RECS);
 	add_records(twice, RECS);
-	assert_int_equal(table_builder_reserve(rise, 0, 0, 0, 10), 0);
+	assert_int_equal(table_builder_reserve(rise, &ten), 0);
 	for (rec = 0; rec < RECS; rec++)
 		for (f = 0; f < FIELDS; f++) {
 			if ((rec + f) % 5 == 0)
@@ -607,18 +608,26 @@ static void
 test_reserve(void **state)
 {
 	struct table_builder *b = table_builder_new();
+	const struct table_sizes some = { 100, 800, 100, 0 }, none = { 0 };
+	struct table_sizes got;
 	struct table *t;
 	struct tdir d;
 	uint32_t i;
 
 	(void)state;
 	tdir_new(&d);
-	assert_int_equal(table_builder_reserve(b, 100, 800, 100, 0), 0);
+	assert_int_equal(table_builder_reserve(b, &some), 0);
 	add_records(b, 300);
 	for (i = 0; i < 300; i++)
 		assert_int_equal(table_builder_add_strong(b, 1000 + i,
 		    hit(i, 0, 0)), 0);
-	assert_int_equal(table_builder_reserve(b, 0, 0, 0, 0), 0);
+	assert_int_equal(table_builder_reserve(b, &none), 0);
+	/* What was added, not what was reserved. */
+	table_builder_sizes(b, &got);
+	assert_int_equal(got.recs, 300);
+	assert_int_equal(got.id_bytes, 300 * sizeof "R000000");
+	assert_int_equal(got.strong, 300);
+	assert_int_equal(got.weak, 0);
 	write_ok(b, d.path, NULL);
 	t = open_ok(d.path);
 	assert_int_equal(table_records(t), 300);
