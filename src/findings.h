@@ -113,9 +113,9 @@ void	findings_sample(struct findings *, bool detector, unsigned kind,
 int	findings_keyword(struct findings *, const char *keyword);
 
 /* Sorts the records once and keeps their order for findings_sorted,
- * until a record is added.  For the one who fills the findings, when it
- * is done (engine_scan): findings_sorted only reads, so threads may ask
- * for the order of one findings at once. */
+ * until a record is added.  For the one who owns the findings, when
+ * scanning is done (pipeline_run): findings_sorted only reads, so
+ * threads may ask for the order of one findings at once. */
 void	findings_order(struct findings *);
 /* The record ids found, sorted by list then id (the kept order, or
  * sorted anew when there is none); the array is the caller's (g_free),

@@ -157,6 +157,12 @@ pipeline_run(const struct conf *c, GMimeStream *stream, const char *raw,
 	if (c->engine != NULL && engine_scan(c->engine, r->text, &r->findings,
 	    err, errlen) != 0)
 		goto out;
+	/* Sorted once, here, for the five readers that follow (history,
+	 * policy, verdict, notices, audit), some on other threads; not in
+	 * engine_scan, whose callers may scan more into the same findings
+	 * and whose cost is the scan's alone.  At 10M records this sort
+	 * reads each record's id from the table, a cache miss each. */
+	findings_order(&r->findings);
 	if (history && c->history != NULL)
 		pipeline_history(c, env, r);
 	if (pipeline_unscannable(r, &r->verdict) != 0 ||

@@ -867,7 +867,10 @@ scan_pos_cmp(const void *a, const void *b)
  * the same byte.  A name thousands of customers share gives as many
  * hits, and a comparison sort through a callback was most of a scan's
  * time on such lists.  The counts of all eight bytes are made in one
- * pass over the hits, not in one pass each. */
+ * pass over the hits, not in one pass each.  Hits mostly arrive in the
+ * order of their places already (the weak pass reports them along the
+ * text): then the place passes are skipped too, as a stable sort by
+ * record alone keeps that order within each record. */
 static void
 scan_sort_hits(GArray *a)
 {
@@ -875,6 +878,7 @@ scan_sort_hits(GArray *a)
 	    *dst;
 	size_t n = a->len, i, pass, sum, c;
 	size_t count[8][256];
+	bool placed = true;	/* places never fall: v[i].pos >= v[i-1] */
 
 	if (n < 64 || (tmp = malloc(n * sizeof *tmp)) == NULL) {
 		g_array_sort(a, scan_pos_cmp);
@@ -884,6 +888,7 @@ scan_sort_hits(GArray *a)
 	for (i = 0; i < n; i++) {
 		uint32_t p = v[i].pos, r = v[i].rec;
 
+		placed &= i == 0 || p >= v[i - 1].pos;
 		count[0][p & 0xff]++;
 		count[1][(p >> 8) & 0xff]++;
 		count[2][(p >> 16) & 0xff]++;
@@ -895,7 +900,7 @@ scan_sort_hits(GArray *a)
 	}
 	src = v;
 	dst = tmp;
-	for (pass = 0; pass < 8; pass++) {
+	for (pass = placed ? 4 : 0; pass < 8; pass++) {
 		unsigned shift = (unsigned)(pass & 3) * 8;
 		size_t *cnt = count[pass];
 
@@ -1470,7 +1475,6 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	for (i = 0; i < DET_COUNT; i++)
 		if (f->detector_values[i] < e->det_threshold[i])
 			f->detector_values[i] = 0;
-	findings_order(f);
 	g_array_free(x.strong, TRUE);
 	g_array_free(x.weak, TRUE);
 	g_array_free(x.big, TRUE);

@@ -20,6 +20,8 @@
 #include "engine_int.h"
 #include "listbuild.h"
 #include "listkey.h"
+#include "message.h"
+#include "pipeline.h"
 #include "table.h"
 #include "textseg.h"
 
@@ -1056,6 +1058,46 @@ scratch_run(void *arg)
 	return NULL;
 }
 
+/* engine_scan leaves the findings as found; pipeline_run, which owns
+ * them, sorts them once when the scan is done, so that the readers after
+ * it (some on other threads) only read the kept order. */
+static void
+test_pipeline_orders(void **state)
+{
+	static const char msg[] =
+	    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+	    "13800138021, 13800138003, 13800138012\r\n";
+	const struct finding_record **v;
+	struct pipeline_result r;
+	struct findings f;
+	GMimeStream *st;
+	char err[256];
+	size_t n;
+
+	(void)state;
+	f = scan_text("13800138021, 13800138003, 13800138012");
+	assert_int_equal(findings_records(&f), 3);
+	assert_null(f.records.order);
+	findings_free(&f);
+
+	st = g_mime_stream_mem_new_with_buffer(msg, strlen(msg));
+	pipeline_result_init(&r);
+	if (pipeline_run(conf, st, msg, strlen(msg), NULL, false, &r, err,
+	    sizeof err) != 0)
+		fail_msg("pipeline: %s", err);
+	g_object_unref(st);
+	assert_int_equal(findings_records(&r.findings), 3);
+	assert_non_null(r.findings.records.order);
+	assert_int_equal(r.findings.records.norder, 3);
+	v = findings_sorted(&r.findings, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0]->id, "C003");
+	assert_string_equal(v[1]->id, "C012");
+	assert_string_equal(v[2]->id, "C021");
+	g_free(v);
+	pipeline_result_clear(&r);
+}
+
 /* libmilter ends worker threads all the time: a thread that ends hands
  * its scratch to the next new thread, which scans with it as well. */
 static void
@@ -1103,7 +1145,12 @@ main(void)
 		cmocka_unit_test(test_weak_memo),
 		cmocka_unit_test(test_stale_rebuild),
 		cmocka_unit_test(test_scratch_handed_on),
+		cmocka_unit_test(test_pipeline_orders),
 	};
+	int rc;
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	message_init();		/* test_pipeline_orders parses a message */
+	rc = cmocka_run_group_tests(tests, setup, teardown);
+	message_shutdown();
+	return rc;
 }
