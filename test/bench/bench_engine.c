@@ -15,7 +15,8 @@
  * Usage:
  *
  *   bench_engine [-n records] [--no-weak] [--naive] [--weak-pool K]
- *       [--text-mb M] [--reps R] [--dir D] [--keep] [--cpu-time] [--header]
+ *       [--text-mb M] [--reps R] [--dir D] [--keep] [--reuse D] [--cpu-time]
+ *       [--header]
  *
  * --weak-pool K: names and companies drawn from K name/company values
  * (at most K distinct of each) instead of the full pools (100 surnames x
@@ -31,6 +32,9 @@
  * best is kept; the engine's passes and the ceiling's alternate, so that
  * a busy spell of a shared machine weighs on both alike.  MB/s are of
  * original text bytes (10^6 bytes).
+ * --reuse D scans the list another run left in D (--keep) without writing
+ * or building it again: for profiling the scan; give the same -n and weak
+ * options as that run.  Its build columns are then zero.
  * --cpu-time times the scans with the process CPU clock instead of the
  * wall clock: steadier on a box shared with other work.
  *
@@ -77,6 +81,7 @@ static unsigned long	opt_text_mb = 100;
 static unsigned long	opt_weak_pool;		/* 0: full pools */
 static int		opt_reps = 5;
 static const char	*opt_dir = "/tmp";
+static const char	*opt_reuse;		/* a kept run's directory */
 static const uint64_t	SEED = 0x637573746f73ULL;	/* "custos" */
 
 static char dir[4096], csv_path[4200], conf_path[4200], db_path[4200];
@@ -957,7 +962,7 @@ static void
 usage(void)
 {
 	(void)fprintf(stderr, "usage: bench_engine [-n records] [--no-weak] "
-	    "[--naive] [--weak-pool K] [--text-mb M] [--reps R] [--dir D] [--keep] "
+	    "[--naive] [--weak-pool K] [--text-mb M] [--reps R] [--dir D] [--keep] [--reuse D] "
 	    "[--cpu-time] [--header]\n");
 	exit(2);
 }
@@ -994,6 +999,8 @@ main(int argc, char **argv)
 			opt_dir = argv[++i];
 		else if (strcmp(argv[i], "--keep") == 0)
 			opt_keep = true;
+		else if (strcmp(argv[i], "--reuse") == 0 && i + 1 < argc)
+			opt_reuse = argv[++i];
 		else if (strcmp(argv[i], "--header") == 0)
 			opt_header = true;
 		else if (strcmp(argv[i], "--cpu-time") == 0)
@@ -1008,14 +1015,22 @@ main(int argc, char **argv)
 		print_header();
 		return 0;
 	}
-	(void)snprintf(dir, sizeof dir, "%s/custos-bench.XXXXXX", opt_dir);
-	if (mkdtemp(dir) == NULL)
-		die(dir, strerror(errno));
+	if (opt_reuse != NULL) {
+		(void)snprintf(dir, sizeof dir, "%s", opt_reuse);
+		opt_keep = true;
+	} else {
+		(void)snprintf(dir, sizeof dir, "%s/custos-bench.XXXXXX",
+		    opt_dir);
+		if (mkdtemp(dir) == NULL)
+			die(dir, strerror(errno));
+	}
 	(void)snprintf(csv_path, sizeof csv_path, "%s/customers.csv", dir);
 	(void)snprintf(conf_path, sizeof conf_path, "%s/custos.conf", dir);
 	(void)snprintf(db_path, sizeof db_path, "%s/lists.db", dir);
-	write_conf();
 	memset(&res, 0, sizeof res);
+	if (opt_reuse != NULL)
+		goto scan;
+	write_conf();
 
 	in_child(phase_csv, &res);
 	(void)fprintf(stderr, "# %lu records: CSV written in %.2f s\n", opt_n,
@@ -1025,6 +1040,7 @@ main(int argc, char **argv)
 	    "values, %zu weak literals, table %zu bytes, RSS %ld MB\n",
 	    res.build_s, res.rows, res.bad_rows, res.strong, res.weak,
 	    res.table_bytes, res.rss_build / 1024);
+scan:
 	in_child(phase_scan, &res);
 	(void)fprintf(stderr, "# load %.3f s, RSS %ld MB (base %ld MB); "
 	    "text %.1f MB, %zu planted (%zu distinct records; plain %lu, "
