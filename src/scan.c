@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include "engine_int.h"
+#include "hitsort.h"
 #include "mask.h"
 #include "normalize.h"
 #include "simd.h"
@@ -45,14 +46,6 @@
 /* The digits of a run's groups (those short enough to be in a
  * candidate), one after another, and room for an 'x' after them. */
 #define DIGITS_MAX	(RUN_MAX_GROUPS * RUN_MAX_DIGITS + 1)
-
-struct pos_hit {
-	uint32_t	rec;
-	uint32_t	pos;		/* view offset */
-	uint16_t	field;
-	uint16_t	kind;
-	uint8_t		near;		/* weak: what corroborates it */
-};
 
 /* What corroborates a weak hit: nothing, only a weak field of another
  * column, or a strong field of the same record. */
@@ -852,75 +845,12 @@ scan_on_weak(unsigned int id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
-static int
-scan_pos_cmp(const void *a, const void *b)
-{
-	const struct pos_hit *x = a, *y = b;
-
-	if (x->rec != y->rec)
-		return x->rec < y->rec ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-/* Sorts hits by record, then place: a stable radix sort on the two
- * 32-bit keys, a byte a pass, skipping the passes where every key has
- * the same byte.  A name thousands of customers share gives as many
- * hits, and a comparison sort through a callback was most of a scan's
- * time on such lists.  The counts of all eight bytes are made in one
- * pass over the hits, not in one pass each.  Hits mostly arrive in the
- * order of their places already (the weak pass reports them along the
- * text): then the place passes are skipped too, as a stable sort by
- * record alone keeps that order within each record. */
+/* Hits of a segment (x->strong, x->weak, a record's seeds) by record,
+ * then place. */
 static void
 scan_sort_hits(GArray *a)
 {
-	struct pos_hit *v = (struct pos_hit *)(void *)a->data, *tmp, *src,
-	    *dst;
-	size_t n = a->len, i, pass, sum, c;
-	size_t count[8][256];
-	bool placed = true;	/* places never fall: v[i].pos >= v[i-1] */
-
-	if (n < 64 || (tmp = malloc(n * sizeof *tmp)) == NULL) {
-		g_array_sort(a, scan_pos_cmp);
-		return;
-	}
-	memset(count, 0, sizeof count);
-	for (i = 0; i < n; i++) {
-		uint32_t p = v[i].pos, r = v[i].rec;
-
-		placed &= i == 0 || p >= v[i - 1].pos;
-		count[0][p & 0xff]++;
-		count[1][(p >> 8) & 0xff]++;
-		count[2][(p >> 16) & 0xff]++;
-		count[3][p >> 24]++;
-		count[4][r & 0xff]++;
-		count[5][(r >> 8) & 0xff]++;
-		count[6][(r >> 16) & 0xff]++;
-		count[7][r >> 24]++;
-	}
-	src = v;
-	dst = tmp;
-	for (pass = placed ? 4 : 0; pass < 8; pass++) {
-		unsigned shift = (unsigned)(pass & 3) * 8;
-		size_t *cnt = count[pass];
-
-#define DIGIT(h) (((pass < 4 ? (h).pos : (h).rec) >> shift) & 0xff)
-		if (cnt[DIGIT(src[0])] == n)
-			continue;	/* one value: already in order */
-		for (i = 0, sum = 0; i < 256; i++) {
-			c = cnt[i];
-			cnt[i] = sum;
-			sum += c;
-		}
-		for (i = 0; i < n; i++)
-			dst[cnt[DIGIT(src[i])]++] = src[i];
-#undef DIGIT
-		src = dst;
-		dst = src == v ? tmp : v;
-	}
-	if (src != v)
-		memcpy(v, src, n * sizeof *v);
-	free(tmp);
+	hitsort((struct pos_hit *)(void *)a->data, a->len);
 }
 
 /* Spends n linking steps; false once the message's budget is gone. */

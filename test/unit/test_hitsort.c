@@ -1,0 +1,130 @@
+/* test_hitsort.c - hits by record, then place: the same order as a
+ * stable comparison sort, for few hits and many, in the order of their
+ * places already (the weak pass's) or in any order. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "hitsort.h"
+
+/* xorshift64: the same hits on every run. */
+static uint64_t
+next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* By record, place, then field: each hit's field is its index in the
+ * input, so this is the stable order. */
+static int
+cmp_stable(const void *a, const void *b)
+{
+	const struct pos_hit *x = a, *y = b;
+
+	if (x->rec != y->rec)
+		return x->rec < y->rec ? -1 : 1;
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	return x->field < y->field ? -1 : x->field > y->field;
+}
+
+static int
+cmp_pos(const void *a, const void *b)
+{
+	const struct pos_hit *x = a, *y = b;
+
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* n hits, records below rec_max and places below pos_max (few values:
+ * ties), placed: in rising order of place first.  Sorted by hitsort and
+ * by the reference, compared. */
+static void
+check(size_t n, uint32_t rec_max, uint32_t pos_max, int placed,
+    uint64_t seed)
+{
+	struct pos_hit *v = calloc(n + 1, sizeof *v);
+	struct pos_hit *want = calloc(n + 1, sizeof *want);
+	size_t i;
+
+	assert_non_null(v);
+	assert_non_null(want);
+	for (i = 0; i < n; i++) {
+		v[i].rec = (uint32_t)(next(&seed) % rec_max);
+		v[i].pos = (uint32_t)(next(&seed) % pos_max);
+		v[i].kind = (uint16_t)(i % 7);
+	}
+	if (placed)
+		qsort(v, n, sizeof *v, cmp_pos);
+	for (i = 0; i < n; i++)
+		v[i].field = (uint16_t)i;	/* n <= 65536 */
+	memcpy(want, v, n * sizeof *v);
+	qsort(want, n, sizeof *want, cmp_stable);
+	hitsort(v, n);
+	for (i = 0; i < n; i++)
+		if (memcmp(&v[i], &want[i], sizeof v[i]) != 0)
+			fail_msg("n %zu placed %d: hit %zu is rec %u pos %u "
+			    "(input %u), want rec %u pos %u (input %u)", n,
+			    placed, i, v[i].rec, v[i].pos, v[i].field,
+			    want[i].rec, want[i].pos, want[i].field);
+	free(v);
+	free(want);
+}
+
+static void
+test_few(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 2, 5, 63 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		check(sizes[i], 10, 20, 0, 7 + i);
+		check(sizes[i], 10, 20, 1, 11 + i);
+	}
+}
+
+/* Past 64 hits, the radix sort: any order, and records and places in
+ * all four bytes (the top ones too). */
+static void
+test_many_any_order(void **state)
+{
+	(void)state;
+	check(64, 1000, 1000, 0, 3);
+	check(5000, 50, 100000, 0, 5);
+	check(65536, UINT32_MAX, UINT32_MAX, 0, 9);
+	check(20000, 3, 3, 0, 13);		/* ties everywhere */
+}
+
+/* Hits already in the order of their places: the place passes are
+ * skipped, and each record's hits keep that order. */
+static void
+test_many_placed(void **state)
+{
+	(void)state;
+	check(64, 1000, 1000, 1, 17);
+	check(5000, 50, 100000, 1, 19);
+	check(65536, UINT32_MAX, UINT32_MAX, 1, 23);
+	check(20000, 3, 3, 1, 29);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_few),
+		cmocka_unit_test(test_many_any_order),
+		cmocka_unit_test(test_many_placed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
