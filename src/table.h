@@ -83,9 +83,9 @@ int	table_builder_add_weak(struct table_builder *, uint32_t weak_id,
  * directory, fsync, read back and compared with what was built,
  * rename): a failed build never replaces a working one.  Makes the
  * digest in a second thread while it writes (or in this one, when no
- * thread can be made).  info's counts are filled in by the builder (info may be NULL).
- * The list names go in the manifest; every record's list must be below
- * nlists.  blob: the weak-literal database, may be empty.  The file is
+ * thread can be made).  info's counts are filled in by the builder
+ * (info may be NULL).  The list names go in the manifest; every
+ * record's list must be below nlists.  blob: the weak-literal database, may be empty.  The file is
  * mode 0644.  May be called again (after more adds, too). */
 int	table_builder_write(struct table_builder *, const char *path,
 	    struct table_info *info, const char *const *list_names,

@@ -93,28 +93,31 @@ test_few(void **state)
 	}
 }
 
-/* Past 64 hits, the radix sort: any order, and records and places in
- * all four bytes (the top ones too). */
+/* Past 64 hits, the radix sort, with records and places in all four
+ * bytes (the top ones too): in any order, and already in the order of
+ * their places, where the place passes are skipped and each record's
+ * hits keep that order. */
 static void
-test_many_any_order(void **state)
+test_many(void **state)
 {
-	(void)state;
-	check(64, 1000, 1000, 0, 3);
-	check(5000, 50, 100000, 0, 5);
-	check(65536, UINT32_MAX, UINT32_MAX, 0, 9);
-	check(20000, 3, 3, 0, 13);		/* ties everywhere */
-}
+	static const struct {
+		size_t		n;
+		uint32_t	rec_max, pos_max;
+		uint64_t	seed[2];	/* any order, placed */
+	} cases[] = {
+		{ 64, 1000, 1000, { 3, 17 } },
+		{ 5000, 50, 100000, { 5, 19 } },
+		{ 65536, UINT32_MAX, UINT32_MAX, { 9, 23 } },
+		{ 20000, 3, 3, { 13, 29 } },	/* ties everywhere */
+	};
+	size_t i;
+	int placed;
 
-/* Hits already in the order of their places: the place passes are
- * skipped, and each record's hits keep that order. */
-static void
-test_many_placed(void **state)
-{
 	(void)state;
-	check(64, 1000, 1000, 1, 17);
-	check(5000, 50, 100000, 1, 19);
-	check(65536, UINT32_MAX, UINT32_MAX, 1, 23);
-	check(20000, 3, 3, 1, 29);
+	for (placed = 0; placed < 2; placed++)
+		for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+			check(cases[i].n, cases[i].rec_max, cases[i].pos_max,
+			    placed, cases[i].seed[placed]);
 }
 
 int
@@ -122,8 +125,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_few),
-		cmocka_unit_test(test_many_any_order),
-		cmocka_unit_test(test_many_placed),
+		cmocka_unit_test(test_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
