@@ -25,6 +25,7 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "extract/xcache.h"
 #include "qkey.h"
 #include "smtp.h"
 #include "template.h"
@@ -211,6 +212,7 @@ static const struct conf_bound {
 	{ "limits|pdf_pages", 1, 1000000 },
 	{ "limits|pdf_time", 1, 3600 },
 	{ "limits|pdf_memory", 16L << 20, 1L << 40 },
+	{ "limits|extract_cache", 0, 1L << 34 },
 	{ "proximity", 10, 100000 },
 	{ "weak_max_records", 1, 4096 },
 	{ "max_samples", 0, 100 },
@@ -269,6 +271,7 @@ static cfg_opt_t limits_opts[] = {
 	CFG_INT("pdf_pages", 500, CFGF_NONE),
 	CFG_INT("pdf_time", 10, CFGF_NONE),
 	CFG_INT_CB("pdf_memory", 512L << 20, CFGF_NONE, conf_size_cb),
+	CFG_INT_CB("extract_cache", 32L << 20, CFGF_NONE, conf_size_cb),
 	CFG_END()
 };
 
@@ -725,6 +728,7 @@ conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	engine_unref(c->engine);
+	(void)xcache_free(c->limits.cache);
 	store_free(c->history);
 	template_free(c->explain);
 	qstore_close(c->qstore);
@@ -1333,6 +1337,10 @@ conf_from_cfg(cfg_t *cfg, const char *path)
 	c->limits.extract.pdf_seconds = (unsigned)cfg_getint(l, "pdf_time");
 	c->limits.extract.pdf_memory = (size_t)cfg_getint(l, "pdf_memory");
 	c->limits.extract.pdftotext = c->pdftotext;
+	/* Each snapshot its own: a reload's new limits never meet texts
+	 * read under the old ones. */
+	c->limits.cache_bytes = (size_t)cfg_getint(l, "extract_cache");
+	c->limits.cache = xcache_new(c->limits.cache_bytes);
 	if (conf_lists_from_cfg(cfg, c) != 0 ||
 	    conf_engine_from_cfg(cfg, c) != 0) {
 		conf_free(c);

@@ -294,6 +294,7 @@ engine_free(struct engine *e)
 		return;
 	hs_free_database(e->cand_db);
 	hs_free_database(e->weak_db);
+	(void)blobcache_free(e->scans);
 	table_close(e->table);
 	for (i = 0; i < e->nkeywords; i++)
 		free(e->keywords[i]);
@@ -320,6 +321,8 @@ engine_load(const struct conf *c, char *err, size_t errlen)
 	e->run_min = ENGINE_RUN_MIN;
 	e->max_samples = c->max_samples;
 	e->cn_id_legacy = c->cn_id_legacy;
+	/* Its own store: a scan names records of this engine's table. */
+	e->scans = blobcache_new(c->limits.cache_bytes / 8);
 	memcpy(e->det_on, c->detector_on, sizeof e->det_on);
 	memcpy(e->det_threshold, c->detector_threshold,
 	    sizeof e->det_threshold);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <hs.h>
 
+#include "blobcache.h"
 #include "engine.h"
 #include "findings.h"
 #include "listkey.h"
@@ -46,6 +47,9 @@ struct engine {
 	unsigned		 det_threshold[DET_COUNT];
 	bool			 cn_id_legacy;
 	char			 version[64];
+	/* Kept scans of files' texts (scan.c, scanlog.h): an eighth of
+	 * limits { extract_cache }; NULL: none. */
+	struct blobcache	*scans;
 };
 
 /* A weak value more records share than this is not expanded into one

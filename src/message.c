@@ -27,9 +27,11 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "b64.h"
 #include "charset.h"
 #include "html.h"
 #include "message.h"
+#include "extract/xcache.h"
 #include "sniff.h"
 
 #define MSG_CHUNK	65536	/* one read from a decoding stream */
@@ -82,6 +84,8 @@ message_limits_default(struct message_limits *lim)
 	lim->max_text_bytes = 64 * 1024 * 1024;
 	lim->max_seconds = 20;
 	extract_limits_default(&lim->extract);
+	lim->cache_bytes = 0;
+	lim->cache = NULL;
 }
 
 void
@@ -512,6 +516,42 @@ msg_text_by_name(const char *filename)
 /* Reads the transfer-decoded content of part: keeps the first keep bytes
  * in *data (g_byte_array) and counts them all in *total.  Returns 0, or
  * -1 when GMime cannot give a stream (the part is then empty). */
+/* Appends what of buf[0..n) fits under keep to data; counts it all. */
+static void
+msg_keep(GByteArray *data, size_t keep, const void *buf, size_t n,
+    size_t *total)
+{
+	size_t take;
+
+	if (data->len < keep) {
+		take = keep - data->len;
+		if (take > n)
+			take = n;
+		g_byte_array_append(data, buf, (guint)take);
+	}
+	*total += n;
+}
+
+/* msg_read_part for base64, through b64.h: GMime's filter decodes a
+ * character at a time. */
+static void
+msg_read_base64(GMimeStream *src, size_t keep, GByteArray *data,
+    size_t *total)
+{
+	char *in = g_malloc(MSG_CHUNK);
+	uint8_t *out = g_malloc(B64_OUT(MSG_CHUNK));
+	struct b64 st;
+	ssize_t n;
+
+	b64_init(&st);
+	while ((n = g_mime_stream_read(src, in, MSG_CHUNK)) > 0)
+		msg_keep(data, keep, out, b64_decode(&st, in, (size_t)n, out),
+		    total);
+	msg_keep(data, keep, out, b64_finish(&st, out), total);
+	g_free(in);
+	g_free(out);
+}
+
 static int
 msg_read_part(GMimePart *part, size_t keep, GByteArray *data, size_t *total)
 {
@@ -521,7 +561,6 @@ msg_read_part(GMimePart *part, size_t keep, GByteArray *data, size_t *total)
 	GMimeContentEncoding	 enc;
 	char			*buf;
 	ssize_t			 n;
-	size_t			 take;
 
 	*total = 0;
 	if ((content = g_mime_part_get_content(part)) == NULL ||
@@ -529,26 +568,21 @@ msg_read_part(GMimePart *part, size_t keep, GByteArray *data, size_t *total)
 		return -1;
 	if (g_mime_stream_reset(src) == -1)
 		return -1;
-	fs = g_mime_stream_filter_new(src);
 	enc = g_mime_data_wrapper_get_encoding(content);
-	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
-	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	if (enc == GMIME_CONTENT_ENCODING_BASE64) {
+		msg_read_base64(src, keep, data, total);
+		return 0;
+	}
+	fs = g_mime_stream_filter_new(src);
+	if (enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
 	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
 		f = g_mime_filter_basic_new(enc, FALSE);
 		g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
 		g_object_unref(f);
 	}
 	buf = g_malloc(MSG_CHUNK);
-	while ((n = g_mime_stream_read(fs, buf, MSG_CHUNK)) > 0) {
-		if (data->len < keep) {
-			take = keep - data->len;
-			if (take > (size_t)n)
-				take = (size_t)n;
-			g_byte_array_append(data, (const guint8 *)buf,
-			    (guint)take);
-		}
-		*total += (size_t)n;
-	}
+	while ((n = g_mime_stream_read(fs, buf, MSG_CHUNK)) > 0)
+		msg_keep(data, keep, buf, (size_t)n, total);
 	g_free(buf);
 	g_object_unref(fs);
 	return 0;
@@ -601,10 +635,16 @@ msg_sink_text(void *arg, const char *source, const char *type,
     const char *text, size_t len)
 {
 	struct walk *w = arg;
+	struct segment *s;
 
-	if (msg_add_text(w, source, type, NULL, NULL, text, len,
-	    source) == NULL)
+	if ((s = msg_add_text(w, source, type, NULL, NULL, text, len,
+	    source)) == NULL)
 		return w->oom ? -1 : 1;
+	/* A text replayed whole keeps its key (a cut one is another). */
+	if (w->ex.text_key != NULL && s->text_len == len) {
+		memcpy(s->text_key, w->ex.text_key, sizeof s->text_key);
+		s->keyed = true;
+	}
 	return w->text_full ? 1 : 0;
 }
 
@@ -679,7 +719,7 @@ msg_extract_part(struct walk *w, const char *source, const char *filename,
 	f.len = data->len;
 	f.depth = 0;
 	w->cur_depth = depth;
-	if ((rc = extract_file(&w->ex, &f)) < 0)
+	if ((rc = xcache_extract(w->lim->cache, &w->ex, &f)) < 0)
 		w->oom = 1;
 	/* The extractors stopped on time: so does the walk. */
 	if (w->ex.stop)

@@ -26,6 +26,8 @@
 #include "extract/extract.h"
 #include "textseg.h"
 
+struct xcache;
+
 struct message_limits {
 	size_t	max_depth;	/* nesting of multiparts and messages */
 	size_t	max_parts;	/* MIME parts in the whole message */
@@ -33,6 +35,9 @@ struct message_limits {
 	size_t	max_text_bytes;	/* decoded text kept for the message */
 	double	max_seconds;	/* wall time for the walk; 0 = none */
 	struct extract_limits extract;	/* attachments (extract.h) */
+	size_t	cache_bytes;	/* limits { extract_cache } */
+	struct xcache	*cache;		/* attachments read before (xcache.h),
+					   shared; NULL: none */
 };
 
 /* Defaults used when the config says nothing (and by tests). */

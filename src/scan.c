@@ -20,9 +20,14 @@
  * of whole groups of 5 to 40 digits is a candidate, so "138 0013 8000"
  * and "2024 13800138000" both yield the mobile number, in linear time.
  *
- * Owns only per-call state.  Errors: -1 with err (no memory, Hyperscan
- * failure).  Nothing here writes a value in clear anywhere: findings get
- * record ids, counts and masked samples. */
+ * The text of a file given again by extract/xcache.c carries a key
+ * (textseg.h): its scan is recorded (scanlog.h) into the engine's kept
+ * scans, and played back the next time instead of scanned.
+ *
+ * Owns only per-call state (the kept scans are the engine's).  Errors:
+ * -1 with err (no memory, Hyperscan failure).  Nothing here writes a
+ * value in clear anywhere: findings and kept scans get record ids,
+ * counts, keyed fingerprints and masked samples. */
 #include "config.h"
 
 #include <stdio.h>
@@ -33,6 +38,7 @@
 #include "hitsort.h"
 #include "mask.h"
 #include "normalize.h"
+#include "scanlog.h"
 #include "simd.h"
 #include "validate.h"
 
@@ -43,6 +49,7 @@
 #define LINK_PARTNERS	16	/* weak events paired with each one */
 #define LINK_BUDGET	(1u << 24)	/* linking steps a message */
 #define STRONG_BATCH	8	/* deferred table lookups (scan_strong) */
+#define SCAN_KEEP_MIN	(16 * 1024)	/* text of a file whose scan is kept */
 /* The digits of a run's groups (those short enough to be in a
  * candidate), one after another, and room for an 'x' after them. */
 #define DIGITS_MAX	(RUN_MAX_GROUPS * RUN_MAX_DIGITS + 1)
@@ -112,7 +119,17 @@ struct scan_ctx {
 	size_t			 seq_min;	/* ... a sequence of its groups */
 	struct strong_pending	 pend[STRONG_BATCH];
 	size_t			 npend;
+	struct scanlog		 log;		/* the segment's, to keep */
 };
+
+/* Whether a sample may be taken: room in the findings, or a log being
+ * recorded (its samples are played into other findings, with their own
+ * room: scanlog.h). */
+static bool
+scan_sampling(const struct scan_ctx *x)
+{
+	return x->log.b != NULL || x->f->nsamples < x->f->max_samples;
+}
 
 static bool
 scan_isdigit(char c)
@@ -227,27 +244,24 @@ scan_strong_found(struct scan_ctx *x, const struct table_hit *h, size_t n,
 {
 	size_t i;
 	char masked[MASK_MAX];
+	bool sample = canon != NULL && scan_sampling(x);
 
 	for (i = 0; i < n; i++) {
 		struct pos_hit p = { h[i].rec, (uint32_t)pos, h[i].field,
 		    h[i].kind, NEAR_NONE };
 
 		g_array_append_val(x->strong, p);
-		(void)findings_add_record(x->f, h[i].rec,
-		    table_record_id(x->e->table, h[i].rec),
-		    table_record_list(x->e->table, h[i].rec),
-		    table_record_canary(x->e->table, h[i].rec), x->seg,
+		scanlog_record(&x->log, x->f, x->e->table, h[i].rec, x->seg,
 		    (enum field_kind)h[i].kind);
 	}
-	/* One value, one count per kind, one sample. */
-	if (h[0].kind < KIND_COUNT && findings_once(x->f, 0x100 + h[0].kind,
-	    fp) == 1) {
-		x->f->kind_values[h[0].kind]++;
-		if (x->f->nsamples >= x->f->max_samples || canon == NULL)
-			return;		/* no room: spare the mask */
+	/* One value, one count per kind, one sample (no room: spare the
+	 * mask). */
+	if (h[0].kind >= KIND_COUNT)
+		return;
+	if (sample)
 		mask_value((enum field_kind)h[0].kind, canon, len, masked);
-		findings_sample(x->f, false, h[0].kind, masked, x->seg);
-	}
+	scanlog_value(&x->log, x->f, 0x100 + h[0].kind, fp, false, h[0].kind,
+	    sample ? masked : NULL, x->seg);
 }
 
 /* The lookups scan_lookup deferred, in the order it made them: first
@@ -295,7 +309,7 @@ scan_strong(struct scan_ctx *x, uint64_t fp, size_t pos, const char *canon,
 	const struct table_hit *h;
 	size_t n;
 
-	if (x->f->nsamples < x->f->max_samples) {
+	if (scan_sampling(x)) {
 		if ((n = table_lookup_strong(x->e->table, fp, &h)) > 0)
 			scan_strong_found(x, h, n, fp, pos, canon, len);
 		return;
@@ -332,13 +346,10 @@ scan_detected(struct scan_ctx *x, enum detector d, enum field_kind mk,
 	if (!x->e->det_on[d])
 		return;
 	fp = listkey_fingerprint(&x->e->key, CLASS_TEXT, val, len);
-	if (findings_once(x->f, 0x200 + d, fp) != 1)
-		return;
-	x->f->detector_values[d]++;
-	if (x->f->nsamples >= x->f->max_samples)
-		return;		/* no room: spare the mask */
-	mask_value(mk, val, len, masked);
-	findings_sample(x->f, true, d, masked, x->seg);
+	if (scan_sampling(x))	/* else no room: spare the mask */
+		mask_value(mk, val, len, masked);
+	scanlog_value(&x->log, x->f, 0x200 + d, fp, true, d,
+	    scan_sampling(x) ? masked : NULL, x->seg);
 }
 
 /* Separators a written identifier is grouped with: a space, a dash or
@@ -749,7 +760,7 @@ scan_on_candidate(unsigned int id, unsigned long long from,
 		break;
 	default:
 		if (id >= CAND_KEYWORD && id - CAND_KEYWORD < x->e->nkeywords)
-			(void)findings_keyword(x->f,
+			scanlog_keyword(&x->log, x->f,
 			    x->e->keywords[id - CAND_KEYWORD]);
 	}
 	return 0;
@@ -1012,7 +1023,7 @@ scan_link_pairs(struct scan_ctx *x)
 				    GSIZE_TO_POINTER((k > lim ? lim + 1 : k) +
 				    1));
 				if (k > lim) {
-					x->f->weak_ambiguous++;
+					scanlog_ambiguous(&x->log, x->f);
 					continue;
 				}
 			}
@@ -1174,15 +1185,12 @@ scan_count_weak(struct scan_ctx *x, const struct pos_hit *w, size_t n)
 	for (k = 0; k < n; k++) {
 		if (w[k].near == NEAR_NONE)
 			continue;
-		(void)findings_add_record(x->f, w[k].rec,
-		    table_record_id(x->e->table, w[k].rec),
-		    table_record_list(x->e->table, w[k].rec),
-		    table_record_canary(x->e->table, w[k].rec), x->seg,
+		scanlog_record(&x->log, x->f, x->e->table, w[k].rec, x->seg,
 		    (enum field_kind)w[k].kind);
-		if (w[k].kind < KIND_COUNT &&
-		    findings_once(x->f, 0x300 + w[k].kind,
-		    ((uint64_t)w[k].rec << 16) | w[k].field) == 1)
-			x->f->kind_values[w[k].kind]++;
+		if (w[k].kind < KIND_COUNT)
+			scanlog_value(&x->log, x->f, 0x300 + w[k].kind,
+			    ((uint64_t)w[k].rec << 16) | w[k].field, false,
+			    w[k].kind, NULL, x->seg);
 	}
 }
 
@@ -1296,7 +1304,7 @@ scan_corroborate(struct scan_ctx *x)
 		    struct weak_only, j).evidence == o->evidence; j++)
 			;
 		if (j - i > x->e->weak_max_records) {
-			x->f->weak_ambiguous++;
+			scanlog_ambiguous(&x->log, x->f);
 			continue;
 		}
 		for (k = i; k < j; k++) {
@@ -1318,15 +1326,57 @@ scan_today(void)
 	    tm.tm_mday;
 }
 
+/* The text of a file read before (extract/xcache.c) comes again with
+ * every message that carries the file, so its scan is kept (scanlog.h):
+ * the key is the text's (textseg.h) and the day (ID numbers are checked
+ * against it).
+ * Returns 1 when a kept scan was played into x->f, 0 when the segment
+ * is to be scanned (and *keep said whether to keep its scan), -1. */
 static int
-scan_segment(struct scan_ctx *x, hs_scratch_t *scratch, const char *text,
-    size_t len, char *err, size_t errlen)
+scan_kept(struct scan_ctx *x, const struct segment *sg,
+    uint8_t key[BLOBCACHE_KEY], bool *keep)
+{
+	const struct blob *b;
+	int rc;
+
+	*keep = false;
+	if (x->e->scans == NULL || !sg->keyed || sg->text_len < SCAN_KEEP_MIN)
+		return 0;
+	blobcache_key(x->e->scans, sg->text_key, sizeof sg->text_key,
+	    &x->today, sizeof x->today, key);
+	if ((b = blobcache_get(x->e->scans, key)) != NULL) {
+		rc = scanlog_play(b, x->f, x->e->table, x->seg, &x->budget);
+		blobcache_release(x->e->scans, b);
+		if (rc != 0)
+			return rc;
+	}
+	/* A scan that starts without linking budget would skip links a
+	 * fuller budget makes: it says nothing of the text alone. */
+	*keep = x->budget > 0;
+	return 0;
+}
+
+static int
+scan_segment(struct scan_ctx *x, hs_scratch_t *scratch,
+    const struct segment *sg, char *err, size_t errlen)
 {
 	const struct textview *v = &x->view;
+	const char *text = sg->text;
+	size_t len = sg->text_len, off, chunk, budget = x->budget;
+	uint8_t key[BLOBCACHE_KEY];
 	hs_error_t rc;
-	size_t off, chunk;
+	bool keep;
+	int kept;
 
+	if ((kept = scan_kept(x, sg, key, &keep)) != 0) {
+		if (kept < 0)
+			(void)snprintf(err, errlen, "out of memory");
+		return kept < 0 ? -1 : 0;
+	}
+	if (keep)
+		scanlog_start(&x->log);
 	if (textview_rebuild(&x->view, text, len) != 0) {
+		scanlog_stop(&x->log);
 		(void)snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -1350,6 +1400,7 @@ scan_segment(struct scan_ctx *x, hs_scratch_t *scratch, const char *text,
 			    (unsigned)chunk, 0, scratch, scan_on_weak, x);
 		if (rc != HS_SUCCESS) {
 			(void)snprintf(err, errlen, "hs_scan failed (%d)", rc);
+			scanlog_stop(&x->log);
 			return -1;
 		}
 		if (v->len == 0)
@@ -1358,6 +1409,13 @@ scan_segment(struct scan_ctx *x, hs_scratch_t *scratch, const char *text,
 	scan_link(x);
 	scan_corroborate(x);
 	x->f->bytes_scanned += v->len;
+	/* Kept only when the budget never ran out: then the same text
+	 * gives the same findings wherever the budget is above what this
+	 * scan spent (scanlog_play). */
+	if (x->log.b != NULL && x->budget > 0)
+		scanlog_keep(&x->log, x->e->scans, key, budget - x->budget,
+		    v->len);
+	scanlog_stop(&x->log);
 	return 0;
 }
 
@@ -1398,8 +1456,7 @@ engine_scan(const struct engine *e, const struct textseg *t,
 		if (t->seg[i].text == NULL)
 			continue;
 		x.seg = (uint32_t)i;
-		rc = scan_segment(&x, scratch, t->seg[i].text,
-		    t->seg[i].text_len, err, errlen);
+		rc = scan_segment(&x, scratch, &t->seg[i], err, errlen);
 	}
 	/* Below its threshold a detector reports nothing. */
 	for (i = 0; i < DET_COUNT; i++)

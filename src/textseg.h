@@ -15,7 +15,9 @@
 #ifndef CUSTOS_TEXTSEG_H
 #define CUSTOS_TEXTSEG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct segment {
 	char	*source;	/* where it came from, see above */
@@ -27,6 +29,11 @@ struct segment {
 	char	*text;		/* UTF-8, NUL-terminated; NULL when opaque */
 	size_t	 text_len;	/* bytes of text, without the NUL */
 	size_t	 raw_len;	/* bytes after transfer decoding */
+	/* Set when the text is one a file read before gave again
+	 * (extract/xcache.c): the same key, the same text, so its scan
+	 * may be kept (scanlog.h). */
+	bool	 keyed;
+	uint8_t	 text_key[16];
 };
 
 struct unscannable {

@@ -85,6 +85,9 @@ struct extract {
 	size_t				 bytes_used;	/* of max_bytes */
 	bool				 stop;	/* budget or time: no more */
 	bool				 oom;
+	/* While extract/xcache.c gives a kept text again: its key (16
+	 * bytes), for the sink to pass on (textseg.h); else NULL. */
+	const uint8_t			*text_key;
 };
 
 void	extract_init(struct extract *, const struct extract_limits *,

@@ -45,7 +45,11 @@
 #   records  100 KB, 200 records of the generated list among prose:
 #            rejected at end of DATA;
 #   mix    multipart: text, HTML, and a 300 KB xlsx (5 records of the
-#          list among inventory rows): tagged, passes.
+#          list among inventory rows): tagged, passes.  The same xlsx
+#          every time, so custos reads it once (limits { extract_cache });
+#          "custos-nocache" is custos with the cache off, reading it
+#          every time, as a file never seen before: its ratios are the
+#          row "mix-nocache".
 #
 # Every row (milter x socket x message) is measured ROUNDS times, the
 # rounds one after the other over all rows (the box is shared: load
@@ -85,8 +89,9 @@
 # Environment: ROUNDS (2), MSGS (messages per throughput row and round,
 # 200), CONC (smtp-source sessions, 8), LAT (sequential sends per latency
 # row and round, 80), RECORDS (customer list size, 100000), MILTERS
-# ("none pt ptnr custos rspamd rspamd-bare"; the rspamd ones are skipped
-# when rspamd is not installed),
+# ("none pt ptnr custos custos-nocache rspamd rspamd-bare"; the rspamd
+# ones are skipped when rspamd is not installed; custos-nocache runs the
+# mix only),
 # SOCKETS ("unix inet"), KINDS ("clean records mix"), RSPAMD_KINDS
 # (records), MEM_CONNS (500; 0 skips the memory test), MEM_MB (10),
 # MEM_CAP_MB (12000), KEEP=1 keeps the work directory (E2E_KEEP), E2E_DIR
@@ -101,7 +106,7 @@ CONC=${CONC:-8}
 LAT=${LAT:-80}
 ROUNDS=${ROUNDS:-2}
 RECORDS=${RECORDS:-100000}
-MILTERS=${MILTERS:-"none pt ptnr custos rspamd rspamd-bare"}
+MILTERS=${MILTERS:-"none pt ptnr custos custos-nocache rspamd rspamd-bare"}
 SOCKETS=${SOCKETS:-"unix inet"}
 KINDS=${KINDS:-"clean records mix"}
 RSPAMD_KINDS=${RSPAMD_KINDS:-records}
@@ -373,6 +378,11 @@ contact = "security@example.com"
 audit_log = "$E2E/audit.log"
 EOF
 } >"$E2E/custos.conf"
+# The same without the extraction cache: the mix message sends one xlsx
+# again and again, which the cache reads once; this row reads it every
+# time, as for a file never seen before.
+grep -q '^limits' "$E2E/custos.conf" && die "custos.conf has a limits block: custos-nocache needs its own"
+{ cat "$E2E/custos.conf"; echo "limits { extract_cache = 0 }"; } >"$E2E/custos-nocache.conf"
 t0=$(date +%s.%N)
 "$E2E/bin/custos" compile -c "$E2E/custos.conf" >"$E2E/compile.out" 2>&1 || {
 	cat "$E2E/compile.out" >&2
@@ -539,6 +549,8 @@ start_milter() {
 	pt) cmd=("$E2E/bin/passthrough-milter" -D -p "$spec") ;;
 	ptnr) cmd=("$E2E/bin/passthrough-milter" -D -N -p "$spec") ;;
 	custos) cmd=("$E2E/bin/custos-milter" -f -c "$E2E/custos.conf" -p "$spec") ;;
+	custos-nocache) cmd=("$E2E/bin/custos-milter" -f -c \
+	    "$E2E/custos-nocache.conf" -p "$spec") ;;
 	# Its socket is in its configuration; it compiles the public
 	# suffix list at start (~10 s).
 	rspamd|rspamd-bare)
@@ -684,6 +696,10 @@ configs() {
 		case $m in
 		none) echo "none - $KINDS" ;;
 		rspamd|rspamd-bare) echo "$m inet $RSPAMD_KINDS" ;;
+		# only the mix has an attachment to cache
+		custos-nocache)
+			[[ " $KINDS " == *" mix "* ]] || continue
+			for sock in $SOCKETS; do echo "$m $sock mix"; done ;;
 		*) for sock in $SOCKETS; do echo "$m $sock $KINDS"; done ;;
 		esac
 	done
@@ -723,6 +739,7 @@ report_row() {
 	ptnr) label="passthrough -N" ;;
 	rspamd) label="rspamd (shape map, Redis rate limit)" ;;
 	rspamd-bare) label="rspamd (shape map only)" ;;
+	custos-nocache) label="custos, extract_cache = 0" ;;
 	*) label=$m ;;
 	esac
 	printf '| %s | %s | %s | %.0f | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s |\n' \
@@ -773,9 +790,15 @@ echo
 echo "| socket | message | msg/s custos/none | msg/s custos/passthrough | msg/s passthrough/none | p50 custos/none | p50 custos/passthrough | CPU custos/passthrough | CPU custos - passthrough ms | msg/s custos/passthrough -N | CPU custos - passthrough -N ms |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for sock in $SOCKETS; do
-	for kind in $KINDS; do
+	for kind in $KINDS mix-nocache; do
 		c="custos|$sock|$kind" p="pt|$sock|$kind" n="none|-|$kind"
 		q="ptnr|$sock|$kind"
+		# custos without its extraction cache, against the same rows
+		if [ "$kind" = mix-nocache ]; then
+			[ -n "${R_RATE[custos-nocache|$sock|mix]:-}" ] || continue
+			c="custos-nocache|$sock|mix" p="pt|$sock|mix"
+			n="none|-|mix" q="ptnr|$sock|mix"
+		fi
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$sock" "$kind" \
 		    "$(ratio "${R_RATE[$c]:-}" "${R_RATE[$n]:-}")" \
 		    "$(ratio "${R_RATE[$c]:-}" "${R_RATE[$p]:-}")" \

@@ -113,12 +113,18 @@ test_shipped_conf_matches_defaults(void **state)
 	assert_int_equal(shipped->max_scans, builtin->max_scans);
 	assert_int_equal(shipped->drain_timeout, builtin->drain_timeout);
 	{
-		/* The helper's path is compared as a string; the rest of
-		 * the limits byte for byte. */
+		/* The helper's path is compared as a string, the caches
+		 * (each snapshot's own) by their size; the rest of the
+		 * limits byte for byte. */
 		struct message_limits a = shipped->limits, b = builtin->limits;
 
 		assert_string_equal(a.extract.pdftotext, b.extract.pdftotext);
 		a.extract.pdftotext = b.extract.pdftotext = NULL;
+		assert_int_equal(a.cache_bytes, 32 << 20);
+		assert_non_null(a.cache);
+		assert_non_null(b.cache);
+		assert_ptr_not_equal(a.cache, b.cache);
+		a.cache = b.cache = NULL;
 		assert_memory_equal(&a, &b, sizeof a);
 	}
 	assert_string_equal(shipped->key_file, builtin->key_file);
@@ -218,7 +224,8 @@ test_quarantine_notify(void **state)
 	struct conf *c = load_text(
 	    "node = \"gw7\"\n"
 	    "store = redis\n"
-	    "limits { archive_depth = 2  extract_size = 5M  pdf_pages = 9 }\n"
+	    "limits { archive_depth = 2  extract_size = 5M  pdf_pages = 9\n"
+	    "  extract_cache = 0 }\n"
 	    "pdftotext = \"/opt/bin/pdftotext\"\n"
 	    "quarantine {\n  dir = \"/q\"  key_file = \"/k\"  store = redis\n"
 	    "  redis_max_size = 2M  retention = \"7d\"  relay = \"[::1]:2525\"\n"
@@ -254,6 +261,8 @@ test_quarantine_notify(void **state)
 	assert_int_equal(c->limits.extract.max_bytes, 5 << 20);
 	assert_int_equal(c->limits.extract.max_pdf_pages, 9);
 	assert_string_equal(c->limits.extract.pdftotext, "/opt/bin/pdftotext");
+	assert_int_equal(c->limits.cache_bytes, 0);
+	assert_null(c->limits.cache);		/* turned off */
 	conf_unref(c);
 }
 

@@ -1100,6 +1100,185 @@ test_pipeline_orders(void **state)
 
 /* libmilter ends worker threads all the time: a thread that ends hands
  * its scratch to the next new thread, which scans with it as well. */
+/* ---- kept scans of files' texts (scanlog.h) */
+
+/* A message of the given segments; those marked with '*' first are
+ * texts of a file read before, given again with a key (textseg.h),
+ * whose scans are kept. */
+static struct findings
+scan_message(const struct engine *e, const char *const *segs, size_t n,
+    size_t max_samples)
+{
+	struct textseg *t = textseg_new();
+	struct segment *sg;
+	struct findings f;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		bool file = segs[i][0] == '*';
+		const char *text = segs[i] + file;
+
+		sg = textseg_add(t, file ? "attachment \"a.xlsx\" > sheet" :
+		    "body text/plain", "text/plain", "utf-8", NULL, text,
+		    strlen(text));
+		assert_non_null(sg);
+		if (file) {
+			/* as extract/xcache.c keys a text: one key a text */
+			GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+			guint8 d[32];
+			gsize dl = sizeof d;
+
+			g_checksum_update(ck, (const guchar *)text, -1);
+			g_checksum_get_digest(ck, d, &dl);
+			memcpy(sg->text_key, d, sizeof sg->text_key);
+			sg->keyed = true;
+			g_checksum_free(ck);
+		}
+	}
+	(void)findings_init(&f, max_samples);
+	if (engine_scan(e, t, &f, err, sizeof err) != 0)
+		fail_msg("scan: %s", err);
+	textseg_free(t);
+	return f;
+}
+
+static void
+assert_identical(const struct findings *a, const struct findings *b,
+    const char *what)
+{
+	const struct finding_record **va, **vb;
+	GHashTableIter it;
+	gpointer k, v;
+	size_t na, nb, i;
+
+	assert_same_findings(a, b, what);
+	va = findings_sorted(a, &na);
+	vb = findings_sorted(b, &nb);
+	for (i = 0; i < na; i++)
+		if (va[i]->segment != vb[i]->segment ||
+		    va[i]->canary != vb[i]->canary ||
+		    va[i]->list != vb[i]->list)
+			fail_msg("%s: %s segment %u/%u", what, va[i]->id,
+			    va[i]->segment, vb[i]->segment);
+	g_free(va);
+	g_free(vb);
+	for (i = 0; i < DET_COUNT; i++)
+		if (a->detector_values[i] != b->detector_values[i])
+			fail_msg("%s: detector %zu: %zu vs %zu", what, i,
+			    a->detector_values[i], b->detector_values[i]);
+	if (a->canaries != b->canaries || a->per_list[0] != b->per_list[0] ||
+	    a->bytes_scanned != b->bytes_scanned)
+		fail_msg("%s: canaries %zu/%zu, bytes %zu/%zu", what,
+		    a->canaries, b->canaries, a->bytes_scanned,
+		    b->bytes_scanned);
+	if (a->nsamples != b->nsamples)
+		fail_msg("%s: %zu vs %zu samples", what, a->nsamples,
+		    b->nsamples);
+	for (i = 0; i < a->nsamples; i++)
+		if (strcmp(a->samples[i].text, b->samples[i].text) != 0 ||
+		    a->samples[i].kind != b->samples[i].kind ||
+		    a->samples[i].detector != b->samples[i].detector ||
+		    a->samples[i].segment != b->samples[i].segment)
+			fail_msg("%s: sample %zu: %s vs %s", what, i,
+			    a->samples[i].text, b->samples[i].text);
+	assert_int_equal(g_hash_table_size(a->keywords),
+	    g_hash_table_size(b->keywords));
+	g_hash_table_iter_init(&it, a->keywords);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (g_hash_table_lookup(b->keywords, k) != v)
+			fail_msg("%s: keyword %s", what, (const char *)k);
+}
+
+/* A file's text of some 20 KB: records, values only a detector knows,
+ * weak fields near a strong one, near each other only (two records,
+ * and six: ambiguous), keywords, a canary, values again; each variant
+ * v its own mix, sharing some values with the others. */
+static char *
+file_text(int v)
+{
+	GString *s = g_string_new(v == 0 ? "机密 customer list\n" : "");
+	char id[19];
+	int k;
+
+	for (k = 1 + v * 5; k <= 14 + v * 5 && k <= 30; k++) {
+		make_id(k, id);
+		g_string_append_printf(s, "客户%02d\t138-0013-80%02d\t"
+		    "user%02d@EXAMPLE.com\t%s\t139 1234 56%02d\t"
+		    "4111 1111 1111 1111\n", k, k, k, id, k + v);
+	}
+	g_string_append(s, "王芳 长城贸易\t李娜 东方物流有限公司\n");
+	while (s->len < 20000)
+		g_string_append_printf(s, "SKU-%04zu\tvalve\t%zu\t12.50\t"
+		    "2026-04-02\n", s->len % 9973, s->len % 977);
+	g_string_append_printf(s, "again 13800138%03d\n", 10 + v);
+	return g_string_free(s, FALSE);
+}
+
+/* The findings of a message whose file texts were scanned before are
+ * those of scanning them: whatever came before them in the message
+ * (values already counted, samples already taken), whatever room for
+ * samples, twice in one message, in another segment's place. */
+static void
+test_kept_scans(void **state)
+{
+	static const size_t maxes[] = { 0, 1, 3, 8, 1000 };
+	struct engine *e = (struct engine *)conf->engine;
+	struct blobcache *scans = e->scans;
+	struct blobcache_stats st;
+	char *f0 = file_text(0), *f1 = file_text(1), *f2 = file_text(2);
+	char *a0 = g_strconcat("*", f0, NULL), *a1 = g_strconcat("*", f1,
+	    NULL), *a2 = g_strconcat("*", f2, NULL);
+	const char *body = "见附件: 13800138003, user05@example.com, "
+	    "139 1234 5606, 客户07 13800138007";
+	const char *const msgs[][4] = {
+		{ a0, a1, NULL },
+		{ body, a0, NULL },
+		{ a2, body, a1, a0 },
+		{ a1, a1, body, NULL },
+		{ body, NULL },
+	};
+	struct findings ref, f;
+	size_t m, k, n, round;
+	char what[64];
+
+	(void)state;
+	assert_non_null(scans);
+	for (round = 0; round < 2; round++)
+		for (m = 0; m < sizeof msgs / sizeof msgs[0]; m++) {
+			for (n = 0; n < 4 && msgs[m][n] != NULL; n++)
+				;
+			for (k = 0; k < sizeof maxes / sizeof maxes[0]; k++) {
+				e->scans = NULL;
+				ref = scan_message(e, msgs[m], n, maxes[k]);
+				e->scans = scans;
+				f = scan_message(e, msgs[m], n, maxes[k]);
+				(void)snprintf(what, sizeof what,
+				    "message %zu, %zu samples", m, maxes[k]);
+				assert_identical(&ref, &f, what);
+				assert_true(findings_records(&f) > 0);
+				findings_free(&ref);
+				findings_free(&f);
+			}
+		}
+	/* three file texts kept, played back ever after */
+	blobcache_get_stats(scans, &st);
+	assert_int_equal(st.stored, 3);
+	assert_int_equal(st.misses, 3);
+	assert_true(st.hits >= 50);
+	/* body texts are never kept */
+	f = scan_message(e, msgs[4], 1, 8);
+	findings_free(&f);
+	blobcache_get_stats(scans, &st);
+	assert_int_equal(st.stored, 3);
+	g_free(a0);
+	g_free(a1);
+	g_free(a2);
+	g_free(f0);
+	g_free(f1);
+	g_free(f2);
+}
+
 static void
 test_scratch_handed_on(void **state)
 {
@@ -1146,6 +1325,7 @@ main(void)
 		cmocka_unit_test(test_stale_rebuild),
 		cmocka_unit_test(test_scratch_handed_on),
 		cmocka_unit_test(test_pipeline_orders),
+		cmocka_unit_test(test_kept_scans),
 	};
 	int rc;
 
