@@ -31,6 +31,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "engine.h"
+#include "extract/xcache.h"
 #include "log.h"
 #include "message.h"
 #include "milter.h"
@@ -182,6 +183,27 @@ worker_stop(void)
 /* The worker's control thread.  SIGUSR1 (the supervisor's relay of HUP):
  * install a new config snapshot, or keep the running one when the new
  * config fails.  SIGUSR2 (the supervisor's relay of TERM): stop. */
+/* How much the attachment caches of snapshot c saved (limits {
+ * extract_cache }): said when it is replaced and at stop, so that an
+ * admin can size them. */
+static void
+log_caches(const struct conf *c)
+{
+	struct xcache_stats xs;
+	struct blobcache_stats ss;
+
+	if (c == NULL || c->limits.cache == NULL)
+		return;
+	xcache_get_stats(c->limits.cache, &xs);
+	engine_kept_scans(c->engine, &ss);
+	log_info("attachment cache: %llu files read, %llu read again from "
+	    "memory, %zu kept (%zu KB, %llu dropped); scans of their texts "
+	    "played back %llu times, %zu kept (%zu KB)",
+	    (unsigned long long)xs.misses, (unsigned long long)xs.hits,
+	    xs.entries, xs.bytes / 1024, (unsigned long long)xs.evicted,
+	    (unsigned long long)ss.hits, ss.entries, ss.bytes / 1024);
+}
+
 static void *
 control_thread(void *arg)
 {
@@ -212,6 +234,7 @@ control_thread(void *arg)
 		    strcmp(old->user, c->user) != 0))
 			log_warn("reload: socket and user changes take "
 			    "effect at the next restart");
+		log_caches(old);
 		conf_unref(old);
 		if (!opt.verbose)
 			log_set_level(c->log_level);
@@ -273,6 +296,9 @@ worker_main(void *arg)
 	/* Digests still waiting go out now, briefly: notices are best
 	 * effort, the incidents are in the audit log. */
 	notifier = notify_stop(notifier, 10);
+	c = conf_current();
+	log_caches(c);
+	conf_unref(c);
 	if (rc == EX_OK)
 		log_info("stopped");
 	return rc;

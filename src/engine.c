@@ -375,3 +375,9 @@ engine_list_version(const struct engine *e)
 {
 	return e != NULL ? e->version : "";
 }
+
+void
+engine_kept_scans(const struct engine *e, struct blobcache_stats *st)
+{
+	blobcache_get_stats(e != NULL ? e->scans : NULL, st);
+}

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "blobcache.h"
 #include "findings.h"
 #include "textseg.h"
 
@@ -36,6 +37,10 @@ void		 engine_verify_tables(bool);
 
 /* "" when no list is loaded. */
 const char	*engine_list_version(const struct engine *);
+
+/* The kept scans' counts (scanlog.h); zeros without them. */
+void		 engine_kept_scans(const struct engine *,
+		    struct blobcache_stats *);
 
 /* Scans every text segment of t into f (initialised by the caller). */
 int		 engine_scan(const struct engine *, const struct textseg *t,

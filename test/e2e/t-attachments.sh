@@ -3,7 +3,10 @@
 # people send it (export.zip holding 2024/客户.xlsx with 30 customers) is
 # found with the right count and the path of every record; an encrypted
 # zip is "unscannable: encrypted" with the member's name, and policy holds
-# it; `custos scan --text` shows the extracted segments with their paths.
+# it; `custos scan --text` shows the extracted segments with their paths;
+# the same attachment three times (limits { extract_cache }: read once,
+# its scan kept from the third time) gets the same verdict each time,
+# and the milter says at reload what its cache saved.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -11,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 e2e_require
 command -v zip >/dev/null || { [ "${CI:-}" = true ] && { echo "1..1"; echo "not ok 1 - zip is not installed"; exit 1; }
 	echo "1..0 # SKIP zip is not installed"; exit 77; }
-tap_plan 8
+tap_plan 12
 e2e_setup
 fx=$E2E/fx
 "$PYTHON3" "$top_srcdir/test/fixtures/make-fixtures.py" "$fx" || exit 1
@@ -79,6 +82,48 @@ tap_check "encrypted zip: unscannable: encrypted, naming the member" \
 "$custos" scan --text -c "$E2E/custos.conf" "$fx/zip-xlsx-30-records.eml" >"$E2E/scan.json"
 tap_check "custos scan --text: the sheet's text with its path" \
 	test "$(jq -r '[.segments[] | select((.source | test("export.zip\" > 2024/客户.xlsx > sheet")) and (.text | contains("C00030")))] | length' "$E2E/scan.json")" -ge 1
+
+# The same file again and again, as a list sent to every customer: 180
+# customers in a CSV in a zip (stored, so that it is large enough to be
+# kept), three messages.
+mkdir -p "$E2E/again"
+{ head -181 "$E2E/list.csv"; sed -n 2,181p "$E2E/list.csv"; } >"$E2E/again/名单.csv"
+( cd "$E2E/again" && zip -q -0 ../list.zip 名单.csv )
+{
+	printf 'Subject: list\r\nMIME-Version: 1.0\r\n'
+	printf 'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+	printf -- '--b\r\nContent-Type: text/plain\r\n\r\nthe list\r\n'
+	printf -- '--b\r\nContent-Type: application/zip; name="list.zip"\r\n'
+	printf 'Content-Disposition: attachment; filename="list.zip"\r\n'
+	printf 'Content-Transfer-Encoding: base64\r\n\r\n'
+	base64 "$E2E/list.zip" | sed 's/$/\r/'
+	printf -- '--b--\r\n'
+} >"$E2E/again.eml"
+refused=0 counts=
+for i in 1 2 3; do
+	E2E_TO=someone@gmail.test e2e_send "$E2E/again.eml"
+	grep -a '^<\*\*' "$E2E/swaks.out" | grep -q 550 && refused=$((refused + 1))
+	line=$(jq -c 'select(.type == "decision")' "$E2E/audit.log" | tail -1)
+	counts="$counts $(jq -r '"\(.records)/\([.record_ids[].where | select(. == "attachment \"list.zip\" > 名单.csv")] | length)"' <<<"$line")"
+done
+same_counts() {	# one count, all in the CSV, at least its 180 customers
+	set -- $counts
+	[ "$1" = "$2" ] && [ "$2" = "$3" ] && [ "${1%/*}" = "${1#*/}" ] &&
+	    [ "${1%/*}" -ge 180 ]
+}
+tap_check "the same zip three times: refused with 550 each time" test "$refused" = 3
+tap_check "the same zip three times: the same records, all in the CSV ($counts)" same_counts
+# At reload the replaced configuration's caches say what they saved.
+kill -HUP "$(e2e_milter_pid)"
+for i in $(seq 100); do
+	grep -q "attachment cache:" "$E2E/milter.log" && break
+	sleep 0.1
+done
+cache=$(grep "attachment cache:" "$E2E/milter.log" | tail -1)
+tap_check "cache: the zip read once, then twice from memory" \
+	grep -q "[0-9] files read, 2 read again from memory" <<<"$cache"
+tap_check "cache: the CSV's scan played back the third time" \
+	grep -q "played back 1 times" <<<"$cache"
 
 [ "$_tap_failed" -eq 0 ] || e2e_dump_logs 40
 tap_done
