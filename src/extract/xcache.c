@@ -128,8 +128,8 @@ xc_put_str(GByteArray *b, const char *s, size_t len)
 	g_byte_array_append(b, (const guint8 *)"", 1);
 }
 
-/* Room for add more bytes within the entry's bound; drops the record
- * otherwise. */
+/* Whether add more bytes fit within the entry's bound; drops the
+ * record when they do not. */
 static bool
 xc_rec_room(struct xc_rec *r, size_t add)
 {

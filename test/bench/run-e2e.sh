@@ -94,6 +94,8 @@
 # mix only),
 # SOCKETS ("unix inet"), KINDS ("clean records mix"), RSPAMD_KINDS
 # (records), MEM_CONNS (500; 0 skips the memory test), MEM_MB (10),
+# MIX_VARIANTS (100 mix messages, each with a sheet of its own, for the
+# cost of the attachment cache on files never seen before; 0 skips it),
 # MEM_CAP_MB (12000), KEEP=1 keeps the work directory (E2E_KEEP), E2E_DIR
 # as in lib.sh.  Needs root (a private Postfix), postfix (smtp-source,
 # smtp-sink), redis-server, python3, cc and libmilter-dev.  Exits 1 when
@@ -111,6 +113,7 @@ SOCKETS=${SOCKETS:-"unix inet"}
 KINDS=${KINDS:-"clean records mix"}
 RSPAMD_KINDS=${RSPAMD_KINDS:-records}
 MEM_CONNS=${MEM_CONNS:-500}
+MIX_VARIANTS=${MIX_VARIANTS:-100}
 MEM_MB=${MEM_MB:-10}
 MEM_CAP_MB=${MEM_CAP_MB:-12000}
 [ "${KEEP:-0}" = 1 ] && export E2E_KEEP=1
@@ -179,11 +182,12 @@ done
 
 # ----------------------------------------------------- list, messages
 
-"$PYTHON3" - "$top" "$E2E" "$RECORDS" "$MEM_MB" <<'EOF' || die "cannot write the messages"
+"$PYTHON3" - "$top" "$E2E" "$RECORDS" "$MEM_MB" "$MIX_VARIANTS" <<'EOF' || die "cannot write the messages"
 import importlib.util, io, os, random, sys
 
 top, out, nrec, mem_mb = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
     float(sys.argv[4])
+variants = int(sys.argv[5])
 spec = importlib.util.spec_from_file_location(
     "fixtures", os.path.join(top, "test", "fixtures", "make-fixtures.py"))
 fx = importlib.util.module_from_spec(spec)
@@ -291,9 +295,9 @@ CITIES = ("Shenzhen Guangzhou Dongguan Foshan Xiamen Suzhou Ningbo "
           "Hangzhou Tianjin Qingdao").split()
 
 
-def sheet_rows(n):
+def sheet_rows(n, seed=7):
     rows = [["SKU", "Item", "Warehouse", "Qty", "Unit price", "Updated"]]
-    r = random.Random(7)
+    r = random.Random(seed)
     for i in range(n):
         rows.append(["%s-%04d" % ("".join(r.choice("ABCDEFGHJKLMNPRSTUVWXYZ")
                                           for _ in range(3)), r.randrange(10000)),
@@ -314,28 +318,40 @@ while True:
     if len(x) >= target:
         break
     n = int(n * max(1.05, target / len(x)))
+rows = n
 html = ("<html><head><style>p{font-family:sans-serif}</style></head><body>"
         + "".join("<p>%s</p>" % p for p in PROSE * 3) +
         "<table><tr><td>Regards,</td></tr><tr><td>ZW</td></tr></table>"
         "</body></html>")
-m = headers("inventory for Q4", "bench-mix",
-            'multipart/mixed; boundary="mix-outer"', None)
-m += ("This is a multi-part message in MIME format.\n"
-      "--mix-outer\n"
-      'Content-Type: multipart/alternative; boundary="mix-alt"\n\n'
-      "--mix-alt\nContent-Type: text/plain; charset=utf-8\n"
-      "Content-Transfer-Encoding: 8bit\n\n" + filler(2000) +
-      "--mix-alt\nContent-Type: text/html; charset=utf-8\n"
-      "Content-Transfer-Encoding: 8bit\n\n" + html + "\n"
-      "--mix-alt--\n"
-      "--mix-outer\n"
-      "Content-Type: application/vnd.openxmlformats-officedocument."
-      'spreadsheetml.sheet; name="inventory.xlsx"\n'
-      "Content-Transfer-Encoding: base64\n"
-      'Content-Disposition: attachment; filename="inventory.xlsx"\n\n' +
-      fx.b64(x) + "\n--mix-outer--\n")
-write("msg/mix.eml", m)
+
+
+def mix_message(x, mid):
+    m = headers("inventory for Q4", mid,
+                'multipart/mixed; boundary="mix-outer"', None)
+    return m + ("This is a multi-part message in MIME format.\n"
+        "--mix-outer\n"
+        'Content-Type: multipart/alternative; boundary="mix-alt"\n\n'
+        "--mix-alt\nContent-Type: text/plain; charset=utf-8\n"
+        "Content-Transfer-Encoding: 8bit\n\n" + filler(2000) +
+        "--mix-alt\nContent-Type: text/html; charset=utf-8\n"
+        "Content-Transfer-Encoding: 8bit\n\n" + html + "\n"
+        "--mix-alt--\n"
+        "--mix-outer\n"
+        "Content-Type: application/vnd.openxmlformats-officedocument."
+        'spreadsheetml.sheet; name="inventory.xlsx"\n'
+        "Content-Transfer-Encoding: base64\n"
+        'Content-Disposition: attachment; filename="inventory.xlsx"\n\n' +
+        fx.b64(x) + "\n--mix-outer--\n")
+
+
+write("msg/mix.eml", mix_message(x, "bench-mix"))
 write("msg/mix.xlsx", x)
+# The same message with another sheet each: files never seen before.
+os.makedirs(os.path.join(out, "msg", "variants"), exist_ok=True)
+for k in range(variants):
+    write("msg/variants/%03d.eml" % k,
+          mix_message(fx.xlsx("inventory", sheet_rows(rows, 1000 + k)),
+                      "bench-mix-%d" % k))
 
 # The memory test's message: MEM_MB MB of prose, plain text.
 if mem_mb > 0:
@@ -832,13 +848,42 @@ if [ -n "$RSPAMD" ] && [[ " $MILTERS " == *" rspamd"* ]]; then
 	done
 fi
 
-# -------------------------------------------------------- memory bound
+# ------------------------------------------ files never seen before
 
-[ "$MEM_CONNS" -gt 0 ] 2>/dev/null || exit 0
+# variants_row MILTER: milter-load over the MIX_VARIANTS messages, each
+# once, 2 connections, against a fresh milter on unix:; the worker's CPU
+# per message.
+variants_row() {
+	local m=$1 spec=unix:$E2E/var.sock t0 t1 out
+	start_milter "$m" "$spec"
+	t0=$(milter_ticks)
+	"$E2E/bin/milter-load" -q -s "$spec" -c 2 -n "$MIX_VARIANTS" -m 10 \
+	    "$E2E/msg/variants" >"$E2E/var.out" 2>&1
+	t1=$(milter_ticks)
+	out=$(tail -n 1 "$E2E/var.out")
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$m" "$(field msgs "$out")" \
+	    "$(field msg_s "$out")" "$(ms_per $((t1 - t0)) "$(field msgs "$out")")" \
+	    "$(field p50_ms "$out")" "$(field accept "$out")"
+	stop_milter
+}
 
 field() {
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
+
+if [ "$MIX_VARIANTS" -gt 0 ] 2>/dev/null && [[ " $MILTERS " == *" custos "* ]]; then
+	echo
+	echo "Files never seen before: the mix message with another sheet each time ($MIX_VARIANTS messages, each sent once; milter-load -c 2 against a fresh milter on unix:, no Postfix).  custos with its attachment cache (every file a miss: read, hashed, kept) against custos without it."
+	echo
+	echo "| milter | msgs | msg/s | worker CPU ms/msg | p50 ms | accepted |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	variants_row custos
+	variants_row custos-nocache
+fi
+
+# -------------------------------------------------------- memory bound
+
+[ "$MEM_CONNS" -gt 0 ] 2>/dev/null || exit 0
 
 # mem_row CONNS: a fresh custos-milter, CONNS connections at once, one
 # big message each; the worker's memory sampled every 0.2 s.

@@ -5,7 +5,8 @@
  * xcache_extract() as message.c reads an attachment.  A fake sink
  * records every call in order, so a replay can be compared with a
  * reading call by call.  Then a whole message with an xlsx attachment
- * (test/bench/make-bench-docs.py's customer export, 0.1 MB) goes through
+ * (test/bench/make-bench-docs.py's customer export, 0.1 MB; in the
+ * distribution for this test) goes through
  * message_extract_buffer() twice with a cache, and its segments must be
  * those of a walk without one. */
 #include "config.h"
