@@ -180,9 +180,6 @@ worker_stop(void)
 	(void)kill(getpid(), SIGTERM);
 }
 
-/* The worker's control thread.  SIGUSR1 (the supervisor's relay of HUP):
- * install a new config snapshot, or keep the running one when the new
- * config fails.  SIGUSR2 (the supervisor's relay of TERM): stop. */
 /* How much the attachment caches of snapshot c saved (limits {
  * extract_cache }): said when it is replaced and at stop, so that an
  * admin can size them. */
@@ -204,6 +201,9 @@ log_caches(const struct conf *c)
 	    (unsigned long long)ss.hits, ss.entries, ss.bytes / 1024);
 }
 
+/* The worker's control thread.  SIGUSR1 (the supervisor's relay of HUP):
+ * install a new config snapshot, or keep the running one when the new
+ * config fails.  SIGUSR2 (the supervisor's relay of TERM): stop. */
 static void *
 control_thread(void *arg)
 {

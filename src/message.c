@@ -513,9 +513,6 @@ msg_text_by_name(const char *filename)
 	return 0;
 }
 
-/* Reads the transfer-decoded content of part: keeps the first keep bytes
- * in *data (g_byte_array) and counts them all in *total.  Returns 0, or
- * -1 when GMime cannot give a stream (the part is then empty). */
 /* Appends what of buf[0..n) fits under keep to data; counts it all. */
 static void
 msg_keep(GByteArray *data, size_t keep, const void *buf, size_t n,
@@ -552,6 +549,9 @@ msg_read_base64(GMimeStream *src, size_t keep, GByteArray *data,
 	g_free(out);
 }
 
+/* Reads the transfer-decoded content of part: keeps the first keep bytes
+ * in *data (g_byte_array) and counts them all in *total.  Returns 0, or
+ * -1 when GMime cannot give a stream (the part is then empty). */
 static int
 msg_read_part(GMimePart *part, size_t keep, GByteArray *data, size_t *total)
 {

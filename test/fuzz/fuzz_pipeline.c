@@ -2,7 +2,11 @@
  * pipeline out (MIME walk, every extractor, the engine with the
  * built-in detectors, policy), as the milter runs it.  Anything but a
  * verdict or a clean error is a bug: a crash, a hang (-timeout), a leak
- * or unbounded memory (-rss_limit_mb).
+ * or unbounded memory (-rss_limit_mb).  Each input goes through three
+ * times: the second reads its attachments from the attachment cache
+ * (extract/xcache.c) and keeps the scans of their texts, the third plays
+ * those back (scanlog.h); the findings and the action must be the same
+ * each time (unless the time budget cut one of them short).
  *
  * Built with ./configure CC=clang --enable-fuzzing; run by
  * test/fuzz/run-fuzz.sh. */
@@ -12,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gmime/gmime.h>
 
@@ -45,18 +50,72 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* What must not change between a reading and a replay. */
+struct outcome {
+	int	rc;
+	int	action;
+	size_t	records, samples, bytes, notes;
+	size_t	kinds[KIND_COUNT];
+	size_t	detectors[DET_COUNT];
+	bool	timed;		/* the time budget cut it: not compared */
+};
+
+static struct outcome
+run_once(const uint8_t *data, size_t size)
 {
 	struct pipeline_result r;
+	struct outcome o;
 	GMimeStream *mem;
 	char err[256];
 
+	memset(&o, 0, sizeof o);
 	pipeline_result_init(&r);
 	mem = g_mime_stream_mem_new_with_buffer((const char *)data, size);
-	(void)pipeline_run(fuzz_conf, mem, (const char *)data, size, NULL,
+	o.rc = pipeline_run(fuzz_conf, mem, (const char *)data, size, NULL,
 	    false, &r, err, sizeof err);
 	g_object_unref(mem);
+	if (o.rc == 0) {
+		o.action = (int)r.verdict.action;
+		o.records = findings_records(&r.findings);
+		o.samples = r.findings.nsamples;
+		o.bytes = r.findings.bytes_scanned;
+		o.notes = r.text->nuns;
+		memcpy(o.kinds, r.findings.kind_values, sizeof o.kinds);
+		memcpy(o.detectors, r.findings.detector_values,
+		    sizeof o.detectors);
+		o.timed = textseg_has_unscannable(r.text, "time") == 1;
+	}
 	pipeline_result_clear(&r);
+	return o;
+}
+
+static bool
+same(const struct outcome *a, const struct outcome *b)
+{
+	return a->rc == b->rc && a->action == b->action &&
+	    a->records == b->records && a->samples == b->samples &&
+	    a->bytes == b->bytes && a->notes == b->notes &&
+	    memcmp(a->kinds, b->kinds, sizeof a->kinds) == 0 &&
+	    memcmp(a->detectors, b->detectors, sizeof a->detectors) == 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct outcome o[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		o[i] = run_once(data, size);
+	for (i = 1; i < 3; i++)
+		if (!o[0].timed && !o[i].timed && o[0].rc == 0 &&
+		    !same(&o[0], &o[i])) {
+			(void)fprintf(stderr, "fuzz_pipeline: run %d differs "
+			    "from the first: records %zu/%zu, action %d/%d, "
+			    "bytes %zu/%zu\n", i + 1, o[0].records,
+			    o[i].records, o[0].action, o[i].action,
+			    o[0].bytes, o[i].bytes);
+			abort();
+		}
 	return 0;
 }
