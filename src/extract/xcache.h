@@ -24,10 +24,10 @@
  * The key is a 128-bit SipHash of the file's bytes, its place (source
  * prefix), its name and its depth, under a key drawn at random for each
  * cache (blobcache.h): no one outside the process can make two files
- * collide.  The
- * texts are customer data in clear: they stay in this process's memory
- * (as the message itself does while it is scanned), are never written
- * anywhere, and go with the configuration snapshot that owns the cache.
+ * collide.  The texts are customer data in clear: they stay in this
+ * process's memory (as the message itself does while it is scanned),
+ * are never written anywhere, and go with the configuration snapshot
+ * that owns the cache.
  * Least recently used entries go first once the cache is full.
  *
  * Thread-safe (blobcache.h); replays run on a reference, outside the
