@@ -5,10 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "hitsort.h"
 
 /* Below this many hits the counts would cost more than a plain sort. */
 #define HITSORT_RADIX_MIN	64
+
+static gint
+hitsort_cmp(gconstpointer a, gconstpointer b, gpointer arg)
+{
+	const struct pos_hit *x = a, *y = b;
+
+	(void)arg;
+	if (x->rec != y->rec)
+		return x->rec < y->rec ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
 
 /* Insertion sort, stable: for the few hits most segments have. */
 static void
@@ -40,9 +53,14 @@ hitsort(struct pos_hit *v, size_t n)
 	size_t count[8][256];
 	bool placed = true;	/* places never fall: v[i].pos >= v[i-1] */
 
-	if (n < HITSORT_RADIX_MIN || (tmp = malloc(n * sizeof *tmp)) ==
-	    NULL) {
+	if (n < HITSORT_RADIX_MIN) {
 		hitsort_insert(v, n);
+		return;
+	}
+	/* Without the scratch copy, not the insertion sort: a segment may
+	 * hold a million hits.  GLib's sort is stable too. */
+	if ((tmp = malloc(n * sizeof *tmp)) == NULL) {
+		g_qsort_with_data(v, (gint)n, sizeof *v, hitsort_cmp, NULL);
 		return;
 	}
 	memset(count, 0, sizeof count);

@@ -7,7 +7,7 @@
  * lists; this is a radix sort that skips what is already in order.
  *
  * No state; thread-safe.  Errors: none (without memory for its scratch
- * copy it falls back on a comparison sort). */
+ * copy it falls back on GLib's stable comparison sort). */
 #ifndef CUSTOS_HITSORT_H
 #define CUSTOS_HITSORT_H
 

@@ -342,14 +342,15 @@ scan_detected(struct scan_ctx *x, enum detector d, enum field_kind mk,
 {
 	char masked[MASK_MAX];
 	uint64_t fp;
+	bool sample;
 
 	if (!x->e->det_on[d])
 		return;
 	fp = listkey_fingerprint(&x->e->key, CLASS_TEXT, val, len);
-	if (scan_sampling(x))	/* else no room: spare the mask */
+	if ((sample = scan_sampling(x)))	/* else no room: spare the mask */
 		mask_value(mk, val, len, masked);
 	scanlog_value(&x->log, x->f, 0x200 + d, fp, true, d,
-	    scan_sampling(x) ? masked : NULL, x->seg);
+	    sample ? masked : NULL, x->seg);
 }
 
 /* Separators a written identifier is grouped with: a space, a dash or
