@@ -24,7 +24,10 @@ struct pos_hit {
 };
 
 /* Sorts v[0..n) by rec, then pos; stable (hits with the same record and
- * place keep their order). */
-void	hitsort(struct pos_hit *v, size_t n);
+ * place keep their order).  max_rec: the largest record a hit is
+ * expected to have (the table's last); the radix sort takes only as
+ * many digits as it needs.  Only a hint: a larger record costs one more
+ * pass over the hits, the order is the same. */
+void	hitsort(struct pos_hit *v, size_t n, uint32_t max_rec);
 
 #endif

@@ -529,6 +529,25 @@ msg_keep(GByteArray *data, size_t keep, const void *buf, size_t n,
 	*total += n;
 }
 
+/* Makes room in data for what the encoded content (len bytes, -1 when
+ * unknown) can decode to, up to keep: decoding only shrinks.  Growing by
+ * doubling instead copied a 100 KB part a dozen times. */
+static void
+msg_reserve(GByteArray *data, size_t keep, gint64 len)
+{
+	guint have = data->len;
+	size_t want;
+
+	if (len <= 0)
+		return;
+	want = (uint64_t)len < keep ? (size_t)len : keep;
+	if (want > G_MAXUINT - have)
+		return;
+	/* GArray keeps its allocation when it shrinks. */
+	g_byte_array_set_size(data, have + (guint)want);
+	g_byte_array_set_size(data, have);
+}
+
 /* msg_read_part for base64, through b64.h: GMime's filter decodes a
  * character at a time. */
 static void
@@ -569,6 +588,7 @@ msg_read_part(GMimePart *part, size_t keep, GByteArray *data, size_t *total)
 	if (g_mime_stream_reset(src) == -1)
 		return -1;
 	enc = g_mime_data_wrapper_get_encoding(content);
+	msg_reserve(data, keep, g_mime_stream_length(src));
 	if (enc == GMIME_CONTENT_ENCODING_BASE64) {
 		msg_read_base64(src, keep, data, total);
 		return 0;

@@ -54,10 +54,13 @@ check(size_t n, uint32_t rec_max, uint32_t pos_max, int placed,
 {
 	struct pos_hit *v = calloc(n + 1, sizeof *v);
 	struct pos_hit *want = calloc(n + 1, sizeof *want);
-	size_t i;
+	struct pos_hit *in = calloc(n + 1, sizeof *in);
+	const uint32_t hint[3] = { rec_max - 1, rec_max / 3, UINT32_MAX };
+	size_t i, h;
 
 	assert_non_null(v);
 	assert_non_null(want);
+	assert_non_null(in);
 	for (i = 0; i < n; i++) {
 		v[i].rec = (uint32_t)(next(&seed) % rec_max);
 		v[i].pos = (uint32_t)(next(&seed) % pos_max);
@@ -69,15 +72,23 @@ check(size_t n, uint32_t rec_max, uint32_t pos_max, int placed,
 		v[i].field = (uint16_t)i;	/* n <= 65536 */
 	memcpy(want, v, n * sizeof *v);
 	qsort(want, n, sizeof *want, cmp_stable);
-	hitsort(v, n);
-	for (i = 0; i < n; i++)
-		if (memcmp(&v[i], &want[i], sizeof v[i]) != 0)
-			fail_msg("n %zu placed %d: hit %zu is rec %u pos %u "
-			    "(input %u), want rec %u pos %u (input %u)", n,
-			    placed, i, v[i].rec, v[i].pos, v[i].field,
-			    want[i].rec, want[i].pos, want[i].field);
+	memcpy(in, v, n * sizeof *v);
+	/* The bound the scan gives (the table's last record), one too
+	 * small (another count), and none. */
+	for (h = 0; h < 3; h++) {
+		memcpy(v, in, n * sizeof *v);
+		hitsort(v, n, hint[h]);
+		for (i = 0; i < n; i++)
+			if (memcmp(&v[i], &want[i], sizeof v[i]) != 0)
+				fail_msg("n %zu placed %d max_rec %u: hit %zu "
+				    "is rec %u pos %u (input %u), want rec %u "
+				    "pos %u (input %u)", n, placed, hint[h], i,
+				    v[i].rec, v[i].pos, v[i].field,
+				    want[i].rec, want[i].pos, want[i].field);
+	}
 	free(v);
 	free(want);
+	free(in);
 }
 
 static void
@@ -94,9 +105,10 @@ test_few(void **state)
 }
 
 /* Past 64 hits, the radix sort, with records and places in all four
- * bytes (the top ones too): in any order, and already in the order of
- * their places, where the place passes are skipped and each record's
- * hits keep that order. */
+ * bytes (the top ones too) and in as many bits as a list's records
+ * take: in any order, and already in the order of their places, where
+ * the place passes are skipped and each record's hits keep that
+ * order. */
 static void
 test_many(void **state)
 {
@@ -109,6 +121,12 @@ test_many(void **state)
 		{ 5000, 50, 100000, { 5, 19 } },
 		{ 65536, UINT32_MAX, UINT32_MAX, { 9, 23 } },
 		{ 20000, 3, 3, { 13, 29 } },	/* ties everywhere */
+		/* digits sized to the bits used: one pass of 10 bits, two
+		 * of 6, two of 9 (100,000 records), three of 8 */
+		{ 3000, 1024, 1024, { 31, 37 } },
+		{ 3000, 2049, 2049, { 41, 43 } },
+		{ 6000, 100000, 300000, { 47, 53 } },
+		{ 6000, (1u << 22) + 1, (1u << 22) + 1, { 59, 61 } },
 	};
 	size_t i;
 	int placed;
