@@ -14,7 +14,8 @@
 #define HITSORT_RADIX_MIN	64
 /* The widest digit: 2^10 counts of 4 bytes stay in the first level
  * cache while the hits are scattered, and the counts of all digits of
- * both keys (24 KB) fit on the stack. */
+ * both keys fit on the stack: 32 KB reserved, of which a key uses at
+ * most 12 KB (three digits of 10 bits). */
 #define HITSORT_DIGIT_MAX	10
 #define HITSORT_DIGITS_MAX	4	/* of a 32-bit key */
 #define HITSORT_COUNTS_MAX	(HITSORT_DIGITS_MAX << HITSORT_DIGIT_MAX)
