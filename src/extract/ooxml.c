@@ -324,7 +324,7 @@ flow_text(void *arg, const char *text, size_t len)
 }
 
 static const struct xmlscan_ops flow_ops = { flow_start, flow_end,
-    flow_text };
+    flow_text, NULL };
 
 /* ------------------------------------------------------- zip members */
 
@@ -957,7 +957,8 @@ sst_text(void *arg, const char *text, size_t len)
 	return x->stop ? -1 : 0;
 }
 
-static const struct xmlscan_ops sst_ops = { sst_start, sst_end, sst_text };
+static const struct xmlscan_ops sst_ops = { sst_start, sst_end, sst_text,
+    NULL };
 
 /* A worksheet: <row><c t=TYPE><v>value</v> or <is><t>inline</t></is>
  * </c></row>.  A formula's cached value is its <v>; <f> is left out. */
@@ -1070,8 +1071,30 @@ sheet_text(void *arg, const char *text, size_t len)
 	return x->stop ? -1 : 0;
 }
 
+/* xmlscan's shortcut for a plain cell (see xmlscan.h): what
+ * sheet_start(), sheet_text() and sheet_end() do for its events. */
+static int
+sheet_cell_plain(void *arg, const char *t, size_t tlen, const char *v,
+    size_t vlen)
+{
+	struct extract_xml *x = arg;
+	struct ooxml *o = x->arg;
+
+	xml_cell_begin(x);
+	o->ctype = tlen == 1 && (t[0] == 's' || t[0] == 'b') ? t[0] : '\0';
+	o->val->len = 0;
+	o->val->str[0] = '\0';
+	if (vlen > 0) {
+		xml_append(o->val, v, vlen);
+		sheet_cell(x, o);
+	}
+	xml_cell_end(x);
+	o->in_c = o->in_v = o->in_is = o->in_t = o->in_rph = 0;
+	return x->stop ? -1 : 0;
+}
+
 static const struct xmlscan_ops sheet_ops = { sheet_start, sheet_end,
-    sheet_text };
+    sheet_text, sheet_cell_plain };
 
 /* dir + stem + digits + ".xml", no deeper directory: 1 and the number
  * (0 when none). */

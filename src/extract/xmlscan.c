@@ -926,6 +926,82 @@ text_run(const char *p, const char *e, bool *check)
 	return p;
 }
 
+/* A worksheet cell's bytes (ops->cell, see xmlscan.h): 1 in a name
+ * after its first byte, 2 also first; 4 in a value; 8 in text.  All
+ * ASCII: the rest is the tokenizer's. */
+static const unsigned char cell_tab[256] = {
+	['\t'] = 8, ['\n'] = 8, [' '] = 4 | 8, ['!'] = 4 | 8,
+	['"'] = 8, ['#' ... '%'] = 4 | 8, ['\''] = 8,
+	['(' ... ','] = 4 | 8, ['-' ... '.'] = 1 | 4 | 8, ['/'] = 4 | 8,
+	['0' ... '9'] = 1 | 4 | 8, [':'] = 1 | 2 | 4 | 8, [';'] = 4 | 8,
+	['='] = 4 | 8, ['>' ... '@'] = 4 | 8, ['A' ... 'Z'] = 1 | 2 | 4 | 8,
+	['[' ... '^'] = 4 | 8, ['_'] = 1 | 2 | 4 | 8, ['`'] = 4 | 8,
+	['a' ... 'z'] = 1 | 2 | 4 | 8, ['{' ... '~'] = 4 | 8
+};
+
+enum { CELL_NO, CELL_DONE, CELL_FAIL };
+
+/* At p, "<c": the cell as one ops->cell call when it has the plainest
+ * form and lies before e (CELL_DONE, *next after it); otherwise
+ * CELL_NO and nothing done, the tokenizer reads it as it would any
+ * tag.  What is accepted here the tokenizer accepts too, with the same
+ * names, value and text. */
+HOT int
+cell_shortcut(struct xmlscan *s, const char *p, const char *e,
+    const char **next)
+{
+	const char *t = NULL, *a, *local, *v = NULL;
+	size_t tlen = 0, vlen = 0;
+	char quote;
+
+	for (p += 2;; p++) {	/* p at the byte after the name or a value */
+		if (p == e)
+			return CELL_NO;
+		if (*p == '>')
+			break;
+		if (*p == '/') {
+			if (e - p < 2 || p[1] != '>' || s->depth >= s->max_depth)
+				return CELL_NO;
+			*next = p + 2;
+			goto call;
+		}
+		if (*p != ' ' || ++p == e || !(cell_tab[(unsigned char)*p] & 2))
+			return CELL_NO;
+		for (a = local = p; p < e && (cell_tab[(unsigned char)*p] & 1);
+		    p++)
+			if (*p == ':')
+				local = p + 1;
+		if (e - p < 2 || *p != '=' || (p[1] != '"' && p[1] != '\''))
+			return CELL_NO;
+		if (t == NULL && p - local == 1 && *local == 't')
+			t = p + 2;
+		quote = p[1];
+		for (a = p += 2; p < e && (cell_tab[(unsigned char)*p] & 4) &&
+		    *p != quote; p++)
+			;
+		if (p == e || *p != quote)
+			return CELL_NO;
+		if (t == a)
+			tlen = (size_t)(p - a);
+	}
+	/* <c ...> then <v>text</v></c>, one level deeper */
+	if (s->depth + 1 >= s->max_depth || e - ++p < 3 ||
+	    memcmp(p, "<v>", 3) != 0)
+		return CELL_NO;
+	for (v = p += 3; p < e && (cell_tab[(unsigned char)*p] & 8); p++)
+		;
+	if (e - p < 8 || memcmp(p, "</v></c>", 8) != 0)
+		return CELL_NO;
+	vlen = (size_t)(p - v);
+	*next = p + 8;
+call:
+	if (s->ops->cell(s->arg, t, tlen, v, vlen) != 0) {
+		(void)fail(s, XMLSCAN_STOP, "stopped");
+		return CELL_FAIL;
+	}
+	return CELL_DONE;
+}
+
 /* Content: plain runs are given straight from the chunk when the whole
  * node lies in it, the common case; anything decoded or carried goes
  * through the text buffer.  A tag that lies in the chunk is parsed
@@ -986,6 +1062,14 @@ scan_text(struct xmlscan *s, const char *p, const char *e)
 			return NULL;
 
 		q = p + 1;
+		if (q != e && *q == 'c' && s->ops->cell != NULL &&
+		    (rc = cell_shortcut(s, p, e, &next)) != CELL_NO) {
+			if (rc == CELL_FAIL)
+				return NULL;
+			if ((p = next) == e)
+				return e;
+			continue;
+		}
 		if (q == e || (k = tag_kind((unsigned char)*q)) == 0) {
 			s->state = S_LT;
 			return q;

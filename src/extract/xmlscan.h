@@ -28,12 +28,25 @@
 #define XMLSCAN_TEXT_MAX	((size_t)1 << 20)	/* one text call */
 
 /* Each returns 0 to go on, anything else to stop (XMLSCAN_STOP).
- * an and av are NULL-terminated, of the same length. */
+ * an and av are NULL-terminated, of the same length.
+ *
+ * cell, when set, is a worksheet's shortcut: a cell in its plainest
+ * form, <c a="..." ...><v>text</v></c> or <c .../>, the bulk of an
+ * .xlsx, comes as one call instead of its five or two events.  Only
+ * when the whole cell lies in the chunk, its element names are c and v
+ * without a prefix, its attributes are ASCII without references, its
+ * text ASCII without markup, references or CR, and it is not too
+ * deep; anything else comes as events.  t is the value of the first
+ * attribute whose local name is t (tlen bytes, not NUL-ended), NULL
+ * when none; v the text (vlen bytes, not NUL-ended either; vlen 0 for
+ * <v></v>), NULL for <c .../>. */
 struct xmlscan_ops {
 	int	(*start)(void *arg, const char *name, const char **an,
 		    const char **av);
 	int	(*end)(void *arg, const char *name);
 	int	(*text)(void *arg, const char *text, size_t len);
+	int	(*cell)(void *arg, const char *t, size_t tlen, const char *v,
+		    size_t vlen);
 };
 
 enum xmlscan_err {

@@ -24,6 +24,7 @@ struct rec {
 	GString	*log;
 	int	 stop_at;	/* event number that asks to stop; 0 never */
 	int	 events;
+	int	 cells;		/* ops->cell calls */
 };
 
 static int
@@ -67,7 +68,8 @@ rec_text(void *arg, const char *text, size_t len)
 	return rec_event(r);
 }
 
-static const struct xmlscan_ops rec_ops = { rec_start, rec_end, rec_text };
+static const struct xmlscan_ops rec_ops = { rec_start, rec_end, rec_text,
+    NULL };
 
 /* Feeds doc in chunks cut at the offsets cuts[0 .. ncuts), then ends
  * it: the error (XMLSCAN_OK when none) and, in *log, the events. */
@@ -75,7 +77,7 @@ static enum xmlscan_err
 scan_cut(const char *doc, size_t len, const size_t *cuts, size_t ncuts,
     size_t depth, int stop_at, char **log)
 {
-	struct rec r = { g_string_new(NULL), stop_at, 0 };
+	struct rec r = { g_string_new(NULL), stop_at, 0, 0 };
 	struct xmlscan *s = xmlscan_new(&rec_ops, &r, depth);
 	enum xmlscan_err err;
 	size_t i, from = 0, to;
@@ -309,7 +311,7 @@ static void
 test_long_text(void **state)
 {
 	GString *doc = g_string_new("<a>");
-	struct rec r = { g_string_new(NULL), 0, 0 };
+	struct rec r = { g_string_new(NULL), 0, 0, 0 };
 	struct xmlscan *s = xmlscan_new(&rec_ops, &r, 8);
 	size_t i, n = 0;
 	const char *p;
@@ -551,6 +553,276 @@ test_windows(void **state)
 	g_string_free(doc, TRUE);
 }
 
+/* ------------------------------------------- the cell shortcut */
+
+/* A worksheet reader's view of a start tag: its name and the first
+ * attribute whose local name is t, nothing else. */
+static int
+sheet_start(void *arg, const char *name, const char **an, const char **av)
+{
+	struct rec *r = arg;
+	const char *c;
+	size_t i;
+
+	g_string_append_printf(r->log, "S %s", name);
+	for (i = 0; an[i] != NULL; i++) {
+		c = strrchr(an[i], ':');
+		if (strcmp(c != NULL ? c + 1 : an[i], "t") == 0) {
+			g_string_append_printf(r->log, " t=%s", av[i]);
+			break;
+		}
+	}
+	g_string_append_c(r->log, '\n');
+	return rec_event(r);
+}
+
+/* The events the cell stands for, logged as they would have been. */
+static int
+sheet_cell(void *arg, const char *t, size_t tlen, const char *v,
+    size_t vlen)
+{
+	struct rec *r = arg;
+
+	r->cells++;
+	g_string_append(r->log, "S c");
+	if (t != NULL) {
+		g_string_append(r->log, " t=");
+		g_string_append_len(r->log, t, (gssize)tlen);
+	}
+	g_string_append_c(r->log, '\n');
+	if (v != NULL) {
+		g_string_append(r->log, "S v\n");
+		if (vlen > 0) {
+			g_string_append(r->log, "T ");
+			g_string_append_len(r->log, v, (gssize)vlen);
+			g_string_append_c(r->log, '\n');
+		}
+		g_string_append(r->log, "E v\n");
+	}
+	g_string_append(r->log, "E c\n");
+	return rec_event(r);
+}
+
+static const struct xmlscan_ops sheet_events = { sheet_start, rec_end,
+    rec_text, NULL };
+static const struct xmlscan_ops sheet_cells = { sheet_start, rec_end,
+    rec_text, sheet_cell };
+
+/* Feeds doc cut at cuts[0 .. ncuts): the error, the log, the cells. */
+static enum xmlscan_err
+sheet_scan(const struct xmlscan_ops *ops, const char *doc, size_t len,
+    const size_t *cuts, size_t ncuts, size_t depth, char **log, int *cells)
+{
+	struct rec r = { g_string_new(NULL), 0, 0, 0 };
+	struct xmlscan *s = xmlscan_new(ops, &r, depth);
+	enum xmlscan_err err;
+	size_t i, from = 0, to;
+	int rc = 0;
+
+	for (i = 0; i <= ncuts && rc == 0; i++) {
+		to = i < ncuts ? cuts[i] : len;
+		rc = xmlscan_feed(s, doc + from, to - from);
+		from = to;
+	}
+	if (rc == 0)
+		rc = xmlscan_end(s);
+	err = xmlscan_error(s);
+	s = xmlscan_free(s);
+	*log = g_string_free(r.log, FALSE);
+	if (cells != NULL)
+		*cells = r.cells;
+	return err;
+}
+
+/* With and without the shortcut, whole, cut in two anywhere and byte
+ * by byte: the same events and the same error.  The number of cells
+ * the shortcut took when the document came whole. */
+static int
+check_cells(const char *doc, size_t depth)
+{
+	size_t len = strlen(doc), cut, i, *cuts;
+	enum xmlscan_err want, err;
+	char *log, *other;
+	int cells;
+
+	want = sheet_scan(&sheet_events, doc, len, NULL, 0, depth, &log, NULL);
+	err = sheet_scan(&sheet_cells, doc, len, NULL, 0, depth, &other,
+	    &cells);
+	if (err != want || strcmp(log, other) != 0)
+		fail_msg("%s\nwhole: %d\n%s\nwant %d\n%s", doc, err, other,
+		    want, log);
+	g_free(other);
+	for (cut = 1; cut < len; cut++) {
+		err = sheet_scan(&sheet_cells, doc, len, &cut, 1, depth, &other,
+		    NULL);
+		if (err != want || strcmp(log, other) != 0)
+			fail_msg("%s\ncut at %zu: %d\n%s\nwant %d\n%s", doc,
+			    cut, err, other, want, log);
+		g_free(other);
+	}
+	cuts = g_new(size_t, len);
+	for (i = 0; i + 1 < len; i++)
+		cuts[i] = i + 1;
+	err = sheet_scan(&sheet_cells, doc, len, cuts, len - 1, depth, &other,
+	    NULL);
+	if (err != want || strcmp(log, other) != 0)
+		fail_msg("%s\nbyte by byte: %d\n%s\nwant %d\n%s", doc, err,
+		    other, want, log);
+	g_free(other);
+	g_free(cuts);
+	g_free(log);
+	return cells;
+}
+
+static char *
+in_sheet(const char *cells)
+{
+	return g_strdup_printf("<?xml version=\"1.0\"?><worksheet xmlns="
+	    "\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
+	    "xmlns:x=\"urn:x\"><sheetData><row r=\"1\">%s</row>"
+	    "</sheetData></worksheet>", cells);
+}
+
+/* Cells the shortcut takes, and cells it must leave to the tokenizer
+ * (each a form it does not know, or an error the tokenizer reports). */
+static void
+test_cell_shortcut(void **state)
+{
+	static const struct {
+		const char	*cells;
+		int		 taken;	/* by the shortcut, fed whole */
+	} cases[] = {
+		{ "<c r=\"A1\" t=\"s\"><v>12</v></c>", 1 },
+		{ "<c r=\"A1\" s=\"3\"><v>3.25</v></c>", 1 },
+		{ "<c r=\"A1\" s=\"2\"/>", 1 },
+		{ "<c/><c></c><c><v></v></c><c><v> 7 </v></c>", 3 },
+		{ "<c x:t=\"b\" t=\"s\"><v>1</v></c>", 1 },
+		{ "<c t='s' r='B2'><v>4</v></c>", 1 },
+		{ "<c t=\"str\"><v>a \"quoted\" &gt; b</v></c>", 0 },
+		{ "<c t=\"str\"><v>x > y; z = 'q'\t[1]</v></c>", 1 },
+		{ "<c r=\"A1\"t=\"s\"><v>1</v></c>", 0 },
+		{ "<c  t=\"s\"><v>1</v></c>", 0 },
+		{ "<c\tt=\"s\"><v>1</v></c>", 0 },
+		{ "<c t = \"s\"><v>1</v></c>", 0 },
+		{ "<c t=\"a&amp;b\"><v>1</v></c>", 0 },
+		{ "<c t=\"s\"><v>1&amp;2</v></c>", 0 },
+		{ "<c t=\"s\"><v>a\r\nb</v></c>", 0 },
+		{ "<c t=\"s\"><v>\xe4\xb8\xad</v></c>", 0 },
+		{ "<c t=\"s\"><v>1</v ></c>", 0 },
+		{ "<c t=\"s\"><v>1</v></c >", 0 },
+		{ "<c t=\"s\"><f>SUM(A1:A3)</f><v>3</v></c>", 0 },
+		{ "<c t=\"inlineStr\"><is><t>\xe5\xbc\xa0</t></is></c>", 0 },
+		{ "<x:c t=\"s\"><x:v>1</x:v></x:c>", 0 },
+		{ "<c t=\"s\"><x:v>1</x:v></c>", 0 },
+		{ "<col min=\"1\"/><cx/><c-1/><c.d/>", 0 },
+		{ "<c t=\"s\" t=\"b\"><v>1</v></c><c><v>2</v></c>", 2 },
+		{ "<c><!-- no --><v>1</v></c>", 0 },
+		{ "<c><v>1</v><!-- after --></c>", 0 },
+		/* errors, the tokenizer's */
+		{ "<c 1=\"x\"><v>1</v></c>", 0 },
+		{ "<c t=\"s\"><v>1</v></x>", 0 },
+		{ "<c t=\"s><v>1</v></c>", 0 },
+		{ "<c t=\"s\"><v>1<v></c>", 0 },
+		{ "<c t=\"s\"><v>1</v></c></c>", 1 },
+		{ "<c t=\"s\"><v>1</v>", 0 },
+		{ "<c t=\"s\"/ >", 0 },
+	};
+	char *doc;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		doc = in_sheet(cases[i].cells);
+		if (check_cells(doc, 64) != cases[i].taken)
+			fail_msg("%s: not taken %d times", cases[i].cells,
+			    cases[i].taken);
+		g_free(doc);
+	}
+	/* worksheet, sheetData, row, c, v: five deep.  At four the cell
+	 * with a value is the tokenizer's, which says too deep; an empty
+	 * one is still taken. */
+	doc = in_sheet("<c t=\"s\"><v>1</v></c>");
+	assert_int_equal(check_cells(doc, 5), 1);
+	assert_int_equal(check_cells(doc, 4), 0);
+	g_free(doc);
+	doc = in_sheet("<c t=\"s\"/>");
+	assert_int_equal(check_cells(doc, 4), 1);
+	assert_int_equal(check_cells(doc, 3), 0);
+	g_free(doc);
+}
+
+/* Random rows of cells in every form above, each sheet compared whole
+ * and at random cuts, and the shortcut seen to be taken. */
+static void
+test_cell_random(void **state)
+{
+	static const char *const forms[] = {
+		"<c r=\"A1\" t=\"s\"><v>%u</v></c>",
+		"<c r=\"B1\" s=\"1\"><v>%u.5</v></c>",
+		"<c r=\"C1\" s=\"%u\"/>",
+		"<c t=\"b\"><v>%u</v></c>",
+		"<c t=\"str\"><v>a&amp;%u</v></c>",
+		"<c t=\"inlineStr\"><is><t>\xe5\xbc\xa0%u</t></is></c>",
+		"<c><f>A%u*2</f><v>2</v></c>",
+		"<c t=\"s\"><v>%u\r\n</v></c>",
+		"<x:c t=\"s\"><x:v>%u</x:v></x:c>",
+		"<c  t=\"n\"><v>%u</v></c>",
+		"<c r=\"D%u\"><v></v></c>",
+	};
+	GRand *rng = g_rand_new_with_seed(20261202);
+	GString *cells = g_string_new(NULL);
+	size_t len, cuts[3];
+	enum xmlscan_err want, err;
+	const char *form, *num;
+	char *doc, *log, *other;
+	unsigned i, j, n;
+	int taken = 0, cells_n;
+
+	(void)state;
+	for (i = 0; i < 400; i++) {
+		g_string_truncate(cells, 0);
+		n = (unsigned)g_rand_int_range(rng, 1, 40);
+		for (j = 0; j < n; j++) {
+			/* the form, its "%u" a random number */
+			form = forms[g_rand_int_range(rng, 0,
+			    (gint32)G_N_ELEMENTS(forms))];
+			num = strstr(form, "%u");
+			g_string_append_len(cells, form, num - form);
+			g_string_append_printf(cells, "%u",
+			    (unsigned)g_rand_int_range(rng, 0, 100000));
+			g_string_append(cells, num + 2);
+		}
+		doc = in_sheet(cells->str);
+		len = strlen(doc);
+		want = sheet_scan(&sheet_events, doc, len, NULL, 0, 64, &log,
+		    NULL);
+		assert_int_equal(want, XMLSCAN_OK);
+		err = sheet_scan(&sheet_cells, doc, len, NULL, 0, 64, &other,
+		    &cells_n);
+		assert_int_equal(err, want);
+		assert_string_equal(log, other);
+		taken += cells_n;
+		g_free(other);
+		for (j = 0; j < 20; j++) {
+			cuts[0] = (size_t)g_rand_int_range(rng, 1, (gint32)len);
+			cuts[1] = cuts[0] + (size_t)g_rand_int_range(rng, 0,
+			    (gint32)(len - cuts[0]));
+			cuts[2] = cuts[1] + (size_t)g_rand_int_range(rng, 0,
+			    (gint32)(len - cuts[1]));
+			err = sheet_scan(&sheet_cells, doc, len, cuts, 3, 64,
+			    &other, NULL);
+			assert_int_equal(err, want);
+			assert_string_equal(log, other);
+			g_free(other);
+		}
+		g_free(log);
+		g_free(doc);
+	}
+	assert_true(taken > 1000);
+	g_string_free(cells, TRUE);
+	g_rand_free(rng);
+}
+
 int
 main(void)
 {
@@ -572,6 +844,8 @@ main(void)
 		cmocka_unit_test(test_utf8_text),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_cell_shortcut),
+		cmocka_unit_test(test_cell_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
