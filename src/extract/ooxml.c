@@ -324,7 +324,7 @@ flow_text(void *arg, const char *text, size_t len)
 }
 
 static const struct xmlscan_ops flow_ops = { flow_start, flow_end,
-    flow_text, NULL };
+    flow_text, NULL, NULL };
 
 /* ------------------------------------------------------- zip members */
 
@@ -957,8 +957,23 @@ sst_text(void *arg, const char *text, size_t len)
 	return x->stop ? -1 : 0;
 }
 
+/* xmlscan's shortcut for a plain shared string (see xmlscan.h): its
+ * events, in order. */
+static int
+sst_plain(void *arg, const char *text, size_t len)
+{
+	static const char *none[] = { NULL };
+
+	if (sst_start(arg, "si", none, none) != 0 ||
+	    sst_start(arg, "t", none, none) != 0 ||
+	    (len > 0 && sst_text(arg, text, len) != 0) ||
+	    sst_end(arg, "t") != 0)
+		return -1;
+	return sst_end(arg, "si");
+}
+
 static const struct xmlscan_ops sst_ops = { sst_start, sst_end, sst_text,
-    NULL };
+    NULL, sst_plain };
 
 /* A worksheet: <row><c t=TYPE><v>value</v> or <is><t>inline</t></is>
  * </c></row>.  A formula's cached value is its <v>; <f> is left out. */
@@ -1094,7 +1109,7 @@ sheet_cell_plain(void *arg, const char *t, size_t tlen, const char *v,
 }
 
 static const struct xmlscan_ops sheet_ops = { sheet_start, sheet_end,
-    sheet_text, sheet_cell_plain };
+    sheet_text, sheet_cell_plain, NULL };
 
 /* dir + stem + digits + ".xml", no deeper directory: 1 and the number
  * (0 when none). */

@@ -926,80 +926,146 @@ text_run(const char *p, const char *e, bool *check)
 	return p;
 }
 
-/* A worksheet cell's bytes (ops->cell, see xmlscan.h): 1 in a name
- * after its first byte, 2 also first; 4 in a value; 8 in text.  All
- * ASCII: the rest is the tokenizer's. */
-static const unsigned char cell_tab[256] = {
+/* The bytes of a shortcut's tags and text (ops->cell and ops->shared,
+ * see xmlscan.h): 1 in a name after its first byte, 2 also first; 4
+ * in a value; 8 in text (past 0x7f too, checked as UTF-8).  Names and
+ * values ASCII: the rest is the tokenizer's. */
+static const unsigned char plain_tab[256] = {
 	['\t'] = 8, ['\n'] = 8, [' '] = 4 | 8, ['!'] = 4 | 8,
 	['"'] = 8, ['#' ... '%'] = 4 | 8, ['\''] = 8,
 	['(' ... ','] = 4 | 8, ['-' ... '.'] = 1 | 4 | 8, ['/'] = 4 | 8,
 	['0' ... '9'] = 1 | 4 | 8, [':'] = 1 | 2 | 4 | 8, [';'] = 4 | 8,
 	['='] = 4 | 8, ['>' ... '@'] = 4 | 8, ['A' ... 'Z'] = 1 | 2 | 4 | 8,
 	['[' ... '^'] = 4 | 8, ['_'] = 1 | 2 | 4 | 8, ['`'] = 4 | 8,
-	['a' ... 'z'] = 1 | 2 | 4 | 8, ['{' ... '~'] = 4 | 8
+	['a' ... 'z'] = 1 | 2 | 4 | 8, ['{' ... '~'] = 4 | 8,
+	[0x80 ... 0xff] = 8
 };
 
-enum { CELL_NO, CELL_DONE, CELL_FAIL };
+enum { PLAIN_NO, PLAIN_DONE, PLAIN_FAIL };
 
-/* At p, "<c": the cell as one ops->cell call when it has the plainest
- * form and lies before e (CELL_DONE, *next after it); otherwise
- * CELL_NO and nothing done, the tokenizer reads it as it would any
- * tag.  What is accepted here the tokenizer accepts too, with the same
- * names, value and text. */
+/* A tag's attributes in their plainest form, from *pp (after the name)
+ * to its '>' or "/>": ' ' name="value" ..., names and values ASCII,
+ * no reference.  The value of the first whose local name is t in *t
+ * and *tlen (when t is not NULL).  1 with *pp after the tag and *empty
+ * set for "/>"; 0 for any other form, or when e cuts the tag. */
 HOT int
-cell_shortcut(struct xmlscan *s, const char *p, const char *e,
-    const char **next)
+plain_attrs(const char **pp, const char *e, const char **t, size_t *tlen,
+    bool *empty)
 {
-	const char *t = NULL, *a, *local, *v = NULL;
-	size_t tlen = 0, vlen = 0;
+	const char *p = *pp, *local, *v;
+	bool is_t;
 	char quote;
 
-	for (p += 2;; p++) {	/* p at the byte after the name or a value */
+	for (;; p++) {	/* p after the name or a value */
 		if (p == e)
-			return CELL_NO;
-		if (*p == '>')
+			return 0;
+		if (*p == '>' || *p == '/')
 			break;
-		if (*p == '/') {
-			if (e - p < 2 || p[1] != '>' || s->depth >= s->max_depth)
-				return CELL_NO;
-			*next = p + 2;
-			goto call;
-		}
-		if (*p != ' ' || ++p == e || !(cell_tab[(unsigned char)*p] & 2))
-			return CELL_NO;
-		for (a = local = p; p < e && (cell_tab[(unsigned char)*p] & 1);
-		    p++)
+		if (*p != ' ' || ++p == e || !(plain_tab[(unsigned char)*p] & 2))
+			return 0;
+		for (local = p; p < e && (plain_tab[(unsigned char)*p] & 1); p++)
 			if (*p == ':')
 				local = p + 1;
 		if (e - p < 2 || *p != '=' || (p[1] != '"' && p[1] != '\''))
-			return CELL_NO;
-		if (t == NULL && p - local == 1 && *local == 't')
-			t = p + 2;
+			return 0;
+		is_t = p - local == 1 && *local == 't';
 		quote = p[1];
-		for (a = p += 2; p < e && (cell_tab[(unsigned char)*p] & 4) &&
+		for (v = p += 2; p < e && (plain_tab[(unsigned char)*p] & 4) &&
 		    *p != quote; p++)
 			;
 		if (p == e || *p != quote)
-			return CELL_NO;
-		if (t == a)
-			tlen = (size_t)(p - a);
+			return 0;
+		if (is_t && t != NULL && *t == NULL) {
+			*t = v;
+			*tlen = (size_t)(p - v);
+		}
 	}
-	/* <c ...> then <v>text</v></c>, one level deeper */
-	if (s->depth + 1 >= s->max_depth || e - ++p < 3 ||
-	    memcmp(p, "<v>", 3) != 0)
-		return CELL_NO;
-	for (v = p += 3; p < e && (cell_tab[(unsigned char)*p] & 8); p++)
-		;
-	if (e - p < 8 || memcmp(p, "</v></c>", 8) != 0)
-		return CELL_NO;
-	vlen = (size_t)(p - v);
-	*next = p + 8;
-call:
-	if (s->ops->cell(s->arg, t, tlen, v, vlen) != 0) {
+	if (*p == '/') {
+		if (e - p < 2 || p[1] != '>')
+			return 0;
+		*empty = true;
+		*pp = p + 2;
+		return 1;
+	}
+	*empty = false;
+	*pp = p + 1;
+	return 1;
+}
+
+/* Text in its plainest form from *pp: no markup, reference or CR, no
+ * NUL, valid UTF-8.  1 with *pp at the '<' that ends it, 0 otherwise. */
+HOT int
+plain_text(const char **pp, const char *e)
+{
+	const char *p = *pp;
+	unsigned odd = 0;
+
+	for (; p < e && (plain_tab[(unsigned char)*p] & 8); p++)
+		odd |= (unsigned char)*p;
+	if (p == e || *p != '<' ||
+	    ((odd & 0x80) && !utf8_valid(*pp, (size_t)(p - *pp))))
+		return 0;
+	*pp = p;
+	return 1;
+}
+
+/* At p, "<c" or "<si": a worksheet's cell or a shared string as one
+ * call (PLAIN_DONE, *next after it) when it has the plainest form and
+ * lies before e; otherwise PLAIN_NO and nothing done, the tokenizer
+ * reads it as it reads any tag.  What is accepted here the tokenizer
+ * accepts too, with the same names, attribute and text. */
+HOT int
+plain_shortcut(struct xmlscan *s, const char *p, const char *e,
+    const char **next)
+{
+	const char *t = NULL, *v = NULL;
+	size_t tlen = 0, vlen = 0;
+	bool empty;
+	int rc;
+
+	if (p[1] == 'c' && s->ops->cell != NULL) {
+		/* <c ...><v>text</v></c>, or <c .../> */
+		p += 2;
+		if (!plain_attrs(&p, e, &t, &tlen, &empty))
+			return PLAIN_NO;
+		if (!empty) {
+			if (s->depth + 1 >= s->max_depth || e - p < 3 ||
+			    memcmp(p, "<v>", 3) != 0)
+				return PLAIN_NO;
+			v = p += 3;
+			if (!plain_text(&p, e) || e - p < 8 ||
+			    memcmp(p, "</v></c>", 8) != 0)
+				return PLAIN_NO;
+			vlen = (size_t)(p - v);
+			p += 8;
+		} else if (s->depth >= s->max_depth)
+			return PLAIN_NO;
+		rc = s->ops->cell(s->arg, t, tlen, v, vlen);
+	} else if (p[1] == 's' && e - p > 2 && p[2] == 'i' &&
+	    s->ops->shared != NULL) {
+		/* <si ...><t ...>text</t></si> */
+		p += 3;
+		if (!plain_attrs(&p, e, NULL, NULL, &empty) || empty ||
+		    s->depth + 1 >= s->max_depth || e - p < 2 ||
+		    memcmp(p, "<t", 2) != 0)
+			return PLAIN_NO;
+		p += 2;
+		if (!plain_attrs(&p, e, NULL, NULL, &empty) || empty)
+			return PLAIN_NO;
+		v = p;
+		if (!plain_text(&p, e) || e - p < 9 ||
+		    memcmp(p, "</t></si>", 9) != 0)
+			return PLAIN_NO;
+		rc = s->ops->shared(s->arg, v, (size_t)(p - v));
+		p += 9;
+	} else
+		return PLAIN_NO;
+	*next = p;
+	if (rc != 0) {
 		(void)fail(s, XMLSCAN_STOP, "stopped");
-		return CELL_FAIL;
+		return PLAIN_FAIL;
 	}
-	return CELL_DONE;
+	return PLAIN_DONE;
 }
 
 /* Content: plain runs are given straight from the chunk when the whole
@@ -1062,9 +1128,9 @@ scan_text(struct xmlscan *s, const char *p, const char *e)
 			return NULL;
 
 		q = p + 1;
-		if (q != e && *q == 'c' && s->ops->cell != NULL &&
-		    (rc = cell_shortcut(s, p, e, &next)) != CELL_NO) {
-			if (rc == CELL_FAIL)
+		if (q != e && (*q == 'c' || *q == 's') &&
+		    (rc = plain_shortcut(s, p, e, &next)) != PLAIN_NO) {
+			if (rc == PLAIN_FAIL)
 				return NULL;
 			if ((p = next) == e)
 				return e;

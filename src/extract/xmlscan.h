@@ -30,16 +30,19 @@
 /* Each returns 0 to go on, anything else to stop (XMLSCAN_STOP).
  * an and av are NULL-terminated, of the same length.
  *
- * cell, when set, is a worksheet's shortcut: a cell in its plainest
- * form, <c a="..." ...><v>text</v></c> or <c .../>, the bulk of an
- * .xlsx, comes as one call instead of its five or two events.  Only
- * when the whole cell lies in the chunk, its element names are c and v
- * without a prefix, its attributes are ASCII without references, its
- * text ASCII without markup, references or CR, and it is not too
- * deep; anything else comes as events.  t is the value of the first
- * attribute whose local name is t (tlen bytes, not NUL-ended), NULL
- * when none; v the text (vlen bytes, not NUL-ended either; vlen 0 for
- * <v></v>), NULL for <c .../>. */
+ * cell and shared, when set, are a spreadsheet's shortcuts: a cell
+ * in its plainest form, <c a="..." ...><v>text</v></c> or <c .../>,
+ * and a shared string, <si ...><t ...>text</t></si>, the bulk of an
+ * .xlsx, come as one call instead of their five (or two) events.
+ * Only when the whole of it lies in the chunk, its element names are
+ * as shown, without a prefix, its attributes are ASCII without
+ * references, its text has no markup, reference or CR and is valid
+ * UTF-8, and it is not too deep; anything else comes as events.  For
+ * cell: t is the value of the first attribute of c whose local name
+ * is t (tlen bytes, not NUL-ended), NULL when none; v the text (vlen
+ * bytes, not NUL-ended either; vlen 0 for <v></v>), NULL for <c .../>.
+ * For shared: the text of t (len 0 for <t></t>).  The attributes of
+ * si and t are not given. */
 struct xmlscan_ops {
 	int	(*start)(void *arg, const char *name, const char **an,
 		    const char **av);
@@ -47,6 +50,7 @@ struct xmlscan_ops {
 	int	(*text)(void *arg, const char *text, size_t len);
 	int	(*cell)(void *arg, const char *t, size_t tlen, const char *v,
 		    size_t vlen);
+	int	(*shared)(void *arg, const char *text, size_t len);
 };
 
 enum xmlscan_err {

@@ -69,7 +69,7 @@ rec_text(void *arg, const char *text, size_t len)
 }
 
 static const struct xmlscan_ops rec_ops = { rec_start, rec_end, rec_text,
-    NULL };
+    NULL, NULL };
 
 /* Feeds doc in chunks cut at the offsets cuts[0 .. ncuts), then ends
  * it: the error (XMLSCAN_OK when none) and, in *log, the events. */
@@ -603,10 +603,26 @@ sheet_cell(void *arg, const char *t, size_t tlen, const char *v,
 	return rec_event(r);
 }
 
+static int
+sheet_shared(void *arg, const char *text, size_t len)
+{
+	struct rec *r = arg;
+
+	r->cells++;
+	g_string_append(r->log, "S si\nS t\n");
+	if (len > 0) {
+		g_string_append(r->log, "T ");
+		g_string_append_len(r->log, text, (gssize)len);
+		g_string_append_c(r->log, '\n');
+	}
+	g_string_append(r->log, "E t\nE si\n");
+	return rec_event(r);
+}
+
 static const struct xmlscan_ops sheet_events = { sheet_start, rec_end,
-    rec_text, NULL };
+    rec_text, NULL, NULL };
 static const struct xmlscan_ops sheet_cells = { sheet_start, rec_end,
-    rec_text, sheet_cell };
+    rec_text, sheet_cell, sheet_shared };
 
 /* Feeds doc cut at cuts[0 .. ncuts): the error, the log, the cells. */
 static enum xmlscan_err
@@ -707,7 +723,19 @@ test_cell_shortcut(void **state)
 		{ "<c t=\"a&amp;b\"><v>1</v></c>", 0 },
 		{ "<c t=\"s\"><v>1&amp;2</v></c>", 0 },
 		{ "<c t=\"s\"><v>a\r\nb</v></c>", 0 },
-		{ "<c t=\"s\"><v>\xe4\xb8\xad</v></c>", 0 },
+		{ "<c t=\"s\"><v>\xe4\xb8\xad</v></c>", 1 },
+		{ "<c t=\"s\"><v>\xe4\xb8</v></c>", 0 },
+		{ "<c t=\"s\"><v>a\x01</v></c>", 0 },
+		{ "<si><t>plain</t></si><si><t></t></si>", 2 },
+		{ "<si><t xml:space=\"preserve\"> lead</t></si>", 1 },
+		{ "<si><t>\xe5\xbc\xa0\xe4\xb8\x89 13800138000</t></si>", 1 },
+		{ "<si><t>\xe5\xbc</t></si>", 0 },
+		{ "<si><t>R&amp;D</t></si>", 0 },
+		{ "<si><r><t>a</t></r><r><t>b</t></r></si>", 0 },
+		{ "<si><t>a</t><rPh><t>b</t></rPh></si>", 0 },
+		{ "<si/><si></si><si ><t>x</t></si><sx/><s/>", 0 },
+		{ "<si><tx>a</tx></si><si><t/></si>", 0 },
+		{ "<si><t>a</t></si ><si><t>b</t ></si>", 0 },
 		{ "<c t=\"s\"><v>1</v ></c>", 0 },
 		{ "<c t=\"s\"><v>1</v></c >", 0 },
 		{ "<c t=\"s\"><f>SUM(A1:A3)</f><v>3</v></c>", 0 },
@@ -768,6 +796,9 @@ test_cell_random(void **state)
 		"<x:c t=\"s\"><x:v>%u</x:v></x:c>",
 		"<c  t=\"n\"><v>%u</v></c>",
 		"<c r=\"D%u\"><v></v></c>",
+		"<si><t>item %u</t></si>",
+		"<si><t xml:space=\"preserve\">\xe5\xbc\xa0 %u </t></si>",
+		"<si><r><t>%u</t></r></si>",
 	};
 	GRand *rng = g_rand_new_with_seed(20261202);
 	GString *cells = g_string_new(NULL);
