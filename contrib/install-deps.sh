@@ -26,7 +26,8 @@ LOG=${INSTALL_DEPS_LOG:-/tmp/custos-install-deps.log}
 # the libFuzzer targets (test/fuzz).
 PACKAGES="build-essential autoconf automake libtool pkg-config
     libgmime-3.0-dev libglib2.0-dev libmilter-dev libconfuse-dev
-    libhiredis-dev libcmocka-dev libarchive-dev libsodium-dev libjson-glib-dev
+    libhiredis-dev libcmocka-dev libarchive-dev libdeflate-dev libsodium-dev
+    libjson-glib-dev
     poppler-utils
     postfix redis-server redis-tools swaks python3 ca-certificates
     procps iproute2 miltertest jq

@@ -166,6 +166,11 @@ typedef extract_xml_fn (*extract_member_fn)(void *arg, unsigned pass,
  * noted (0: nothing custos reads), or -1 out of memory. */
 int	extract_zipxml(struct extract *, const struct extract_file *,
 	    unsigned passes, extract_member_fn, void *arg);
+/* Zip members that the central directory places plainly are inflated
+ * at once by libdeflate (zipdir.h), the rest through libarchive; false
+ * sends them all through libarchive, for tests that compare the two.
+ * Set before any thread extracts. */
+extern bool extract_zip_fast;
 /* Text from here on goes to "f->where > source". */
 void	extract_xml_source(struct extract_xml *, const char *source,
 	    const char *type);

@@ -10,7 +10,7 @@
  *   gcc -O2 -Wall -Ibuild/plain -Isrc -o build/plain/bench_engine \
  *       test/bench/bench_engine.c build/plain/libcustos.a \
  *       $(pkg-config --cflags --libs gmime-3.0 glib-2.0 libhs libconfuse \
- *       hiredis libsodium libarchive json-glib-1.0) -lpthread -lm
+ *       hiredis libsodium libarchive libdeflate json-glib-1.0) -lpthread -lm
  *
  * Usage:
  *

@@ -16,7 +16,7 @@
  *   gcc -O2 -Ibuild/plain -Isrc -o bench_message test/bench/bench_message.c \
  *       build/plain/libcustos.a $(pkg-config --cflags --libs gmime-3.0 \
  *       glib-2.0 libhs libconfuse hiredis libsodium libarchive \
- *       json-glib-1.0) -lpthread -lm */
+ *       json-glib-1.0 libdeflate) -lpthread -lm */
 #include "config.h"
 
 #include <stdio.h>

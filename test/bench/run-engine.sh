@@ -28,7 +28,7 @@ fi
 gcc -O2 -Wall -I"$b" -I"$top/src" -o "$b/bench_engine" \
     "$top/test/bench/bench_engine.c" "$b/libcustos.a" \
     $(pkg-config --cflags --libs gmime-3.0 glib-2.0 libhs libconfuse \
-    hiredis libsodium libarchive json-glib-1.0) -lpthread -lm
+    hiredis libsodium libarchive libdeflate json-glib-1.0) -lpthread -lm
 echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), Hyperscan $(pkg-config --modversion libhs)"
 "$b/bench_engine" --header
 run() {

@@ -13,7 +13,7 @@ make -C "$b" -j2 libcustos.a >/dev/null
 gcc -O2 -Wall -I"$b" -I"$top/src" -o "$b/bench_extract" \
     "$top/test/bench/bench_extract.c" "$b/libcustos.a" \
     $(pkg-config --cflags --libs gmime-3.0 glib-2.0 libhs libconfuse \
-    hiredis libsodium json-glib-1.0 libarchive) -lpthread -lm
+    hiredis libsodium json-glib-1.0 libarchive libdeflate) -lpthread -lm
 docs="$b/bench-docs-$mb"
 [ -f "$docs/bench.zip" ] || python3 "$top/test/bench/make-bench-docs.py" "$docs" "$mb"
 echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); $(pdftotext -v 2>&1 | head -1)"
