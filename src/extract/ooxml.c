@@ -422,8 +422,8 @@ zip_block(struct zipwalk *z, struct extract_xml *x, struct xmlscan *sc,
  * for this (not placed, too large, its bytes do not inflate to its
  * size): libarchive reads it then, and says what is wrong with it. */
 static int
-zip_inflate(struct zipwalk *z, const char *member, struct extract_xml *x,
-    struct xmlscan *sc, size_t *total)
+zip_inflate(struct zipwalk *z, struct archive_entry *e, const char *member,
+    struct extract_xml *x, struct xmlscan *sc, size_t *total)
 {
 	const struct zipdir_member *m;
 	const unsigned char *buf;
@@ -439,7 +439,10 @@ zip_inflate(struct zipwalk *z, const char *member, struct extract_xml *x,
 		z->dir_read = true;
 	}
 	/* One the budget would cut is streamed up to the cut. */
+	/* libarchive's entry and the directory's agree on the size too. */
 	if ((m = zipdir_find(z->dir, member)) == NULL ||
+	    (archive_entry_size_is_set(e) &&
+	    archive_entry_size(e) != (la_int64_t)m->usize) ||
 	    m->usize > ZIP_INFLATE_MAX ||
 	    m->usize > z->ex->lim->max_bytes - z->ex->bytes_used ||
 	    (m->usize > XML_RATIO_FLOOR &&
@@ -474,8 +477,8 @@ zip_inflate(struct zipwalk *z, const char *member, struct extract_xml *x,
  * where it can be (zip_inflate()), else block by block through
  * libarchive (zip_block()). */
 static void
-zip_member(struct zipwalk *z, struct archive *a, const char *member,
-    struct part *p)
+zip_member(struct zipwalk *z, struct archive *a, struct archive_entry *e,
+    const char *member, struct part *p)
 {
 	struct extract		*ex = z->ex;
 	struct extract_xml	 x;
@@ -505,7 +508,7 @@ zip_member(struct zipwalk *z, struct archive *a, const char *member,
 	if (x.source != NULL || raw != NULL)
 		z->parts++;
 	if (sc != NULL && extract_zip_fast)
-		rc = zip_inflate(z, member, &x, sc, &total);
+		rc = zip_inflate(z, e, member, &x, sc, &total);
 	if (rc < 0) {
 		rc = ZB_GO;
 		base = archive_filter_bytes(a, -1);
@@ -643,7 +646,7 @@ again:
 			zip_note(z, "encrypted", w);
 			g_free(w);
 		} else
-			zip_member(z, a, member, &p);
+			zip_member(z, a, e, member, &p);
 		/* What a member left unread, past a parse error. */
 		zip_skip(z, a, e);
 		g_free(p.source);

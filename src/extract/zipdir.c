@@ -28,8 +28,7 @@
 #define FLAG_STRONG	0x0040u
 
 struct zipdir {
-	GHashTable	*members;	/* name -> struct zipdir_member, or
-					 * NULL for a name seen twice */
+	GHashTable	*members;	/* name -> struct zipdir_member */
 };
 
 static unsigned
@@ -112,14 +111,43 @@ member_place(const unsigned char *f, size_t cdir, const unsigned char *e,
 	return true;
 }
 
+/* The name in the local header of the directory entry at e, when that
+ * header lies before cdir: its length, *name; 0 when it cannot be read. */
+static size_t
+local_name(const unsigned char *f, size_t cdir, const unsigned char *e,
+    const unsigned char **name)
+{
+	uint32_t off = le32(e + 42);
+	size_t n;
+
+	if ((size_t)off > cdir || cdir - off < LOCAL_LEN ||
+	    le32(f + off) != LOCAL_SIG)
+		return 0;
+	n = le16(f + off + 26);
+	if (cdir - off - LOCAL_LEN < n)
+		return 0;
+	*name = f + off + LOCAL_LEN;
+	return n;
+}
+
+static void
+name_count(GHashTable *seen, const unsigned char *p, size_t n)
+{
+	char *name = g_strndup((const char *)p, n);
+
+	g_hash_table_replace(seen, name, GUINT_TO_POINTER(
+	    GPOINTER_TO_UINT(g_hash_table_lookup(seen, name)) + 1));
+}
+
 struct zipdir *
 zipdir_read(const unsigned char *f, size_t len, size_t max_members)
 {
 	struct zipdir *d;
 	struct zipdir_member m, *keep;
-	const unsigned char *eocd, *e, *end;
+	GHashTable *seen;
+	const unsigned char *eocd, *e, *end, *ln;
 	long long at;
-	size_t count, cdir, csize, i, n;
+	size_t count, cdir, csize, i, n, entries, lnn;
 	char *name;
 
 	if ((at = eocd_find(f, len)) < 0)
@@ -139,31 +167,43 @@ zipdir_read(const unsigned char *f, size_t len, size_t max_members)
 	    (size_t)at - cdir != csize)
 		return NULL;
 
-	d = g_new0(struct zipdir, 1);
-	d->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	    g_free);
-	e = f + cdir;
+	/* Every name an entry goes by, in the directory or in its local
+	 * header: libarchive may name a member by either, so a member is
+	 * placed only under a name nothing else goes by. */
+	seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	end = eocd;
-	for (i = 0; i < count; i++) {
+	for (e = f + cdir, entries = 0; entries < count; entries++) {
 		if (end - e < CDIR_LEN || le32(e) != CDIR_SIG)
 			break;
 		n = le16(e + 28);
 		if ((size_t)(end - e) - CDIR_LEN < n + le16(e + 30) +
 		    le16(e + 32))
 			break;
+		name_count(seen, e + CDIR_LEN, n);
+		lnn = local_name(f, cdir, e, &ln);
+		if (lnn > 0 && (lnn != n || memcmp(ln, e + CDIR_LEN, n) != 0))
+			name_count(seen, ln, lnn);
+		e += CDIR_LEN + n + le16(e + 30) + le16(e + 32);
+	}
+
+	d = g_new0(struct zipdir, 1);
+	d->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    g_free);
+	for (e = f + cdir, i = 0; i < entries; i++) {
+		n = le16(e + 28);
 		if (plain_name(e + CDIR_LEN, n)) {
 			name = g_strndup((const char *)e + CDIR_LEN, n);
-			if (g_hash_table_contains(d->members, name))
-				g_hash_table_replace(d->members, name, NULL);
-			else if (member_place(f, cdir, e, &m)) {
+			if (GPOINTER_TO_UINT(g_hash_table_lookup(seen,
+			    name)) == 1 && member_place(f, cdir, e, &m)) {
 				keep = g_new(struct zipdir_member, 1);
 				*keep = m;
 				g_hash_table_insert(d->members, name, keep);
 			} else
-				g_hash_table_insert(d->members, name, NULL);
+				g_free(name);
 		}
 		e += CDIR_LEN + n + le16(e + 30) + le16(e + 32);
 	}
+	g_hash_table_destroy(seen);
 	return d;
 }
 

@@ -7,8 +7,9 @@
  * This reads the central directory for one thing: where a member's
  * deflated or stored bytes lie, for the members it can say so of
  * plainly.  Anything else (zip64, encryption, another method, a name
- * seen twice, offsets or sizes outside the file, a local header that
- * does not match) leaves the member out, and it is read the usual way.
+ * that another entry also goes by, in the directory or in its local
+ * header, offsets or sizes outside the file, a local header that does
+ * not match) leaves the member out, and it is read the usual way.
  *
  * Points into the file's bytes, which must outlive it.  Memory: an
  * entry per member, at most max_members. */

@@ -68,12 +68,13 @@ printf '\001陈静 深圳市星河数码科技 赵敏 深圳市星河数码物�
     >"$seeds/engine/heads"
 seed archive '*.zip' '*.tar' '*.tgz' '*.gz' '*.bz2' '*.xz' '*.7z' '*.rar'
 seed ooxml '*.xlsx' '*.docx' '*.pptx'
+seed ooxml_paths '*.xlsx' '*.docx' '*.pptx'
 seed odf '*.ods' '*.odt' '*.odp'
 seed ole2 '*.xls' '*.doc' '*.ppt' '*.msg'
 seed pdf '*.pdf'
 seed rtf '*.rtf'
 
-for t in pipeline engine archive ooxml odf ole2 pdf rtf; do
+for t in pipeline engine archive ooxml ooxml_paths odf ole2 pdf rtf; do
 	bin=$build/test/fuzz/fuzz_$t
 	if [ ! -x "$bin" ]; then
 		echo "not ok fuzz_$t - not built (configure CC=clang --enable-fuzzing)"

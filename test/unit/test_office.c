@@ -581,7 +581,8 @@ test_zip_paths(void **state)
 		"laughs.xlsx", "bigsst.xlsx", "ratio.xlsx", "book.xlsb",
 		"book.ods", "doc.odt", "secret.odt", "deck.odp", "embed.docx",
 		"truncated.docx", "locked.docx", "badcrc.docx", "stored.xlsx",
-		"zip64.xlsx", "twice.xlsx", "sfx.xlsx", "short.xlsx"
+		"zip64.xlsx", "twice.xlsx", "sfx.xlsx", "short.xlsx",
+		"renamed.pptx"
 	};
 	char *fast, *slow;
 	int rc_fast, rc_slow;
@@ -661,6 +662,15 @@ test_zipdir(void **state)
 	d = zipdir_of("twice.xlsx", &data);
 	assert_null(zipdir_find(d, "xl/worksheets/sheet1.xml"));
 	assert_non_null(zipdir_find(d, "xl/sharedStrings.xml"));
+	d = zipdir_free(d);
+	g_free(data);
+
+	/* Two entries go by slide2.xml, one in the directory, the other
+	 * in its local header: neither is placed. */
+	d = zipdir_of("renamed.pptx", &data);
+	assert_null(zipdir_find(d, "ppt/slides/slide1.xml"));
+	assert_null(zipdir_find(d, "ppt/slides/slide2.xml"));
+	assert_non_null(zipdir_find(d, "ppt/presentation.xml"));
 	d = zipdir_free(d);
 	g_free(data);
 
