@@ -74,11 +74,12 @@ static const struct xmlscan_ops rec_ops = { rec_start, rec_end, rec_text,
 /* Feeds doc in chunks cut at the offsets cuts[0 .. ncuts), then ends
  * it: the error (XMLSCAN_OK when none) and, in *log, the events. */
 static enum xmlscan_err
-scan_cut(const char *doc, size_t len, const size_t *cuts, size_t ncuts,
-    size_t depth, int stop_at, char **log)
+ops_cut(const struct xmlscan_ops *ops, const char *doc, size_t len,
+    const size_t *cuts, size_t ncuts, size_t depth, int stop_at, char **log,
+    int *cells)
 {
 	struct rec r = { g_string_new(NULL), stop_at, 0, 0 };
-	struct xmlscan *s = xmlscan_new(&rec_ops, &r, depth);
+	struct xmlscan *s = xmlscan_new(ops, &r, depth);
 	enum xmlscan_err err;
 	size_t i, from = 0, to;
 	int rc = 0;
@@ -97,7 +98,17 @@ scan_cut(const char *doc, size_t len, const size_t *cuts, size_t ncuts,
 		*log = g_string_free(r.log, FALSE);
 	else
 		g_string_free(r.log, TRUE);
+	if (cells != NULL)
+		*cells = r.cells;
 	return err;
+}
+
+static enum xmlscan_err
+scan_cut(const char *doc, size_t len, const size_t *cuts, size_t ncuts,
+    size_t depth, int stop_at, char **log)
+{
+	return ops_cut(&rec_ops, doc, len, cuts, ncuts, depth, stop_at, log,
+	    NULL);
 }
 
 static enum xmlscan_err
@@ -629,25 +640,7 @@ static enum xmlscan_err
 sheet_scan(const struct xmlscan_ops *ops, const char *doc, size_t len,
     const size_t *cuts, size_t ncuts, size_t depth, char **log, int *cells)
 {
-	struct rec r = { g_string_new(NULL), 0, 0, 0 };
-	struct xmlscan *s = xmlscan_new(ops, &r, depth);
-	enum xmlscan_err err;
-	size_t i, from = 0, to;
-	int rc = 0;
-
-	for (i = 0; i <= ncuts && rc == 0; i++) {
-		to = i < ncuts ? cuts[i] : len;
-		rc = xmlscan_feed(s, doc + from, to - from);
-		from = to;
-	}
-	if (rc == 0)
-		rc = xmlscan_end(s);
-	err = xmlscan_error(s);
-	s = xmlscan_free(s);
-	*log = g_string_free(r.log, FALSE);
-	if (cells != NULL)
-		*cells = r.cells;
-	return err;
+	return ops_cut(ops, doc, len, cuts, ncuts, depth, 0, log, cells);
 }
 
 /* With and without the shortcut, whole, cut in two anywhere and byte
