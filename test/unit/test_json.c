@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -76,6 +77,35 @@ test_escaping(void **state)
 	}
 }
 
+/* Every ASCII byte alone and inside a run of plain ones: itself, its
+ * short escape, or \u00XX, as JSON asks. */
+static void
+test_ascii(void **state)
+{
+	char in[4], want[16];
+	struct json j;
+	unsigned c;
+
+	(void)state;
+	for (c = 0; c < 0x80; c++) {
+		in[0] = 'a';
+		in[1] = (char)c;
+		in[2] = 'b';
+		if (c == '"' || c == '\\')
+			(void)snprintf(want, sizeof want, "\"a\\%cb\"", c);
+		else if (c == '\n' || c == '\r' || c == '\t')
+			(void)snprintf(want, sizeof want, "\"a\\%cb\"",
+			    c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+		else if (c < 0x20 || c == 0x7f)
+			(void)snprintf(want, sizeof want, "\"a\\u%04xb\"", c);
+		else
+			(void)snprintf(want, sizeof want, "\"a%cb\"", c);
+		json_init(&j);
+		json_string_len(&j, in, 3);
+		expect(&j, want);
+	}
+}
+
 static void
 test_deep(void **state)
 {
@@ -104,6 +134,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_ascii),
 		cmocka_unit_test(test_deep),
 	};
 
