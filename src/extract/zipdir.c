@@ -60,8 +60,10 @@ eocd_find(const unsigned char *f, size_t len)
 	return -1;
 }
 
-/* Names this indexes: ASCII, no NUL, as an office package's are; any
- * other is left to libarchive's reading of it. */
+/* Names as an office package's are: ASCII without NUL or backslash.
+ * libarchive may convert any other (a code page, a backslash for a
+ * slash) into one that another member goes by, and this could not tell
+ * which of the two it is at. */
 static bool
 plain_name(const unsigned char *p, size_t n)
 {
@@ -70,7 +72,7 @@ plain_name(const unsigned char *p, size_t n)
 	if (n == 0)
 		return false;
 	for (i = 0; i < n; i++)
-		if (p[i] == 0 || p[i] > 0x7f)
+		if (p[i] == 0 || p[i] > 0x7f || p[i] == '\\')
 			return false;
 	return true;
 }
@@ -148,6 +150,7 @@ zipdir_read(const unsigned char *f, size_t len, size_t max_members)
 	const unsigned char *eocd, *e, *end, *ln;
 	long long at;
 	size_t count, cdir, csize, i, n, entries, lnn;
+	bool odd = false;
 	char *name;
 
 	if ((at = eocd_find(f, len)) < 0)
@@ -169,10 +172,11 @@ zipdir_read(const unsigned char *f, size_t len, size_t max_members)
 
 	/* Every name an entry goes by, in the directory or in its local
 	 * header: libarchive may name a member by either, so a member is
-	 * placed only under a name nothing else goes by. */
+	 * placed only under a name nothing else goes by.  One name that is
+	 * not plain, and none is placed. */
 	seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	end = eocd;
-	for (e = f + cdir, entries = 0; entries < count; entries++) {
+	for (e = f + cdir, entries = 0; entries < count && !odd; entries++) {
 		if (end - e < CDIR_LEN || le32(e) != CDIR_SIG)
 			break;
 		n = le16(e + 28);
@@ -183,7 +187,13 @@ zipdir_read(const unsigned char *f, size_t len, size_t max_members)
 		lnn = local_name(f, cdir, e, &ln);
 		if (lnn > 0 && (lnn != n || memcmp(ln, e + CDIR_LEN, n) != 0))
 			name_count(seen, ln, lnn);
+		odd = !plain_name(e + CDIR_LEN, n) ||
+		    (lnn > 0 && !plain_name(ln, lnn));
 		e += CDIR_LEN + n + le16(e + 30) + le16(e + 32);
+	}
+	if (odd) {
+		g_hash_table_destroy(seen);
+		return NULL;
 	}
 
 	d = g_new0(struct zipdir, 1);
@@ -191,16 +201,14 @@ zipdir_read(const unsigned char *f, size_t len, size_t max_members)
 	    g_free);
 	for (e = f + cdir, i = 0; i < entries; i++) {
 		n = le16(e + 28);
-		if (plain_name(e + CDIR_LEN, n)) {
-			name = g_strndup((const char *)e + CDIR_LEN, n);
-			if (GPOINTER_TO_UINT(g_hash_table_lookup(seen,
-			    name)) == 1 && member_place(f, cdir, e, &m)) {
-				keep = g_new(struct zipdir_member, 1);
-				*keep = m;
-				g_hash_table_insert(d->members, name, keep);
-			} else
-				g_free(name);
-		}
+		name = g_strndup((const char *)e + CDIR_LEN, n);
+		if (GPOINTER_TO_UINT(g_hash_table_lookup(seen, name)) == 1 &&
+		    member_place(f, cdir, e, &m)) {
+			keep = g_new(struct zipdir_member, 1);
+			*keep = m;
+			g_hash_table_insert(d->members, name, keep);
+		} else
+			g_free(name);
 		e += CDIR_LEN + n + le16(e + 30) + le16(e + 32);
 	}
 	g_hash_table_destroy(seen);

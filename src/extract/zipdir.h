@@ -9,7 +9,9 @@
  * plainly.  Anything else (zip64, encryption, another method, a name
  * that another entry also goes by, in the directory or in its local
  * header, offsets or sizes outside the file, a local header that does
- * not match) leaves the member out, and it is read the usual way.
+ * not match) leaves the member out, and it is read the usual way; a
+ * name anywhere in the zip that is not plain ASCII, or has a backslash,
+ * leaves them all out.
  *
  * Points into the file's bytes, which must outlive it.  Memory: an
  * entry per member, at most max_members. */
@@ -27,8 +29,8 @@ struct zipdir_member {
 	unsigned		 method;	/* 0 stored, 8 deflated */
 };
 
-/* NULL when the file has no central directory this reads, or more than
- * max_members entries. */
+/* NULL when the file has no central directory this reads, more than
+ * max_members entries, or a name that is not plain. */
 struct zipdir	*zipdir_read(const unsigned char *file, size_t len,
 		    size_t max_members);
 /* The member of that name, or NULL when it is not one this can place. */
