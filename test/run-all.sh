@@ -9,7 +9,9 @@
 # private Postfix and Redis; those need root), then the libFuzzer targets
 # for FUZZ_SECONDS each (default 20, 0 skips; build/fuzz, clang), then
 # `make distcheck` unless SKIP_DISTCHECK=1.  After the two builds, the
-# soak test in build/plain (SOAK_SECONDS, default 120; 0 skips).  Ends with one line "N passed, N failed".
+# soak test in build/plain (SOAK_SECONDS, default 120; 0 skips).  Each
+# step's heading says how many seconds the run has taken so far.  Ends
+# with one line "N passed, N failed".
 # Exit status: 0 only when every test passed and nothing failed to build.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +19,7 @@ cd "$top" || exit 1
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0 failed=0 status=0
 
-note() { printf '\n=== %s\n' "$*"; }
+note() { printf '\n=== [%ss] %s\n' "$SECONDS" "$*"; }	# time since the start
 
 # Adds the counts from a build's test-suite.log summary.
 count() {
@@ -119,6 +121,6 @@ if [ "${SKIP_DISTCHECK:-0}" != 1 ] && [ -f build/plain/Makefile ]; then
 	fi
 fi
 
-echo
+note "done"
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
