@@ -4,7 +4,8 @@
  * Only the classic end record and directory (APPNOTE 4.3.12, 4.3.16):
  * no zip64, one disk, nothing before the first member.  Every offset
  * and size is checked against the file before it is used; a member is
- * kept only when its local header agrees with its directory entry. */
+ * kept only when its local header agrees with its directory entry
+ * (name, flags, method, and sizes unless a data descriptor has them). */
 #include "config.h"
 
 #include <stdbool.h>
@@ -25,6 +26,7 @@
 #define COMMENT_MAX	65535
 
 #define FLAG_ENCRYPTED	0x0001u
+#define FLAG_SIZES_AFTER 0x0008u	/* sizes in a data descriptor */
 #define FLAG_STRONG	0x0040u
 
 struct zipdir {
@@ -99,8 +101,13 @@ member_place(const unsigned char *f, size_t cdir, const unsigned char *e,
 	if ((size_t)off > cdir || cdir - off < LOCAL_LEN)
 		return false;
 	l = f + off;
-	if (le32(l) != LOCAL_SIG || le16(l + 8) != method ||
-	    le16(l + 26) != n)
+	if (le32(l) != LOCAL_SIG || le16(l + 6) != flags ||
+	    le16(l + 8) != method || le16(l + 26) != n)
+		return false;
+	/* libarchive reads a member by its local header's sizes unless
+	 * they come after the data: they must be the directory's. */
+	if ((flags & FLAG_SIZES_AFTER) == 0 &&
+	    (le32(l + 18) != csize || le32(l + 22) != usize))
 		return false;
 	data = (size_t)off + LOCAL_LEN + n + le16(l + 28);
 	if (data > cdir || cdir - data < csize ||
