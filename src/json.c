@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gstr.h"
 #include "json.h"
 
 void
@@ -72,21 +73,6 @@ void json_object_end(struct json *j) { json_close(j, '}'); }
 void json_array_begin(struct json *j) { json_open(j, '['); }
 void json_array_end(struct json *j) { json_close(j, ']'); }
 
-/* Appends bytes that do not lie in g.  An audit line or a stored event
- * is hundreds of short keys and values: g_string_append_len() goes
- * through g_string_insert_len(), which allows for overlap, and cost
- * more than the escaping. */
-static inline void
-json_append(GString *g, const char *s, size_t len)
-{
-	if (len < g->allocated_len - g->len) {
-		memcpy(g->str + g->len, s, len);
-		g->len += len;
-		g->str[g->len] = '\0';
-	} else
-		g_string_append_len(g, s, (gssize)len);
-}
-
 /* Bytes that go out as they are: printable ASCII other than the quote
  * and the backslash. */
 static const unsigned char json_plain[256] = {
@@ -109,7 +95,7 @@ json_escape(GString *out, const char *s, size_t len)
 		while (s < end && json_plain[(unsigned char)*s])
 			s++;
 		if (s > run)
-			json_append(out, run, (size_t)(s - run));
+			gstr_append(out, run, (size_t)(s - run));
 		if (s == end)
 			break;
 		c = (unsigned char)*s;

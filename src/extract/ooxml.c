@@ -26,6 +26,7 @@
 #include <libdeflate.h>
 
 #include "extract/extract.h"
+#include "gstr.h"
 #include "extract/xmlscan.h"
 #include "extract/zipdir.h"
 
@@ -103,24 +104,6 @@ xml_local(const char *qname)
 	return c != NULL ? c + 1 : qname;
 }
 
-/* Appends len bytes that do not lie in g: g_string_append_len() also
- * copes with overlap, and costs a few times more per call. */
-static inline void
-xml_append(GString *g, const char *s, size_t len)
-{
-	size_t at = g->len;
-
-	/* A cell's few bytes mostly fit: no call to grow it. */
-	if (len < g->allocated_len - at) {
-		memcpy(g->str + at, s, len);
-		g->len = at + len;
-		g->str[g->len] = '\0';
-		return;
-	}
-	g_string_set_size(g, at + len);
-	memcpy(g->str + at, s, len);
-}
-
 /* Bytes that would split a row if they came out in a cell. */
 static const unsigned char cell_blank[256] = {
 	['\t'] = 1, ['\n'] = 1, ['\r'] = 1
@@ -171,7 +154,7 @@ cell_spaces(char *d, size_t len)
 static void
 xml_put(struct extract_xml *x, const char *s, size_t len)
 {
-	xml_append(x->out, s, len);
+	gstr_append(x->out, s, len);
 	if (x->cell == 0)
 		xml_flush_some(x, XML_SEGMENT_MAX);
 	else
@@ -1090,7 +1073,7 @@ sst_text(void *arg, const char *text, size_t len)
 	/* Held until the sheets are read; its bytes were counted against
 	 * max_bytes as they were inflated. */
 	if (o->in_si > 0 && o->in_t > 0 && o->in_rph == 0) {
-		xml_append(o->sst, text, len);
+		gstr_append(o->sst, text, len);
 		/* Shared strings go out in cells only (sheet_cell()): made
 		 * what a cell shows once, here, rather than at every use. */
 		cell_spaces(o->sst->str + o->sst->len - len, len);
@@ -1180,7 +1163,7 @@ sheet_cell(struct extract_xml *x, struct ooxml *o)
 		from = o->sst_at[i];
 		to = i + 1 < o->sst_n ? o->sst_at[i + 1] : o->sst->len;
 		/* In a cell, and spaced out already (sst_text()). */
-		xml_append(x->out, o->sst->str + from, to - from);
+		gstr_append(x->out, o->sst->str + from, to - from);
 	} else if (o->ctype == 'b')
 		xml_put(x, v[0] == '1' ? "TRUE" : "FALSE", v[0] == '1' ? 4 :
 		    5);
@@ -1223,7 +1206,7 @@ sheet_text(void *arg, const char *text, size_t len)
 
 	if (o->in_c > 0 && (o->in_v > 0 || (o->in_is > 0 && o->in_t > 0 &&
 	    o->in_rph == 0)))
-		xml_append(o->val, text, len);
+		gstr_append(o->val, text, len);
 	return x->stop ? -1 : 0;
 }
 
@@ -1241,7 +1224,7 @@ sheet_cell_plain(void *arg, const char *t, size_t tlen, const char *v,
 	o->val->len = 0;
 	o->val->str[0] = '\0';
 	if (vlen > 0) {
-		xml_append(o->val, v, vlen);
+		gstr_append(o->val, v, vlen);
 		sheet_cell(x, o);
 	}
 	xml_cell_end(x);
