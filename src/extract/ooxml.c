@@ -1099,6 +1099,18 @@ sst_plain(void *arg, const char *text, size_t len)
 static const struct xmlscan_ops sst_ops = { sst_start, sst_end, sst_text,
     NULL, sst_plain };
 
+/* A cell begins; t, tlen bytes (NULL, 0: none), is its type. */
+static inline void
+sheet_cell_open(struct extract_xml *x, struct ooxml *o, const char *t,
+    size_t tlen)
+{
+	xml_cell_begin(x);
+	o->in_c = 1;
+	o->ctype = tlen == 1 && (t[0] == 's' || t[0] == 'b') ? t[0] : '\0';
+	o->val->len = 0;	/* g_string_truncate(), inline */
+	o->val->str[0] = '\0';
+}
+
 /* A worksheet: <row><c t=TYPE><v>value</v> or <is><t>inline</t></is>
  * </c></row>.  A formula's cached value is its <v>; <f> is left out. */
 static int
@@ -1112,13 +1124,8 @@ sheet_start(void *arg, const char *name, const char **an, const char **av)
 	if (el == E_ROW)
 		xml_row_begin(x);
 	else if (el == E_C) {
-		xml_cell_begin(x);
-		o->in_c = 1;
 		t = extract_xml_attr(an, av, "t");
-		o->ctype = t != NULL && (t[0] == 's' || t[0] == 'b') &&
-		    t[1] == '\0' ? t[0] : '\0';
-		o->val->len = 0;	/* g_string_truncate(), inline */
-		o->val->str[0] = '\0';
+		sheet_cell_open(x, o, t, t != NULL ? strlen(t) : 0);
 	} else if (o->in_c == 0)
 		return x->stop ? -1 : 0;
 	else if (el == E_V)
@@ -1171,6 +1178,16 @@ sheet_cell(struct extract_xml *x, struct ooxml *o)
 		xml_put(x, v, o->val->len);
 }
 
+/* The cell ends: its value out, if it has one. */
+static inline void
+sheet_cell_close(struct extract_xml *x, struct ooxml *o)
+{
+	if (o->val->len > 0)
+		sheet_cell(x, o);
+	xml_cell_end(x);
+	o->in_c = o->in_v = o->in_is = o->in_t = o->in_rph = 0;
+}
+
 static int
 sheet_end(void *arg, const char *name)
 {
@@ -1180,12 +1197,9 @@ sheet_end(void *arg, const char *name)
 
 	if (el == E_ROW)
 		xml_row_end(x);
-	else if (el == E_C) {
-		if (o->val->len > 0)
-			sheet_cell(x, o);
-		xml_cell_end(x);
-		o->in_c = o->in_v = o->in_is = o->in_t = o->in_rph = 0;
-	} else if (o->in_c == 0)
+	else if (el == E_C)
+		sheet_cell_close(x, o);
+	else if (o->in_c == 0)
 		return x->stop ? -1 : 0;
 	else if (el == E_V && o->in_v > 0)
 		o->in_v--;
@@ -1219,16 +1233,10 @@ sheet_cell_plain(void *arg, const char *t, size_t tlen, const char *v,
 	struct extract_xml *x = arg;
 	struct ooxml *o = x->arg;
 
-	xml_cell_begin(x);
-	o->ctype = tlen == 1 && (t[0] == 's' || t[0] == 'b') ? t[0] : '\0';
-	o->val->len = 0;
-	o->val->str[0] = '\0';
-	if (vlen > 0) {
+	sheet_cell_open(x, o, t, tlen);
+	if (vlen > 0)		/* v is NULL for <c .../> */
 		gstr_append(o->val, v, vlen);
-		sheet_cell(x, o);
-	}
-	xml_cell_end(x);
-	o->in_c = o->in_v = o->in_is = o->in_t = o->in_rph = 0;
+	sheet_cell_close(x, o);
 	return x->stop ? -1 : 0;
 }
 

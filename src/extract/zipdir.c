@@ -79,6 +79,22 @@ plain_name(const unsigned char *p, size_t n)
 	return true;
 }
 
+/* The local header of the directory entry at e, when it and its name
+ * lie before cdir; NULL otherwise. */
+static const unsigned char *
+local_header(const unsigned char *f, size_t cdir, const unsigned char *e)
+{
+	uint32_t off = le32(e + 42);
+	const unsigned char *l;
+
+	if ((size_t)off > cdir || cdir - off < LOCAL_LEN)
+		return NULL;
+	l = f + off;
+	if (le32(l) != LOCAL_SIG || cdir - off - LOCAL_LEN < le16(l + 26))
+		return NULL;
+	return l;
+}
+
 /* The member of the directory entry at e (CDIR_LEN bytes and its name
  * checked to lie in the directory), placed in the file before cdir, or
  * false. */
@@ -89,27 +105,24 @@ member_place(const unsigned char *f, size_t cdir, const unsigned char *e,
 	unsigned flags = le16(e + 8), method = le16(e + 10);
 	size_t n = le16(e + 28);
 	uint32_t csize = le32(e + 20), usize = le32(e + 24);
-	uint32_t off = le32(e + 42);
 	const unsigned char *l;
 	size_t data;
 
 	if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG)) != 0 ||
 	    (method != 0 && method != 8) || csize == UINT32_MAX ||
-	    usize == UINT32_MAX || off == UINT32_MAX ||
+	    usize == UINT32_MAX || le32(e + 42) == UINT32_MAX ||
 	    (method == 0 && csize != usize) || le16(e + 34) != 0)
 		return false;
-	if ((size_t)off > cdir || cdir - off < LOCAL_LEN)
-		return false;
-	l = f + off;
-	if (le32(l) != LOCAL_SIG || le16(l + 6) != flags ||
-	    le16(l + 8) != method || le16(l + 26) != n)
+	if ((l = local_header(f, cdir, e)) == NULL ||
+	    le16(l + 6) != flags || le16(l + 8) != method ||
+	    le16(l + 26) != n)
 		return false;
 	/* libarchive reads a member by its local header's sizes unless
 	 * they come after the data: they must be the directory's. */
 	if ((flags & FLAG_SIZES_AFTER) == 0 &&
 	    (le32(l + 18) != csize || le32(l + 22) != usize))
 		return false;
-	data = (size_t)off + LOCAL_LEN + n + le16(l + 28);
+	data = (size_t)(l - f) + LOCAL_LEN + n + le16(l + 28);
 	if (data > cdir || cdir - data < csize ||
 	    memcmp(l + LOCAL_LEN, e + CDIR_LEN, n) != 0)
 		return false;
@@ -118,25 +131,6 @@ member_place(const unsigned char *f, size_t cdir, const unsigned char *e,
 	m->usize = usize;
 	m->method = method;
 	return true;
-}
-
-/* The name in the local header of the directory entry at e, when that
- * header lies before cdir: its length, *name; 0 when it cannot be read. */
-static size_t
-local_name(const unsigned char *f, size_t cdir, const unsigned char *e,
-    const unsigned char **name)
-{
-	uint32_t off = le32(e + 42);
-	size_t n;
-
-	if ((size_t)off > cdir || cdir - off < LOCAL_LEN ||
-	    le32(f + off) != LOCAL_SIG)
-		return 0;
-	n = le16(f + off + 26);
-	if (cdir - off - LOCAL_LEN < n)
-		return 0;
-	*name = f + off + LOCAL_LEN;
-	return n;
 }
 
 static void
@@ -191,7 +185,12 @@ zipdir_read(const unsigned char *f, size_t len, size_t max_members)
 		    le16(e + 32))
 			break;
 		name_count(seen, e + CDIR_LEN, n);
-		lnn = local_name(f, cdir, e, &ln);
+		/* the name in its local header, when that can be read */
+		lnn = 0;
+		if ((ln = local_header(f, cdir, e)) != NULL) {
+			lnn = le16(ln + 26);
+			ln += LOCAL_LEN;
+		}
 		if (lnn > 0 && (lnn != n || memcmp(ln, e + CDIR_LEN, n) != 0))
 			name_count(seen, ln, lnn);
 		odd = !plain_name(e + CDIR_LEN, n) ||
