@@ -56,15 +56,24 @@ rec_end(void *arg, const char *name)
 	return rec_event(r);
 }
 
+/* "T text", as a text event is logged; nothing for no text. */
+static void
+log_text(struct rec *r, const char *text, size_t len)
+{
+	if (len == 0)
+		return;
+	g_string_append(r->log, "T ");
+	g_string_append_len(r->log, text, (gssize)len);
+	g_string_append_c(r->log, '\n');
+}
+
 static int
 rec_text(void *arg, const char *text, size_t len)
 {
 	struct rec *r = arg;
 
 	assert_true(len > 0);
-	g_string_append(r->log, "T ");
-	g_string_append_len(r->log, text, (gssize)len);
-	g_string_append_c(r->log, '\n');
+	log_text(r, text, len);
 	return rec_event(r);
 }
 
@@ -603,11 +612,7 @@ sheet_cell(void *arg, const char *t, size_t tlen, const char *v,
 	g_string_append_c(r->log, '\n');
 	if (v != NULL) {
 		g_string_append(r->log, "S v\n");
-		if (vlen > 0) {
-			g_string_append(r->log, "T ");
-			g_string_append_len(r->log, v, (gssize)vlen);
-			g_string_append_c(r->log, '\n');
-		}
+		log_text(r, v, vlen);
 		g_string_append(r->log, "E v\n");
 	}
 	g_string_append(r->log, "E c\n");
@@ -621,11 +626,7 @@ sheet_shared(void *arg, const char *text, size_t len)
 
 	r->cells++;
 	g_string_append(r->log, "S si\nS t\n");
-	if (len > 0) {
-		g_string_append(r->log, "T ");
-		g_string_append_len(r->log, text, (gssize)len);
-		g_string_append_c(r->log, '\n');
-	}
+	log_text(r, text, len);
 	g_string_append(r->log, "E t\nE si\n");
 	return rec_event(r);
 }
