@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "charset.h"
+#include "simd.h"
 
 #define CS_UTF8		cs_utf8_name	/* one address: compared as such */
 #define CS_GB18030	"GB18030"
@@ -231,25 +232,83 @@ cs_ascii_run(const unsigned char *s, size_t from, size_t len)
 	return i;
 }
 
-/* Counts bytes that are not part of a valid UTF-8 sequence (*nbad) and
- * bytes >= 0x80 (*nhigh). */
-static void
-cs_utf8_scan(const unsigned char *s, size_t len, size_t *nbad, size_t *nhigh)
+#ifdef __SSE2__
+/* How far from s the valid UTF-8 reaches that is only ASCII and
+ * three-byte characters led by E1..EC or EE..EF (all of CJK, and the
+ * marks of Chinese text: no bound on their second byte), checked
+ * sixteen bytes a step; *high: the bytes >= 0x80 in it.  Stops at the
+ * start of the first character of another kind, or of one the block
+ * that checks it cannot see whole.  Chinese mail, a character at a time,
+ * cost some 36 instructions a character to check: 480,000 for a 100 KB
+ * message two fifths Chinese, three quarters of what GMime's parse of
+ * it costs. */
+static size_t
+cs_utf8_fast(const unsigned char *s, size_t len, size_t *high)
 {
-	size_t	 i = 0, n, bad = 0, high = 0;
+	size_t		 i = 0, h = 0, back;
+	unsigned int	 owed = 0;	/* continuation bytes the block
+					 * before left to this one (bits) */
 
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i = cs_ascii_run(s, i, len);
+	while (len - i >= 16) {
+		__m128i		 x = _mm_loadu_si128((const __m128i *)
+				    (const void *)(s + i));
+		unsigned int	 hi = (unsigned int)_mm_movemask_epi8(x);
+		unsigned int	 lead, cont, want;
+
+		if ((hi | owed) == 0) {
+			i += 16;
 			continue;
 		}
-		if ((n = charset_utf8_len(s + i, len - i)) == 0) {
-			bad++;
-			high++;
-			i++;
-		} else {
-			high += n;
-			i += n;
+		lead = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
+		    simd_in16(x, 0xe1, 0x0b), simd_in16(x, 0xee, 0x01)));
+		cont = (unsigned int)_mm_movemask_epi8(simd_in16(x, 0x80,
+		    0x3f));
+		/* Every lead followed by two continuation bytes, every
+		 * continuation byte owed by such a lead, nothing else. */
+		want = owed | lead << 1 | lead << 2;
+		if ((want & 0xffff) != cont || (hi & ~(lead | cont)) != 0)
+			break;
+		owed = want >> 16;
+		h += (size_t)__builtin_popcount(hi);
+		i += 16;
+	}
+	/* A character left open: back to its lead (owed 3: the lead was
+	 * the last byte; 1: the one before it). */
+	back = owed == 3 ? 1 : owed == 1 ? 2 : 0;
+	*high = h - back;
+	return i - back;
+}
+#endif
+
+void
+charset_utf8_scan(const void *p, size_t len, size_t *nbad, size_t *nhigh)
+{
+	const unsigned char *s = p;
+	size_t	 i = 0, n, stop, bad = 0, high = 0;
+
+	while (i < len) {
+		stop = len;
+#ifdef __SSE2__
+		i += cs_utf8_fast(s + i, len - i, &n);
+		high += n;
+		/* What it left, a character at a time for a block's worth,
+		 * then back to it. */
+		if (len - i > 16)
+			stop = i + 16;
+#endif
+		while (i < stop) {
+			if (s[i] < 0x80) {
+				i = cs_ascii_run(s, i, stop);
+				continue;
+			}
+			if ((n = charset_utf8_len(s + i, len - i)) == 0) {
+				bad++;
+				high++;
+				i++;
+			} else {
+				high += n;
+				i += n;
+			}
 		}
 	}
 	*nbad = bad;
@@ -522,7 +581,7 @@ cs_guess(const char *in, size_t len, size_t max_out, struct cs_out *o,
 	size_t	 nbad, nhigh;
 	int	 rc;
 
-	cs_utf8_scan((const unsigned char *)in, len, &nbad, &nhigh);
+	charset_utf8_scan(in, len, &nbad, &nhigh);
 	if (nbad == 0) {
 		*name = CS_UTF8;
 		return cs_copy(in, len, max_out, o);
@@ -589,7 +648,7 @@ charset_to_utf8(const char *in, size_t len, const char *declared,
 			case CS_UTF8DECL:
 				/* Mostly-bad UTF-8 is usually GBK under a
 				 * wrong label; one stray byte is not. */
-				cs_utf8_scan(u, len, &nbad, &nhigh);
+				charset_utf8_scan(u, len, &nbad, &nhigh);
 				scanned = 1;
 				if (nbad > 0 && nbad * 3 >= nhigh) {
 					if ((r = cs_convert(in, len,
@@ -623,7 +682,7 @@ charset_to_utf8(const char *in, size_t len, const char *declared,
 	} else {
 		/* Valid UTF-8 (or ASCII): nothing to convert. */
 		if (name == CS_UTF8 && !scanned) {
-			cs_utf8_scan(u, len, &nbad, &nhigh);
+			charset_utf8_scan(u, len, &nbad, &nhigh);
 			scanned = 1;
 		}
 		if (scanned && nbad == 0) {

@@ -57,6 +57,12 @@ charset_utf8_len(const unsigned char *s, size_t avail)
 	return charset_utf8_len_rest(s, avail);
 }
 
+/* Counts the bytes of s[0..len) that are not part of a valid UTF-8
+ * character (*nbad) and the bytes >= 0x80 (*nhigh): what the charset
+ * check decides on. */
+void	charset_utf8_scan(const void *s, size_t len, size_t *nbad,
+	    size_t *nhigh);
+
 /* Converts in[0..len) to UTF-8.  On success *out is a malloc'd,
  * NUL-terminated string the caller frees, *outlen its length, and
  * *used (if not NULL) the charset actually used: a static string

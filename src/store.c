@@ -50,6 +50,7 @@
 
 #include "fdio.h"
 #include "findings.h"
+#include "gstr.h"
 #include "json.h"
 #include "store.h"
 
@@ -696,7 +697,7 @@ store_resp_len(GString *g, char c, uint64_t n)
 	*--p = '\r';
 	p = store_udec(p, n);
 	*--p = c;
-	g_string_append_len(g, p, num + sizeof num - p);
+	gstr_append(g, p, (size_t)(num + sizeof num - p));
 }
 
 /* An argument, copied into the command; returns the copy, valid until
@@ -708,8 +709,8 @@ store_arg_copy(struct store_batch *bt, const char *a, size_t len)
 
 	store_resp_len(bt->cmd, '$', len);
 	at = bt->cmd->len;
-	g_string_append_len(bt->cmd, a, (gssize)len);
-	g_string_append_len(bt->cmd, "\r\n", 2);
+	gstr_append(bt->cmd, a, len);
+	gstr_append(bt->cmd, "\r\n", 2);
 	bt->argc++;
 	return bt->cmd->str + at;
 }
@@ -751,9 +752,9 @@ store_hkey(struct store_batch *bt, const GString *base, int64_t idx)
 	size_t n = (size_t)(num + sizeof num - p);
 
 	store_resp_len(bt->cmd, '$', base->len + n);
-	g_string_append_len(bt->cmd, base->str, (gssize)base->len);
-	g_string_append_len(bt->cmd, p, (gssize)n);
-	g_string_append_len(bt->cmd, "\r\n", 2);
+	gstr_append(bt->cmd, base->str, base->len);
+	gstr_append(bt->cmd, p, n);
+	gstr_append(bt->cmd, "\r\n", 2);
 	bt->argc++;
 }
 
@@ -765,7 +766,7 @@ store_end(struct store_batch *bt, int want, char *err, size_t errlen)
 
 	g_string_truncate(bt->out, 0);
 	store_resp_len(bt->out, '*', (uint64_t)bt->argc);
-	g_string_append_len(bt->out, bt->cmd->str, (gssize)bt->cmd->len);
+	gstr_append(bt->out, bt->cmd->str, bt->cmd->len);
 	g_string_truncate(bt->cmd, 0);
 	bt->argc = 0;
 	rc = redisAppendFormattedCommand(bt->c, bt->out->str, bt->out->len);

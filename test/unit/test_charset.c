@@ -276,6 +276,72 @@ test_random_bytes(void **state)
 	}
 }
 
+/* charset_utf8_scan against the plain reading, a character at a time:
+ * random texts of pieces chosen to sit across its sixteen-byte blocks
+ * (ASCII runs, Chinese, other valid characters, the leads whose second
+ * byte is bounded, bad and cut sequences). */
+static void
+utf8_scan_plain(const unsigned char *s, size_t len, size_t *nbad,
+    size_t *nhigh)
+{
+	size_t i = 0, n;
+
+	*nbad = *nhigh = 0;
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+		} else if ((n = charset_utf8_len(s + i, len - i)) == 0) {
+			++*nbad;
+			++*nhigh;
+			i++;
+		} else {
+			*nhigh += n;
+			i += n;
+		}
+	}
+}
+
+static void
+test_utf8_scan(void **state)
+{
+	static const char *const pieces[] = {
+		"a", "hello world, ", "0123456789abcdef0123", "\n",
+		"\xe5\xae\xa2", "\xe6\x88\xb7\xe5\x90\x8d\xe5\x8d\x95",
+		"\xef\xbc\x8c", "\xe3\x80\x82", "\xe1\x80\x80",
+		"\xec\xbf\xbf", "\xee\x80\x80", "\xef\xbf\xbf",
+		"\xc3\xa9", "\xf0\x9f\x98\x80", "\xe0\xa4\x80",
+		"\xed\x9f\xbf", "\xed\xa0\x80", "\xe0\x80\x80",
+		"\xc0\xaf", "\xff", "\x80", "\xbf\xbf", "\xe5\xae",
+		"\xe5", "\xf4\x90\x80\x80", "\xf0\x9f\x98",
+	};
+	unsigned char	 buf[512];
+	unsigned int	 seed = 4242;
+	size_t		 k, len, nbad, nhigh, wbad, whigh, p, n;
+
+	(void)state;
+	for (k = 0; k < 20000; k++) {
+		len = 0;
+		for (;;) {
+			seed = seed * 1103515245u + 12345u;
+			/* Mostly Chinese and ASCII, as mail is. */
+			p = (seed >> 16) % 64;
+			p = p < 24 ? 4 + p % 4 : p < 40 ? p % 4 :
+			    p % (sizeof pieces / sizeof *pieces);
+			n = strlen(pieces[p]);
+			if (len + n > (k % 97) * 5 + 1)
+				break;
+			memcpy(buf + len, pieces[p], n);
+			len += n;
+		}
+		charset_utf8_scan(buf, len, &nbad, &nhigh);
+		utf8_scan_plain(buf, len, &wbad, &whigh);
+		if (nbad != wbad || nhigh != whigh)
+			fail_msg("text %zu (%zu bytes): bad %zu high %zu, "
+			    "want %zu and %zu", k, len, nbad, nhigh, wbad,
+			    whigh);
+	}
+}
+
 int
 main(void)
 {
@@ -286,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_truncate_large),
 		cmocka_unit_test(test_all_invalid),
 		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_utf8_scan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,6 +65,16 @@ test_escaping(void **state)
 		{ "a\xff" "b", 3, "\"a\xef\xbf\xbd" "b\"" },
 		{ "\xe5\xae", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
 		{ "x\0y", 3, "\"x\\u0000y\"" },
+		/* two- and four-byte characters pass; an overlong form, a
+		 * surrogate and a code point past U+10FFFF are a U+FFFD a
+		 * byte (RFC 3629) */
+		{ "\xc3\xa9\xf0\x9f\x98\x80", 6,
+		    "\"\xc3\xa9\xf0\x9f\x98\x80\"" },
+		{ "\xc0\x80", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xed\xa0\x80", 3,
+		    "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xf4\x90\x80\x80", 4, "\"\xef\xbf\xbd\xef\xbf\xbd"
+		    "\xef\xbf\xbd\xef\xbf\xbd\"" },
 	};
 	struct json j;
 	size_t i;
