@@ -33,6 +33,10 @@ void	b64_init(struct b64 *);
 #define B64_OUT(len)	((len) / 4 * 3 + 3)
 size_t	b64_decode(struct b64 *, const char *in, size_t len, uint8_t *out);
 
+/* Turns the sixteen-character blocks (SSSE3) off (0) or on where the
+ * CPU has them; returns the setting before.  For tests. */
+int	b64_vector(int on);
+
 /* Closes an open group at the end of the input: 0, 1 or 2 bytes into
  * out (room for 2). */
 size_t	b64_finish(struct b64 *, uint8_t *out);
