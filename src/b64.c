@@ -1,7 +1,7 @@
-/* b64.c - base64 decoding, a group of four at a time (see b64.h). */
+/* b64.c - base64 decoding, sixteen characters or a group of four at a
+ * time (see b64.h). */
 #include "config.h"
 
-#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -163,15 +163,14 @@ b64_decode(struct b64 *st, const char *in, size_t len, uint8_t *out)
 	const unsigned char *p = (const unsigned char *)in, *end = p + len;
 	uint8_t *o = out;
 	uint32_t v;
-
+	size_t g;
+#ifdef B64_SSSE3
 	int simd = __atomic_load_n(&b64_simd, __ATOMIC_RELAXED);
-	size_t k, g;
-
-	(void)simd;
-	(void)k;
+	size_t k;
+#endif
 
 	while (p < end) {
-		/* Whole groups while nothing is open: blocks of four, then
+		/* Whole groups while nothing is open: blocks of sixteen, then
 		 * up to four groups one by one (what holds a line end). */
 		while (st->n == 0 && end - p >= 4) {
 #ifdef B64_SSSE3
