@@ -462,9 +462,14 @@ zip_inflate(struct zipwalk *z, struct archive_entry *e, const char *member,
 		    z->ex->lim->max_members);
 		z->dir_read = true;
 	}
-	/* One the budget would cut is streamed up to the cut. */
-	/* libarchive's entry and the directory's agree on the size too. */
+	/* One the budget would cut is streamed up to the cut.
+	 * libarchive's entry and the directory's agree on the size too,
+	 * and the entry is a regular file: of one whose Unix mode (the
+	 * directory's external attributes) says anything else, even a
+	 * type that does not exist, libarchive gives no data, and both
+	 * ways must say the same of it. */
 	if ((m = zipdir_find(z->dir, member)) == NULL ||
+	    archive_entry_filetype(e) != AE_IFREG ||
 	    (archive_entry_size_is_set(e) &&
 	    archive_entry_size(e) != (la_int64_t)m->usize) ||
 	    m->usize > ZIP_INFLATE_MAX ||

@@ -582,7 +582,7 @@ test_zip_paths(void **state)
 		"book.ods", "doc.odt", "secret.odt", "deck.odp", "embed.docx",
 		"truncated.docx", "locked.docx", "badcrc.docx", "stored.xlsx",
 		"zip64.xlsx", "twice.xlsx", "sfx.xlsx", "short.xlsx",
-		"renamed.pptx", "backslash.xlsx"
+		"renamed.pptx", "backslash.xlsx", "badmode.xlsx"
 	};
 	char *fast, *slow;
 	int rc_fast, rc_slow;
