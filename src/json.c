@@ -80,19 +80,15 @@ static const unsigned char json_plain[256] = {
 	[' ' ... '!'] = 1, ['#' ... '['] = 1, [']' ... '~'] = 1
 };
 
-/* Appends the quoted s when every byte of it is plain and it fits the
- * buffer: record ids, list names, keys, most of an audit line.  One
- * copy with its quotes instead of three appends.  false (nothing
- * written) otherwise. */
+/* Appends s, every byte of it plain, quoted in one copy instead of
+ * three appends: record ids, list names, keys, most of an audit line.
+ * false (nothing written) when it does not fit the buffer. */
 static inline bool
 json_quote_plain(GString *out, const char *s, size_t len)
 {
-	size_t i, at = out->len;
+	size_t at = out->len;
 	char *d;
 
-	for (i = 0; i < len; i++)
-		if (!json_plain[(unsigned char)s[i]])
-			return false;
 	if (len + 2 >= out->allocated_len - at)
 		return false;
 	d = out->str + at;
@@ -107,11 +103,17 @@ json_quote_plain(GString *out, const char *s, size_t len)
 static void
 json_escape(GString *out, const char *s, size_t len)
 {
-	const char *end = s + len;
+	const char *end = s + len, *p = s;
 
-	if (json_quote_plain(out, s, len))
+	/* The leading plain run (most often the whole string) is found
+	 * once: a string that is not all plain goes on after it. */
+	while (p < end && json_plain[(unsigned char)*p])
+		p++;
+	if (p == end && json_quote_plain(out, s, len))
 		return;
 	g_string_append_c(out, '"');
+	gstr_append(out, s, (size_t)(p - s));
+	s = p;
 	while (s < end) {
 		const char *run = s;
 		unsigned char c;
