@@ -41,6 +41,7 @@
 #include "scanlog.h"
 #include "simd.h"
 #include "validate.h"
+#include "weakprune.h"
 
 #define RUN_MAX_DIGITS	40	/* longest digit candidate */
 #define RUN_MAX_GROUPS	4096	/* groups looked at in one run */
@@ -123,6 +124,7 @@ struct scan_ctx {
 	struct strong_pending	 pend[STRONG_BATCH];
 	size_t			 npend;
 	struct scanlog		 log;		/* the segment's, to keep */
+	struct weakprune	 prune;		/* scan_corroborate's, reused */
 };
 
 /* Whether a sample may be taken: room in the findings, or a log being
@@ -1267,6 +1269,13 @@ scan_corroborate(struct scan_ctx *x)
 
 	if (nw == 0)
 		return;
+	/* Hits of records with no strong hit and one weak field can never
+	 * count: not sorted, not walked (weakprune.h). */
+	nw = weakprune_run(&x->prune, (struct pos_hit *)(void *)x->weak->data,
+	    nw, (const struct pos_hit *)(void *)x->strong->data, ns);
+	g_array_set_size(x->weak, (guint)nw);
+	if (nw == 0)
+		return;
 	scan_sort_hits(x, x->weak);
 	scan_sort_hits(x, x->strong);
 	w = (struct pos_hit *)(void *)x->weak->data;
@@ -1456,6 +1465,7 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	x.pairs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 	    NULL);
 	x.budget = LINK_BUDGET;
+	weakprune_init(&x.prune);
 	x.groups = malloc(sizeof *x.groups * RUN_MAX_GROUPS);
 	x.digits = malloc(DIGITS_MAX);
 	if (x.groups == NULL || x.digits == NULL) {
@@ -1480,6 +1490,7 @@ engine_scan(const struct engine *e, const struct textseg *t,
 	g_array_free(x.stamp, TRUE);
 	g_array_free(x.work, TRUE);
 	g_hash_table_destroy(x.pairs);
+	weakprune_free(&x.prune);
 	free(x.groups);
 	free(x.digits);
 	textview_free(&x.view);
