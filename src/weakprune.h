@@ -20,6 +20,7 @@
 #define CUSTOS_WEAKPRUNE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hitsort.h"
 
@@ -32,6 +33,8 @@ struct weakprune_slot;
 struct weakprune {
 	struct weakprune_slot	*slots;
 	size_t			 cap;	/* slots, a power of two, or 0 */
+	uint32_t		*at;	/* each weak hit's slot */
+	size_t			 atcap;
 };
 
 void	weakprune_init(struct weakprune *);
