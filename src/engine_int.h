@@ -91,4 +91,10 @@ engine_length_upto(const struct engine *e, unsigned class, size_t len)
 	return (e->lengths[class & 3] & ((2ull << len) - 1)) != 0;
 }
 
+/* For tests: whether scans drop the weak hits nothing can corroborate
+ * before corroboration (weakprune.h; default on, process-wide).  Off,
+ * they go through it and come out uncounted: the findings must be the
+ * same either way.  Returns the setting before. */
+bool	engine_prune_weak(bool on);
+
 #endif

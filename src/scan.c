@@ -127,6 +127,17 @@ struct scan_ctx {
 	struct weakprune	 prune;		/* scan_corroborate's, reused */
 };
 
+static bool	scan_prune = true;	/* engine_prune_weak */
+
+bool
+engine_prune_weak(bool on)
+{
+	bool was = scan_prune;
+
+	scan_prune = on;
+	return was;
+}
+
 /* Whether a sample may be taken: room in the findings, or a log being
  * recorded (its samples are played into other findings, with their own
  * room: scanlog.h). */
@@ -1271,9 +1282,12 @@ scan_corroborate(struct scan_ctx *x)
 		return;
 	/* Hits of records with no strong hit and one weak field can never
 	 * count: not sorted, not walked (weakprune.h). */
-	nw = weakprune_run(&x->prune, (struct pos_hit *)(void *)x->weak->data,
-	    nw, (const struct pos_hit *)(void *)x->strong->data, ns);
-	g_array_set_size(x->weak, (guint)nw);
+	if (scan_prune) {
+		nw = weakprune_run(&x->prune,
+		    (struct pos_hit *)(void *)x->weak->data, nw,
+		    (const struct pos_hit *)(void *)x->strong->data, ns);
+		g_array_set_size(x->weak, (guint)nw);
+	}
 	if (nw == 0)
 		return;
 	scan_sort_hits(x, x->weak);

@@ -6,12 +6,15 @@
  * it is linked (0, 4 or the engine's default), so both paths and their
  * mixes run on every kind of text.  Anything but findings is a bug: a
  * crash, a hang (-timeout), a leak or unbounded memory.  Each input's
- * text view is also built at every vector level and compared.
+ * text view is also built at every vector level and compared, and the
+ * text scanned again without weakprune.c, which must give the same
+ * findings.
  *
  * Built with ./configure CC=clang --enable-fuzzing; run by
  * test/fuzz/run-fuzz.sh. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "engine_int.h"
+#include "findings.h"
 #include "normalize.h"
 #include "textseg.h"
 
@@ -126,13 +130,48 @@ fuzz_view_levels(const char *text, size_t len)
 	(void)textview_simd(-1);
 }
 
+/* Findings that a reader could tell apart: counts, record ids,
+ * samples. */
+static bool
+fuzz_findings_same(const struct findings *a, const struct findings *b)
+{
+	const struct finding_record **ra, **rb;
+	size_t na, nb, i;
+	bool same;
+
+	if (findings_records(a) != findings_records(b) ||
+	    a->canaries != b->canaries ||
+	    a->weak_ambiguous != b->weak_ambiguous ||
+	    a->weak_truncated != b->weak_truncated ||
+	    memcmp(a->per_list, b->per_list, sizeof a->per_list) != 0 ||
+	    memcmp(a->kind_values, b->kind_values,
+	    sizeof a->kind_values) != 0 ||
+	    memcmp(a->detector_values, b->detector_values,
+	    sizeof a->detector_values) != 0 || a->nsamples != b->nsamples)
+		return false;
+	for (i = 0; i < a->nsamples; i++)
+		if (strcmp(a->samples[i].text, b->samples[i].text) != 0 ||
+		    a->samples[i].kind != b->samples[i].kind)
+			return false;
+	ra = findings_sorted(a, &na);
+	rb = findings_sorted(b, &nb);
+	same = na == nb;
+	for (i = 0; same && i < na; i++)
+		same = ra[i]->list == rb[i]->list &&
+		    strcmp(ra[i]->id, rb[i]->id) == 0 &&
+		    ra[i]->segment == rb[i]->segment;
+	g_free(ra);
+	g_free(rb);
+	return same;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t expand[] = { 0, 4, ENGINE_WEAK_EXPAND };
 	struct engine *e = (struct engine *)fuzz_conf->engine;
 	struct textseg *t;
-	struct findings f;
+	struct findings f, g;
 	char err[256];
 
 	if (size == 0)
@@ -144,6 +183,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	(void)findings_init(&f, 5);
 	(void)engine_scan(fuzz_conf->engine, t, &f, err, sizeof err);
+	/* Dropping the weak hits nothing can corroborate (weakprune.h)
+	 * changes no finding. */
+	(void)engine_prune_weak(false);
+	(void)findings_init(&g, 5);
+	(void)engine_scan(fuzz_conf->engine, t, &g, err, sizeof err);
+	(void)engine_prune_weak(true);
+	if (!fuzz_findings_same(&f, &g)) {
+		(void)fprintf(stderr, "fuzz_engine: the findings differ "
+		    "without weakprune\n");
+		abort();
+	}
+	findings_free(&g);
 	findings_free(&f);
 	textseg_free(t);
 	fuzz_view_levels((const char *)data + 1, size - 1);

@@ -524,7 +524,9 @@ assert_same_findings(const struct findings *a, const struct findings *b,
 
 /* Linking widely shared weak values to records finds what expanding
  * them finds: pairs, strong corroboration, chains of weak fields
- * (company near name near mobile), ambiguity, distance. */
+ * (company near name near mobile), ambiguity, distance.  Either way,
+ * scanning without dropping the hits nothing can corroborate
+ * (weakprune.h) finds the same. */
 static void
 test_weak_linked(void **state)
 {
@@ -542,7 +544,7 @@ test_weak_linked(void **state)
 		    "公司03, Ltd 李娜 13700137011 长城贸易",
 		chain, far,
 	};
-	struct findings a, b;
+	struct findings a, b, c, d;
 	size_t i;
 
 	(void)state;
@@ -557,8 +559,16 @@ test_weak_linked(void **state)
 		a = scan_text_expand(texts[i], ENGINE_WEAK_EXPAND);
 		b = scan_text_expand(texts[i], 0);
 		assert_same_findings(&a, &b, texts[i]);
+		assert_true(engine_prune_weak(false));
+		c = scan_text_expand(texts[i], ENGINE_WEAK_EXPAND);
+		d = scan_text_expand(texts[i], 0);
+		assert_false(engine_prune_weak(true));
+		assert_same_findings(&a, &c, texts[i]);
+		assert_same_findings(&b, &d, texts[i]);
 		findings_free(&a);
 		findings_free(&b);
+		findings_free(&c);
+		findings_free(&d);
 	}
 	/* the chain really counts the company (it is not a test of 0 = 0) */
 	a = scan_text_expand(chain, 0);
