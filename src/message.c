@@ -207,31 +207,69 @@ msg_text_full(struct walk *w, const char *where)
 	w->text_full = 1;
 }
 
-/* Appends a text segment within the text budget, cutting the text on a
- * character boundary when it does not fit.  Returns the segment, or
- * NULL when nothing was added (budget spent, or out of memory). */
+/* Whether some of text[0..*len) goes in within the text budget, and
+ * *len what does, cut on a character boundary when it does not all
+ * fit.  False when the budget is spent (or memory was). */
+static bool
+msg_text_fits(struct walk *w, const char *text, size_t *len,
+    const char *where)
+{
+	size_t	 left = msg_text_left(w);
+
+	if (w->oom)
+		return false;
+	if (left == 0) {
+		msg_text_full(w, where);
+		return false;
+	}
+	if (*len > left) {
+		*len = left;
+		while (*len > 0 && ((unsigned char)text[*len] & 0xc0) == 0x80)
+			(*len)--;
+		msg_text_full(w, where);
+	}
+	return true;
+}
+
+/* Appends a text segment within the text budget (msg_text_fits).
+ * Returns the segment, or NULL when nothing was added (budget spent, or
+ * out of memory). */
 static struct segment *
 msg_add_text(struct walk *w, const char *source, const char *mime_type,
     const char *charset, const char *encoding, const char *text, size_t len,
     const char *where)
 {
 	struct segment	*s;
-	size_t		 left = msg_text_left(w);
 
-	if (w->oom)
+	if (!msg_text_fits(w, text, &len, where))
 		return NULL;
-	if (left == 0) {
-		msg_text_full(w, where);
-		return NULL;
-	}
-	if (len > left) {
-		len = left;
-		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
-			len--;
-		msg_text_full(w, where);
-	}
 	if ((s = textseg_add(w->out, source, mime_type, charset, encoding,
 	    text, len)) == NULL) {
+		w->oom = 1;
+		return NULL;
+	}
+	w->text_used += len;
+	return s;
+}
+
+/* The same for text made for the segment (malloc'd, NUL-terminated at
+ * len: charset_to_utf8's, html_to_text's), which the segment takes
+ * instead of a copy: *text is the segment's, or freed, and NULL after. */
+static struct segment *
+msg_add_text_owned(struct walk *w, const char *source,
+    const char *mime_type, const char *charset, const char *encoding,
+    char **text, size_t len, const char *where)
+{
+	struct segment	*s;
+	char		*t = *text;
+
+	*text = NULL;
+	if (!msg_text_fits(w, t, &len, where)) {
+		free(t);
+		return NULL;
+	}
+	if ((s = textseg_add_owned(w->out, source, mime_type, charset,
+	    encoding, t, len)) == NULL) {
 		w->oom = 1;
 		return NULL;
 	}
@@ -259,10 +297,9 @@ msg_add_untagged(struct walk *w, const char *source, const char *text,
 		w->oom = 1;
 		return;
 	}
-	(void)msg_add_text(w, source, NULL, NULL, NULL, u, ulen, where);
+	(void)msg_add_text_owned(w, source, NULL, NULL, NULL, &u, ulen, where);
 	if (truncated)
 		msg_text_full(w, where);
-	free(u);
 }
 
 /* GMime drops a header line without a colon (and what it cannot name),
@@ -637,8 +674,8 @@ msg_text_segment(struct walk *w, const char *source, const char *mime_type,
 		t = NULL;
 	}
 	/* What fits of this part is kept even when the rest is cut. */
-	s = msg_add_text(w, source, mime_type, charset, encoding, u, ulen,
-	    where);
+	s = msg_add_text_owned(w, source, mime_type, charset, encoding, &u,
+	    ulen, where);
 	if (cut || truncated)
 		msg_text_full(w, where);
 out:
@@ -998,12 +1035,11 @@ msg_raw_fallback(struct walk *w, const char *raw, size_t len)
 		w->oom = 1;
 		return;
 	}
-	if ((s = msg_add_text(w, "body raw", NULL, NULL, NULL, u, ulen,
-	    "body raw")) != NULL)
+	if ((s = msg_add_text_owned(w, "body raw", NULL, NULL, NULL, &u,
+	    ulen, "body raw")) != NULL)
 		s->raw_len = len;
 	if (truncated)
 		msg_text_full(w, "body raw");
-	free(u);
 }
 
 /* Where the body of raw starts: just past the first empty line (LF or

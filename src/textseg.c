@@ -84,36 +84,35 @@ textseg_free(struct textseg *ts)
 	return NULL;
 }
 
-struct segment *
-textseg_add(struct textseg *ts, const char *source, const char *mime_type,
-    const char *charset, const char *encoding, const char *text, size_t len)
+/* Appends a segment whose text (if any) is already the segment's own:
+ * owned, len bytes and room for a NUL after them; freed on failure. */
+static struct segment *
+textseg_push(struct textseg *ts, const char *source, const char *mime_type,
+    const char *charset, const char *encoding, char *owned, size_t len)
 {
 	struct segment	 s;
 	int		 failed = 0;
 
-	if (ts == NULL)
-		return NULL;
-	if (text != NULL && len > (size_t)-1 - ts->text_bytes)
-		return NULL;
-	if (textseg_grow((void **)&ts->seg, ts->nseg, &ts->segcap,
+	if (owned != NULL && len > (size_t)-1 - ts->text_bytes)
+		failed = 1;
+	else if (textseg_grow((void **)&ts->seg, ts->nseg, &ts->segcap,
 	    sizeof *ts->seg) == -1)
-		return NULL;
-
+		failed = 1;
 	memset(&s, 0, sizeof s);
+	if (owned != NULL) {
+		s.text = owned;
+		s.text[len] = '\0';
+		s.text_len = len;
+		s.raw_len = len;
+	}
+	if (failed) {
+		textseg_segment_clear(&s);
+		return NULL;
+	}
 	s.source = textseg_strdup(source, &failed);
 	s.mime_type = textseg_strdup(mime_type, &failed);
 	s.charset = textseg_strdup(charset, &failed);
 	s.encoding = textseg_strdup(encoding, &failed);
-	if (text != NULL) {
-		if (len == (size_t)-1 || (s.text = malloc(len + 1)) == NULL)
-			failed = 1;
-		else {
-			memcpy(s.text, text, len);
-			s.text[len] = '\0';
-			s.text_len = len;
-			s.raw_len = len;
-		}
-	}
 	if (failed) {
 		textseg_segment_clear(&s);
 		return NULL;
@@ -122,6 +121,36 @@ textseg_add(struct textseg *ts, const char *source, const char *mime_type,
 	ts->seg[ts->nseg] = s;
 	ts->text_bytes += s.text_len;
 	return &ts->seg[ts->nseg++];
+}
+
+struct segment *
+textseg_add(struct textseg *ts, const char *source, const char *mime_type,
+    const char *charset, const char *encoding, const char *text, size_t len)
+{
+	char	*copy = NULL;
+
+	if (ts == NULL)
+		return NULL;
+	if (text != NULL) {
+		if (len == (size_t)-1 || (copy = malloc(len + 1)) == NULL)
+			return NULL;
+		memcpy(copy, text, len);
+	}
+	return textseg_push(ts, source, mime_type, charset, encoding, copy,
+	    len);
+}
+
+struct segment *
+textseg_add_owned(struct textseg *ts, const char *source,
+    const char *mime_type, const char *charset, const char *encoding,
+    char *text, size_t len)
+{
+	if (ts == NULL) {
+		free(text);
+		return NULL;
+	}
+	return textseg_push(ts, source, mime_type, charset, encoding, text,
+	    len);
 }
 
 int

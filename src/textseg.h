@@ -58,6 +58,14 @@ struct textseg	*textseg_free(struct textseg *);	/* NULL-safe, returns NULL */
 struct segment	*textseg_add(struct textseg *, const char *source,
 		    const char *mime_type, const char *charset,
 		    const char *encoding, const char *text, size_t len);
+/* The same, taking text instead of copying it: a malloc'd buffer of at
+ * least len + 1 bytes (a NUL is written at len), the segment's from
+ * then on; freed when NULL is returned.  For text made just for the
+ * segment (converted to UTF-8, HTML made text): one copy less of every
+ * body. */
+struct segment	*textseg_add_owned(struct textseg *, const char *source,
+		    const char *mime_type, const char *charset,
+		    const char *encoding, char *text, size_t len);
 
 /* Sets a string field of a segment to a copy of val.  Returns 0 or -1. */
 int		 textseg_set(char **field, const char *val);
