@@ -1062,6 +1062,65 @@ msg_body_start(const char *raw, size_t len)
 	return 0;
 }
 
+/* Whether the header field name[0..len) is one the walk reads: the
+ * Content-* fields (type, encoding, disposition, description, and what
+ * GMime keeps of a part), MIME-Version, and the text fields scanned
+ * (msg_extract's names). */
+static bool
+msg_field_read(const char *name, size_t len)
+{
+	static const char *const whole[] = { "MIME-Version", "Subject",
+		"Comments", "Keywords", NULL };
+	size_t	 k;
+
+	if (len > 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0)
+		return true;
+	for (k = 0; whole[k] != NULL; k++)
+		if (strlen(whole[k]) == len &&
+		    g_ascii_strncasecmp(name, whole[k], len) == 0)
+			return true;
+	return false;
+}
+
+/* The header block raw[0..hlen) (its empty line included) less the
+ * fields the walk never reads, for GMime to parse: it spends some
+ * 15,000 instructions on each field (parse and teardown), and mail
+ * carries dozens it does not need (Received, DKIM-Signature, X-MS-*).
+ * Only a line that starts a well-formed field ("Name:", the name
+ * letters, digits and dashes) and its continuation lines are left out;
+ * every other line stays where it was, so that GMime warns of the same
+ * invalid lines and ends the header where it would have.  NULL when
+ * nothing is left out: parse raw itself. */
+static GByteArray *
+msg_head_read_fields(const char *raw, size_t hlen)
+{
+	const char	*p = raw, *end = raw + hlen, *eol, *q;
+	GByteArray	*out = NULL;
+	bool		 drop = false;
+	size_t		 n;
+
+	for (; p < end; p = eol) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		eol = eol != NULL ? eol + 1 : end;
+		n = (size_t)(eol - p);
+		if (*p != ' ' && *p != '\t') {
+			for (q = p; q < eol && (g_ascii_isalnum(*q) ||
+			    *q == '-'); q++)
+				;
+			drop = q > p && q < eol && *q == ':' &&
+			    !msg_field_read(p, (size_t)(q - p));
+		}
+		if (drop && out == NULL) {
+			out = g_byte_array_sized_new((guint)hlen);
+			g_byte_array_append(out, (const guint8 *)raw,
+			    (guint)(p - raw));
+		}
+		if (!drop && out != NULL)
+			g_byte_array_append(out, (const guint8 *)p, (guint)n);
+	}
+	return out;
+}
+
 /* The message parsed by its header alone, its body given to it as it
  * stands, when it is a single part (not multipart/ or message/): for a
  * leaf GMime scans the content a line at a time for boundaries it
@@ -1078,13 +1137,21 @@ msg_parse_single(struct walk *w, GMimeStream *stream, const char *raw,
 	GMimeParser		*parser;
 	GMimeObject		*top;
 	GMimeDataWrapper	*content;
+	GByteArray		*fields;
 	size_t			 hlen = msg_body_start(raw, len);
 	gint64			 base = g_mime_stream_tell(stream);
 	bool			 whole;
 
 	if (hlen == 0 || base < 0)
 		return NULL;
-	head = g_mime_stream_substream(stream, base, base + (gint64)hlen);
+	/* Fields left out only where the header size limit cannot be
+	 * reached: what msg_headers_fit counts is within the block. */
+	if (hlen <= w->lim->max_header_bytes &&
+	    (fields = msg_head_read_fields(raw, hlen)) != NULL)
+		head = g_mime_stream_mem_new_with_byte_array(fields);
+	else
+		head = g_mime_stream_substream(stream, base,
+		    base + (gint64)hlen);
 	parser = g_mime_parser_new_with_stream(head);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	top = g_mime_parser_construct_part(parser, opts);

@@ -182,6 +182,22 @@ static const struct mrow rows[] = {
 	  "Subject: b\r\nContent-Type: text/plain\r\n"
 	  "Content-Transfer-Encoding: base64\r\n\r\nZm9v!!!@@@YmFy===xx\r\n",
 	  { { "body text/plain", "foo" } }, NULL },
+	/* Fields the walk never reads are left out of GMime's parse
+	 * (message.c, msg_head_read_fields) with their continuation
+	 * lines: the result is the whole parse's, where those lines are
+	 * part of X-Foo and Received (the body is neither HTML nor
+	 * base64) and the invalid line is noted. */
+	{ "unread fields left out",
+	  "X-Foo: a\r\n Content-Type: text/html\r\n"
+	  "Content-Type: text/plain; charset=utf-8\r\n"
+	  "Received: by x\r\n\tContent-Transfer-Encoding: base64\r\n"
+	  "Subject: kept 13900007919\r\nThis line is not a header either\r\n"
+	  "DKIM-Signature: v=1;\r\n b=QUJD\r\n\r\n"
+	  "<b>plain, not html</b> 13900015838\r\n",
+	  { { "header Subject", "kept 13900007919" },
+	    { "header invalid", "This line is not a header either" },
+	    { "body text/plain", "<b>plain, not html</b> 13900015838" } },
+	  NULL },
 	{ "header without colon",
 	  "Subject: hi\r\nThis line is not a header\r\n\r\nthe body\r\n",
 	  { { "header Subject", "hi" },
