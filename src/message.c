@@ -402,6 +402,14 @@ msg_headers_fit(struct walk *w, GMimeObject *obj, const char *where)
 	return 0;
 }
 
+/* A message's header fields whose text is scanned (msg_extract, and
+ * msg_walk_message for an attached one).  Also what msg_head_read_fields
+ * keeps: one list, so that a field added here is never left out of the
+ * parse that reads it. */
+static const char *const msg_top_fields[] = {
+	"Subject", "Comments", "Keywords", NULL
+};
+
 /* Adds a segment for every header of obj named in names. */
 static void
 msg_header_segments(struct walk *w, GMimeObject *obj, const char *prefix,
@@ -895,14 +903,11 @@ static void
 msg_walk_message(struct walk *w, GMimeMessage *m, const char *prefix,
     size_t depth, const char *where)
 {
-	static const char *const names[] = {
-		"Subject", "Comments", "Keywords", NULL
-	};
 	GMimeObject	*body;
 
 	if (msg_headers_fit(w, GMIME_OBJECT(m), where))
-		msg_header_segments(w, GMIME_OBJECT(m), prefix, names, NULL,
-		    where);
+		msg_header_segments(w, GMIME_OBJECT(m), prefix, msg_top_fields,
+		    NULL, where);
 	if (w->oom)
 		return;
 	if ((body = g_mime_message_get_mime_part(m)) != NULL)
@@ -1064,20 +1069,19 @@ msg_body_start(const char *raw, size_t len)
 
 /* Whether the header field name[0..len) is one the walk reads: the
  * Content-* fields (type, encoding, disposition, description, and what
- * GMime keeps of a part), MIME-Version, and the text fields scanned
- * (msg_extract's names). */
+ * GMime keeps of a part), MIME-Version, and msg_top_fields. */
 static bool
 msg_field_read(const char *name, size_t len)
 {
-	static const char *const whole[] = { "MIME-Version", "Subject",
-		"Comments", "Keywords", NULL };
 	size_t	 k;
 
 	if (len > 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0)
 		return true;
-	for (k = 0; whole[k] != NULL; k++)
-		if (strlen(whole[k]) == len &&
-		    g_ascii_strncasecmp(name, whole[k], len) == 0)
+	if (len == 12 && g_ascii_strncasecmp(name, "MIME-Version", 12) == 0)
+		return true;
+	for (k = 0; msg_top_fields[k] != NULL; k++)
+		if (strlen(msg_top_fields[k]) == len &&
+		    g_ascii_strncasecmp(name, msg_top_fields[k], len) == 0)
 			return true;
 	return false;
 }
@@ -1187,9 +1191,6 @@ msg_extract(GMimeStream *stream, const char *raw, size_t len,
     const struct message_limits *lim, struct textseg *out, char *err,
     size_t errlen)
 {
-	static const char *const names[] = {
-		"Subject", "Comments", "Keywords", NULL
-	};
 	struct walk		 w;
 	GMimeParserOptions	*opts = NULL;
 	GMimeParser		*parser = NULL;
@@ -1242,7 +1243,8 @@ msg_extract(GMimeStream *stream, const char *raw, size_t len,
 	}
 
 	if (msg_headers_fit(&w, top, "message"))
-		msg_header_segments(&w, top, "", names, NULL, "message");
+		msg_header_segments(&w, top, "", msg_top_fields, NULL,
+		    "message");
 	if (w.gmime_depth)
 		(void)msg_note(&w, "depth", "message");
 	for (i = 0; i < w.badlines->len && !w.oom; i++)
