@@ -1278,8 +1278,6 @@ scan_corroborate(struct scan_ctx *x)
 	GArray *only;
 	size_t nw = x->weak->len, ns = x->strong->len, i, j, k, si, sj;
 
-	if (nw == 0)
-		return;
 	/* Hits of records with no strong hit and one weak field can never
 	 * count: not sorted, not walked (weakprune.h). */
 	if (scan_prune) {
