@@ -20,6 +20,7 @@
 #ifndef CUSTOS_MESSAGE_H
 #define CUSTOS_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <gmime/gmime.h>
 
@@ -61,5 +62,11 @@ int		 message_extract(GMimeStream *stream, const char *raw,
 int		 message_extract_buffer(const char *raw, size_t len,
 		    const struct message_limits *, struct textseg *out,
 		    char *err, size_t errlen);
+
+/* For tests and fuzzers: whether the header fields the walk never
+ * reads are left out of GMime's parse (on unless turned off), which
+ * must change nothing but the cost.  Returns the previous setting; not
+ * for use while messages are parsed. */
+bool		 message_skip_unread_fields(bool on);
 
 #endif

@@ -201,3 +201,38 @@ textseg_has_unscannable(const struct textseg *ts, const char *reason)
 			return 1;
 	return 0;
 }
+
+static bool
+ts_streq(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool
+textseg_same(const struct textseg *a, const struct textseg *b)
+{
+	size_t	 i;
+
+	if (a->nseg != b->nseg || a->nuns != b->nuns)
+		return false;
+	for (i = 0; i < a->nseg; i++) {
+		const struct segment *x = &a->seg[i], *y = &b->seg[i];
+
+		if (!ts_streq(x->source, y->source) ||
+		    !ts_streq(x->mime_type, y->mime_type) ||
+		    !ts_streq(x->charset, y->charset) ||
+		    !ts_streq(x->encoding, y->encoding) ||
+		    !ts_streq(x->sniffed_type, y->sniffed_type) ||
+		    !ts_streq(x->filename, y->filename) ||
+		    x->raw_len != y->raw_len || x->text_len != y->text_len ||
+		    (x->text == NULL) != (y->text == NULL) ||
+		    (x->text != NULL &&
+		    memcmp(x->text, y->text, x->text_len) != 0))
+			return false;
+	}
+	for (i = 0; i < a->nuns; i++)
+		if (!ts_streq(a->uns[i].reason, b->uns[i].reason) ||
+		    !ts_streq(a->uns[i].where, b->uns[i].where))
+			return false;
+	return true;
+}

@@ -77,4 +77,10 @@ int		 textseg_unscannable(struct textseg *, const char *reason,
 /* 1 if an unscannable note with this reason exists, else 0. */
 int		 textseg_has_unscannable(const struct textseg *, const char *reason);
 
+/* Whether two extractions are the same: every segment (its strings,
+ * text and decoded size) and every note, in order; whether a text came
+ * from the attachment cache is not compared.  For the tests and fuzzers
+ * that parse one message two ways. */
+bool		 textseg_same(const struct textseg *, const struct textseg *);
+
 #endif

@@ -6,7 +6,9 @@
  * times: the second reads its attachments from the attachment cache
  * (extract/xcache.c) and keeps the scans of their texts, the third plays
  * those back (scanlog.h); the findings and the action must be the same
- * each time (unless the time budget cut one of them short).
+ * each time (unless the time budget cut one of them short).  The MIME
+ * walk also runs once more with every header field read: leaving out
+ * the fields it never reads must not change a segment or a note.
  *
  * Built with ./configure CC=clang --enable-fuzzing; run by
  * test/fuzz/run-fuzz.sh. */
@@ -99,6 +101,40 @@ same(const struct outcome *a, const struct outcome *b)
 	    memcmp(a->detectors, b->detectors, sizeof a->detectors) == 0;
 }
 
+/* The MIME walk with and without the unread header fields left out of
+ * GMime's parse (message_skip_unread_fields) gives the same segments
+ * and notes. */
+static void
+check_unread_fields(const uint8_t *data, size_t size)
+{
+	struct message_limits lim = fuzz_conf->limits;
+	struct textseg *ts[2];
+	char err[256];
+	int i, rc[2];
+
+	lim.cache = NULL;	/* both parses read every attachment */
+	for (i = 0; i < 2; i++) {
+		(void)message_skip_unread_fields(i == 0);
+		ts[i] = textseg_new();
+		if (ts[i] == NULL)
+			abort();
+		rc[i] = message_extract_buffer((const char *)data, size, &lim,
+		    ts[i], err, sizeof err);
+	}
+	(void)message_skip_unread_fields(true);
+	if (rc[0] != rc[1] || (rc[0] == 0 &&
+	    !textseg_has_unscannable(ts[0], "time") &&
+	    !textseg_has_unscannable(ts[1], "time") &&
+	    !textseg_same(ts[0], ts[1]))) {
+		(void)fprintf(stderr, "fuzz_pipeline: the walk differs with "
+		    "the unread header fields left out (%zu/%zu segments)\n",
+		    ts[0]->nseg, ts[1]->nseg);
+		abort();
+	}
+	textseg_free(ts[0]);
+	textseg_free(ts[1]);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -117,5 +153,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    o[0].bytes, o[i].bytes);
 			abort();
 		}
+	check_unread_fields(data, size);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -220,6 +221,67 @@ test_vector_same(void **state)
 	g_rand_free(rnd);
 }
 
+/* Encoded text cut in lines of every length from 1 to 100 with LF, CRLF
+ * or a stray CR, as senders wrap it (76 the most common: four blocks
+ * and twelve characters, whose last block ends the line): the blocks
+ * decode it as the lookups one by one do, and both give the data back;
+ * now and then a byte outside the alphabet inside a line. */
+static void
+test_vector_lines(void **state)
+{
+	static const char *const eols[] = { "\n", "\r\n", "\r\r\n" };
+	GRand *rnd = g_rand_new_with_seed(31);
+	guint8 data[600];
+	size_t line, e, i, n, len;
+	int was = b64_vector(1);
+
+	(void)state;
+	for (line = 1; line <= 100; line++)
+		for (e = 0; e < 3; e++) {
+			GString *s = g_string_new(NULL);
+			gchar *b;
+			bool noisy = g_rand_int_range(rnd, 0, 4) == 0;
+			GRand *r1, *r2;
+			GByteArray *a, *v;
+
+			len = (size_t)g_rand_int_range(rnd, 0, sizeof data);
+			for (i = 0; i < len; i++)
+				data[i] = (guint8)g_rand_int(rnd);
+			b = g_base64_encode(data, len);
+			n = strlen(b);
+			for (i = 0; i < n; i += line) {
+				g_string_append_len(s, b + i, (gssize)
+				    (n - i < line ? n - i : line));
+				if (noisy && g_rand_int_range(rnd, 0, 3) == 0)
+					g_string_insert_c(s, (gssize)s->len -
+					    g_rand_int_range(rnd, 0, 8) % (gint)
+					    (s->len + 1), "*\x01\xff-"[i % 4]);
+				g_string_append(s, eols[e]);
+			}
+			r1 = g_rand_new_with_seed((guint32)line);
+			r2 = g_rand_new_with_seed((guint32)line);
+			(void)b64_vector(0);
+			a = decode(s->str, s->len, r1, line % 2 ? 37 : 0);
+			(void)b64_vector(1);
+			v = decode(s->str, s->len, r2, line % 2 ? 37 : 0);
+			if (a->len != v->len || (a->len > 0 &&
+			    memcmp(a->data, v->data, a->len) != 0))
+				fail_msg("lines of %zu, end %zu%s: the blocks "
+				    "decode otherwise", line, e,
+				    noisy ? ", noisy" : "");
+			if (!noisy)
+				assert_bytes(v, data, len);
+			g_byte_array_unref(a);
+			g_byte_array_unref(v);
+			g_rand_free(r1);
+			g_rand_free(r2);
+			g_free(b);
+			g_string_free(s, TRUE);
+		}
+	(void)b64_vector(was);
+	g_rand_free(rnd);
+}
+
 int
 main(void)
 {
@@ -227,6 +289,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_vector_same),
+		cmocka_unit_test(test_vector_lines),
 	};
 
 	g_mime_init();
