@@ -18,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <confuse.h>
@@ -139,6 +141,23 @@ conf_validate_socket(cfg_t *cfg, cfg_opt_t *opt)
 	if (v == NULL || conf_check_socket(v) != 0) {
 		cfg_error(cfg, "socket: \"%s\" is not unix:/path or "
 		    "inet:PORT@ADDRESS", v ? v : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* redis { socket }: empty, or an absolute path that fits a unix socket
+ * address (107 bytes on Linux). */
+static int
+conf_validate_redis_socket(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	struct sockaddr_un sun;
+
+	if (v != NULL && *v != '\0' &&
+	    (*v != '/' || strlen(v) >= sizeof sun.sun_path)) {
+		cfg_error(cfg, "redis socket: \"%s\" is not an absolute path "
+		    "of at most %zu bytes", v, sizeof sun.sun_path - 1);
 		return -1;
 	}
 	return 0;
@@ -636,6 +655,7 @@ static cfg_opt_t history_opts[] = {
 };
 
 static cfg_opt_t redis_opts[] = {
+	CFG_STR("socket", "", CFGF_NONE),
 	CFG_STR("host", "127.0.0.1", CFGF_NONE),
 	CFG_INT("port", 6379, CFGF_NONE),
 	CFG_STR("password", "", CFGF_NONE),
@@ -1179,10 +1199,12 @@ conf_policy_from_cfg(cfg_t *cfg, struct conf *c, char *err, size_t errlen)
 			return -1;
 
 	sc->redis = strcmp(cfg_getstr(cfg, "store"), "redis") == 0;
+	sc->socket = strdup(cfg_getstr(rd, "socket"));
 	sc->host = strdup(cfg_getstr(rd, "host"));
 	sc->password = strdup(cfg_getstr(rd, "password"));
 	sc->prefix = strdup(cfg_getstr(rd, "prefix"));
-	if (sc->host == NULL || sc->password == NULL || sc->prefix == NULL)
+	if (sc->socket == NULL || sc->host == NULL || sc->password == NULL ||
+	    sc->prefix == NULL)
 		goto nomem;
 	sc->port = (int)cfg_getint(rd, "port");
 	sc->db = (int)cfg_getint(rd, "db");
@@ -1236,6 +1258,7 @@ conf_free_policy(struct conf *c)
 		free(pc->rules[i].template);
 	}
 	free(pc->rules);
+	free(c->store.socket);
 	free(c->store.host);
 	free(c->store.password);
 	free(c->store.prefix);
@@ -1382,6 +1405,7 @@ conf_load(const char *path, char *err, size_t errlen)
 	cfg_set_validate_func(cfg, "store", conf_validate_choice);
 	cfg_set_validate_func(cfg, "on_store_error", conf_validate_choice);
 	cfg_set_validate_func(cfg, "quarantine|store", conf_validate_qstore);
+	cfg_set_validate_func(cfg, "redis|socket", conf_validate_redis_socket);
 	cfg_set_validate_func(cfg, "quarantine|retention",
 	    conf_validate_duration);
 	cfg_set_validate_func(cfg, "quarantine|relay", conf_validate_relay);

@@ -48,6 +48,7 @@
 #include "fdio.h"
 #include "json.h"
 #include "qstore.h"
+#include "redisconn.h"
 
 #define QSTORE_MAGIC		"CUSTOSQ1"
 #define QSTORE_MAGIC_LEN	8
@@ -67,6 +68,7 @@ struct qstore {
 	bool		 redis;
 	bool		 body_in_redis;
 	size_t		 redis_max_size;
+	char		*socket;	/* "": host:port */
 	char		*host;
 	int		 port;
 	char		*password;
@@ -788,21 +790,21 @@ qstore_rconnect(const struct qstore *s, struct qconn *q, char *err,
 {
 	const char *argv[2];
 	redisReply *r;
-	char db[16];
+	char db[16], where[160];
 
 	memset(q, 0, sizeof *q);
 	qstore_sigpipe_block(q);
-	q->c = redisConnectWithTimeout(s->host, s->port,
+	(void)redisconn_where(s->socket, s->host, s->port, where, sizeof where);
+	q->c = redisconn_open(s->socket, s->host, s->port,
 	    qstore_tv(s->connect_timeout_ms));
 	if (q->c == NULL || q->c->err != 0) {
-		errbuf_set(err, errlen, "redis %s:%d: %s", s->host, s->port,
+		errbuf_set(err, errlen, "redis %s: %s", where,
 		    q->c != NULL ? q->c->errstr : "out of memory");
 		return -1;
 	}
 	if (redisSetTimeout(q->c, qstore_tv(s->command_timeout_ms))
 	    != REDIS_OK) {
-		errbuf_set(err, errlen, "redis %s:%d: %s", s->host, s->port,
-		    q->c->errstr);
+		errbuf_set(err, errlen, "redis %s: %s", where, q->c->errstr);
 		return -1;
 	}
 	if (*s->password != '\0') {
@@ -954,10 +956,11 @@ qstore_open(const struct qstore_conf *conf, const struct qkey *key,
 		return NULL;
 	}
 	if (rc != NULL) {
-		if (rc->host == NULL || *rc->host == '\0' || rc->port <= 0 ||
-		    rc->port > 65535) {
-			errbuf_set(err, errlen, "quarantine: no Redis host "
-			    "and port");
+		if ((rc->socket == NULL || *rc->socket == '\0') &&
+		    (rc->host == NULL || *rc->host == '\0' || rc->port <= 0 ||
+		    rc->port > 65535)) {
+			errbuf_set(err, errlen, "quarantine: no Redis socket, "
+			    "or host and port");
 			return NULL;
 		}
 		if (rc->prefix != NULL && strpbrk(rc->prefix, "{}") != NULL) {
@@ -991,6 +994,7 @@ qstore_open(const struct qstore_conf *conf, const struct qkey *key,
 	s->redis_max_size = conf->redis_max_size;
 	if (rc != NULL) {
 		s->redis = true;
+		s->socket = g_strdup(S(rc->socket));
 		s->host = g_strdup(rc->host);
 		s->port = rc->port;
 		s->password = g_strdup(S(rc->password));
@@ -1016,6 +1020,7 @@ qstore_close(struct qstore *s)
 		return NULL;
 	sodium_memzero(s->seal, sizeof s->seal);
 	g_free(s->dir);
+	g_free(s->socket);
 	g_free(s->host);
 	if (s->password != NULL)
 		sodium_memzero(s->password, strlen(s->password));

@@ -8,6 +8,7 @@
 #include <hiredis.h>
 
 #include "json.h"
+#include "redisconn.h"
 #include "stats.h"
 
 static redisContext *
@@ -16,11 +17,14 @@ stats_connect(const struct store_conf *sc, char *err, size_t errlen)
 	struct timeval tv = { 2, 0 };
 	redisContext *r;
 	redisReply *rep;
+	char where[160];
 
-	r = redisConnectWithTimeout(sc->host, sc->port, tv);
+	(void)redisconn_where(sc->socket, sc->host, sc->port, where,
+	    sizeof where);
+	r = redisconn_open(sc->socket, sc->host, sc->port, tv);
 	if (r == NULL || r->err) {
-		(void)snprintf(err, errlen, "redis %s:%d: %s", sc->host,
-		    sc->port, r ? r->errstr : "no memory");
+		(void)snprintf(err, errlen, "redis %s: %s", where,
+		    r ? r->errstr : "no memory");
 		if (r != NULL)
 			redisFree(r);
 		return NULL;

@@ -52,6 +52,7 @@
 #include "findings.h"
 #include "gstr.h"
 #include "json.h"
+#include "redisconn.h"
 #include "store.h"
 
 #define STORE_BACKOFF_MIN_MS	100
@@ -65,6 +66,7 @@
 struct store {
 	uint64_t	 id;		/* never reused, unlike addresses */
 	bool		 redis;
+	char		*socket;	/* "": host:port */
 	char		*host;
 	int		 port;
 	char		*password;
@@ -552,21 +554,21 @@ store_connect(struct store *s, struct store_conn *cn, char *err,
 {
 	redisContext *c;
 	const char *argv[2];
-	char db[16];
+	char db[16], where[160];
 
-	c = redisConnectWithTimeout(s->host, s->port,
+	(void)redisconn_where(s->socket, s->host, s->port, where, sizeof where);
+	c = redisconn_open(s->socket, s->host, s->port,
 	    store_tv(s->connect_timeout_ms));
 	if (c == NULL || c->err != 0) {
-		(void)snprintf(err, errlen, "redis %s:%d: %s", s->host,
-		    s->port, c != NULL ? c->errstr : "out of memory");
+		(void)snprintf(err, errlen, "redis %s: %s", where,
+		    c != NULL ? c->errstr : "out of memory");
 		goto fail;
 	}
 	/* Keepalive: the kernel, not a message's command timeout, finds
 	 * a peer that vanished without a FIN (a firewall forgot us). */
 	if (redisSetTimeout(c, store_tv(s->command_timeout_ms)) != REDIS_OK ||
-	    redisEnableKeepAlive(c) != REDIS_OK) {
-		(void)snprintf(err, errlen, "redis %s:%d: %s", s->host,
-		    s->port, c->errstr);
+	    redisconn_keepalive(c) != REDIS_OK) {
+		(void)snprintf(err, errlen, "redis %s: %s", where, c->errstr);
 		goto fail;
 	}
 	if (*s->password != '\0') {
@@ -1625,6 +1627,7 @@ store_free(struct store *s)
 		store_spare_forget(s->id);
 	}
 	(void)pthread_mutex_destroy(&s->lock);
+	free(s->socket);
 	free(s->host);
 	free(s->password);
 	free(s->prefix);
@@ -1657,10 +1660,11 @@ store_new(const struct store_conf *conf, char *err, size_t errlen)
 		    "brace", conf->prefix);
 		return NULL;
 	}
-	if (conf->redis && (conf->host == NULL || *conf->host == '\0' ||
-	    conf->port <= 0 || conf->port > 65535 || conf->db < 0)) {
-		(void)snprintf(err, errlen, "store: redis needs a host, a "
-		    "port and a database number");
+	if (conf->redis && (conf->db < 0 || ((conf->socket == NULL ||
+	    *conf->socket == '\0') && (conf->host == NULL ||
+	    *conf->host == '\0' || conf->port <= 0 || conf->port > 65535)))) {
+		(void)snprintf(err, errlen, "store: redis needs a socket or a "
+		    "host and a port, and a database number");
 		return NULL;
 	}
 	if ((s = calloc(1, sizeof *s)) == NULL)
@@ -1679,10 +1683,12 @@ store_new(const struct store_conf *conf, char *err, size_t errlen)
 	s->nwindows = conf->nwindows;
 	s->stream_maxlen = conf->stream_maxlen > 0 ? conf->stream_maxlen :
 	    STORE_STREAM_MAXLEN;
+	s->socket = strdup(conf->socket != NULL ? conf->socket : "");
 	s->host = strdup(conf->host != NULL ? conf->host : "");
 	s->password = strdup(conf->password != NULL ? conf->password : "");
 	s->prefix = strdup(conf->prefix != NULL ? conf->prefix : "");
-	if (s->host == NULL || s->password == NULL || s->prefix == NULL) {
+	if (s->socket == NULL || s->host == NULL || s->password == NULL ||
+	    s->prefix == NULL) {
 		(void)store_free(s);
 		goto nomem;
 	}

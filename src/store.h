@@ -29,6 +29,7 @@
 
 struct store_conf {
 	bool		 redis;		/* false: in-process store */
+	char		*socket;	/* unix socket; NULL or "": host:port */
 	char		*host;
 	int		 port;
 	char		*password;	/* "" = no AUTH */

@@ -14,7 +14,9 @@
 #              speed; queue files are fsync()ed as always.  It relays
 #              everything to
 #   smtp-sink  Postfix's own test sink, which throws the mail away;
-#   Redis      private, custos' history store (store = "redis");
+#   Redis      private, custos' history store (store = "redis"), over
+#              TCP loopback (REDIS_VIA=unix: its unix socket, redis {
+#              socket });
 #   the milter none; test/bench/passthrough-milter -D (accepts everything,
 #              keeps the DATA step as custos does, so neither waits for a
 #              delayed ACK over TCP; see doc/performance.md); "ptnr", the
@@ -96,10 +98,10 @@
 # (records), MEM_CONNS (500; 0 skips the memory test), MEM_MB (10),
 # MIX_VARIANTS (100 mix messages, each with a sheet of its own, for the
 # cost of the attachment cache on files never seen before; 0 skips it),
-# MEM_CAP_MB (12000), KEEP=1 keeps the work directory (E2E_KEEP), E2E_DIR
-# as in lib.sh.  Needs root (a private Postfix), postfix (smtp-source,
-# smtp-sink), redis-server, python3, cc and libmilter-dev.  Exits 1 when
-# something cannot be set up.
+# MEM_CAP_MB (12000), REDIS_VIA (tcp, or unix), KEEP=1 keeps the work
+# directory (E2E_KEEP), E2E_DIR as in lib.sh.  Needs root (a private
+# Postfix), postfix (smtp-source, smtp-sink), redis-server, python3, cc
+# and libmilter-dev.  Exits 1 when something cannot be set up.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b="$top/build/plain"
@@ -116,6 +118,8 @@ MEM_CONNS=${MEM_CONNS:-500}
 MIX_VARIANTS=${MIX_VARIANTS:-100}
 MEM_MB=${MEM_MB:-10}
 MEM_CAP_MB=${MEM_CAP_MB:-12000}
+REDIS_VIA=${REDIS_VIA:-tcp}
+case $REDIS_VIA in tcp|unix) ;; *) echo "REDIS_VIA: tcp or unix" >&2; exit 1 ;; esac
 [ "${KEEP:-0}" = 1 ] && export E2E_KEEP=1
 HZ=$(getconf CLK_TCK)
 
@@ -368,7 +372,7 @@ EOF
 for k in clean records mix; do
 	note "message $k: $(wc -c <"$E2E/msg/$k.eml") bytes"
 done
-note "mix.xlsx: $(wc -c <"$E2E/msg/mix.xlsx") bytes; list: $RECORDS records"
+note "mix.xlsx: $(wc -c <"$E2E/msg/mix.xlsx") bytes; list: $RECORDS records; custos reaches Redis over $REDIS_VIA"
 
 # custos: conf/demo.conf plus the list, the stop/quarantine settings of
 # the e2e tests, the private Redis, and the rules.
@@ -380,6 +384,7 @@ note "mix.xlsx: $(wc -c <"$E2E/msg/mix.xlsx") bytes; list: $RECORDS records"
 	cat <<EOF
 store = "redis"
 redis {
+$([ "$REDIS_VIA" = unix ] && echo "	socket = \"$E2E/redis/redis.sock\"")
 	host = "127.0.0.1"
 	port = $REDIS_PORT
 }

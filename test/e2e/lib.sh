@@ -432,12 +432,14 @@ _e2e_redis_ping() {
     ) 2>/dev/null
 }
 
-# e2e_start_redis: a daemonized Redis on 127.0.0.1:$REDIS_PORT without
+# e2e_start_redis: a daemonized Redis on 127.0.0.1:$REDIS_PORT and on the
+# unix socket $E2E/redis/redis.sock (redis { socket }), without
 # persistence, files in $E2E/redis; waits until it answers PING.
 e2e_start_redis() {
     local tries=200
     mkdir -p "$E2E/redis"
     "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes \
+        --unixsocket "$E2E/redis/redis.sock" --unixsocketperm 700 \
         --pidfile "$E2E/redis/redis.pid" --logfile "$E2E/redis/redis.log" \
         --dir "$E2E/redis" --save '' --appendonly no >/dev/null 2>&1
     until _e2e_redis_ping && _e2e_pid_is "$(_e2e_readpid "$E2E/redis/redis.pid")" redis-server; do

@@ -147,6 +147,7 @@ test_shipped_conf_matches_defaults(void **state)
 	assert_memory_equal(shipped->policy.windows, builtin->policy.windows,
 	    sizeof shipped->policy.windows);
 	assert_int_equal(shipped->store.redis, builtin->store.redis);
+	assert_string_equal(shipped->store.socket, builtin->store.socket);
 	assert_string_equal(shipped->store.host, builtin->store.host);
 	assert_int_equal(shipped->store.port, builtin->store.port);
 	assert_string_equal(shipped->store.prefix, builtin->store.prefix);
@@ -433,7 +434,8 @@ test_policy(void **state)
 	    "  window = \"1d\"  history_records = 200\n"
 	    "  action = \"reject\"  mode = \"enforce\" }\n"
 	    "store = \"redis\"\n"
-	    "redis { port = 6390  prefix = \"x:\" }\n"
+	    "redis { port = 6390  prefix = \"x:\"\n"
+	    "  socket = \"/run/redis/redis-server.sock\" }\n"
 	    "on_store_error = \"tempfail\"\n", err, sizeof err);
 	const struct policy_rule *r;
 
@@ -460,10 +462,15 @@ test_policy(void **state)
 	assert_false(r->monitor);
 	assert_true(c->store.redis);
 	assert_int_equal(c->store.port, 6390);
+	assert_string_equal(c->store.socket, "/run/redis/redis-server.sock");
 	assert_string_equal(c->store.prefix, "x:");
 	assert_true(c->store_error_tempfail);
 	conf_unref(c);
 }
+
+/* 120 bytes: longer than a unix socket address holds. */
+#define LONG_PATH	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static void
 test_policy_errors(void **state)
@@ -481,6 +488,8 @@ test_policy_errors(void **state)
 		{ "mode = \"audit\"\n", "mode" },
 		{ "store = \"sql\"\n", "store" },
 		{ "history { windows = {\"1x\"} }\n", "windows" },
+		{ "redis { socket = \"run/redis.sock\" }\n", "redis socket" },
+		{ "redis { socket = \"/" LONG_PATH "\" }\n", "at most 107" },
 		{ "sender_group \"g\" { file = \"/nonexistent/g.txt\" }\n",
 		    "sender_group \"g\"" },
 	};

@@ -839,6 +839,62 @@ test_redis_select(void **state)
 	(void)store_free(s);
 }
 
+/* Over Redis' unix socket (redis { socket }), with no host or port
+ * that could be used instead: the same history, the same keys, and
+ * the counters; a socket nobody listens on fails with its path named. */
+static void
+test_redis_socket(void **state)
+{
+	const char *k[] = { "customers:C1", "customers:C2" };
+	const char *r[] = { "x@partner.example" };
+	struct testredis *f = need_redis(state);
+	struct store_event ev = { .when = T0, .sender = "sock@example.com",
+	    .node = "gw1", .action = "pass", .records = 2 };
+	struct store_conf sc;
+	struct store *s;
+	struct policy_history h;
+	redisContext *c;
+	GPtrArray *keys;
+	size_t i, n_hist = 0, n_stats = 0;
+	char err[256] = "", path[sizeof f->dir + 32];
+
+	if (f->sock[0] == '\0')
+		skip();
+	conf_init(&sc, true, 0);
+	sc.host = (char *)"";
+	sc.socket = f->sock;
+	s = store_or_fail(&sc);
+	(void)hist(s, "sock@example.com", T0, k, 1, r, 1);
+	h = hist(s, "sock@example.com", T0 + 60, k, 2, r, 1);
+	hist_eq(&h, W1H, 2, 2, 1, "over the socket");
+	if (store_account(s, &ev, err, sizeof err) != 0)
+		fail_msg("store_account over the socket: %s", err);
+	c = testredis_client(f, 0);
+	keys = all_keys(c);
+	for (i = 0; i < keys->len; i++) {
+		n_hist += g_str_has_prefix(keys->pdata[i],
+		    "custos:h:{sock@example.com}:");
+		n_stats += g_str_has_prefix(keys->pdata[i], "custos:stats:");
+	}
+	/* rec, msg and rcpt keys of three windows (the two calls may fall
+	 * in two buckets); the hour's and the day's counters. */
+	if (n_hist < 9 || n_stats < 2)
+		fail_msg("over the socket: got %zu history and %zu counter "
+		    "keys, want 9 and 2 at least", n_hist, n_stats);
+	g_ptr_array_free(keys, TRUE);
+	redisFree(c);
+	(void)store_free(s);
+
+	(void)snprintf(path, sizeof path, "%s/none.sock", f->dir);
+	sc.socket = path;
+	s = store_or_fail(&sc);
+	assert_int_equal(store_history(s, "sock@example.com", T0, k, 2, NULL,
+	    0, &h, err, sizeof err), -1);
+	if (strstr(err, path) == NULL)
+		fail_msg("no socket: got \"%s\", want its path named", err);
+	(void)store_free(s);
+}
+
 /* Redis dies: the first call fails at once, then the backoff answers
  * without touching the network; Redis returns: the store follows. */
 static void
@@ -1512,6 +1568,7 @@ main(void)
 		REDIS_TEST(test_redis_keys),
 		REDIS_TEST(test_redis_auth),
 		REDIS_TEST(test_redis_select),
+		REDIS_TEST(test_redis_socket),
 		REDIS_TEST(test_redis_down),
 		REDIS_TEST(test_redis_account),
 		REDIS_TEST(test_redis_stream),

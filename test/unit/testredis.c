@@ -100,7 +100,7 @@ testredis_free_port(void)
 static int
 spawn(struct testredis *srv)
 {
-	const char *bin = testredis_path(), *argv[16];
+	const char *bin = testredis_path(), *argv[24];
 	char port[16], logf[sizeof srv->dir + 16];
 	redisContext *c;
 	redisReply *r;
@@ -123,6 +123,15 @@ spawn(struct testredis *srv)
 	argv[n++] = "no";
 	argv[n++] = "--dir";
 	argv[n++] = srv->dir;
+	if ((size_t)snprintf(srv->sock, sizeof srv->sock, "%s/redis.sock",
+	    srv->dir) >= sizeof srv->sock)
+		srv->sock[0] = '\0';
+	if (srv->sock[0] != '\0') {
+		argv[n++] = "--unixsocket";
+		argv[n++] = srv->sock;
+		argv[n++] = "--unixsocketperm";
+		argv[n++] = "700";
+	}
 	if (srv->password != NULL) {
 		argv[n++] = "--requirepass";
 		argv[n++] = srv->password;

@@ -25,6 +25,8 @@ struct testredis {
 	pid_t		 pid;		/* > 0 while the server runs */
 	int		 port;		/* 127.0.0.1:port */
 	char		 dir[256];	/* --dir, and redis.log */
+	char		 sock[108];	/* and DIR/redis.sock; "" when the
+					   path would be too long */
 	const char	*password;	/* --requirepass; NULL: none */
 };
 
