@@ -269,7 +269,7 @@ cs_utf8_fast(const unsigned char *s, size_t len, size_t *high)
 		if ((want & 0xffff) != cont || (hi & ~(lead | cont)) != 0)
 			break;
 		owed = want >> 16;
-		h += (size_t)__builtin_popcount(hi);
+		h += simd_count16(hi);
 		i += 16;
 	}
 	/* A character left open: back to its lead (owed 3: the lead was

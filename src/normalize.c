@@ -699,7 +699,7 @@ textview_chars(const struct textview *v, size_t from, size_t to)
 
 #ifdef __SSE2__
 	for (; i + 16 <= to; i += 16)
-		cont += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(
+		cont += simd_count16((unsigned)_mm_movemask_epi8(
 		    simd_in16(_mm_loadu_si128((const __m128i *)(const void *)
 		    (p + i)), 0x80, 0x3f)));
 #endif

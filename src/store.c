@@ -141,11 +141,16 @@ enum store_want {
  * command appended so far.  Formatting ourselves, not with hiredis'
  * redisAppendCommandArgv, which runs a printf per argument: a history
  * read names about 80 keys, and that was most of the client's time. */
+/* Room kept in front of a command's arguments for its "*ARGC" line,
+ * written there once the count is known (store_end): the command goes
+ * to hiredis without being copied first. */
+#define STORE_CMD_HEAD	24
+
 struct store_batch {
 	redisContext	*c;
-	GString		*cmd;		/* this command's arguments */
+	GString		*cmd;		/* STORE_CMD_HEAD bytes, then this
+					   command's arguments */
 	int		 argc;
-	GString		*out;		/* "*ARGC" and cmd, to append */
 	GString		*tmp;
 	GArray		*want;		/* int per appended command */
 };
@@ -650,8 +655,8 @@ store_batch_init(struct store_batch *bt, redisContext *c)
 {
 	bt->c = c;
 	bt->cmd = g_string_sized_new(1024);
+	g_string_set_size(bt->cmd, STORE_CMD_HEAD);
 	bt->argc = 0;
-	bt->out = g_string_sized_new(1024);
 	bt->tmp = g_string_sized_new(128);
 	bt->want = g_array_new(FALSE, FALSE, sizeof(int));
 }
@@ -660,7 +665,6 @@ static void
 store_batch_clear(struct store_batch *bt)
 {
 	g_string_free(bt->cmd, TRUE);
-	g_string_free(bt->out, TRUE);
 	g_string_free(bt->tmp, TRUE);
 	g_array_free(bt->want, TRUE);
 }
@@ -702,17 +706,27 @@ store_resp_len(GString *g, char c, uint64_t n)
 	gstr_append(g, p, (size_t)(num + sizeof num - p));
 }
 
+/* a[0..len) as a RESP bulk string at the end of g; returns where its
+ * bytes start in g->str. */
+static size_t
+store_resp_bulk(GString *g, const char *a, size_t len)
+{
+	size_t at;
+
+	store_resp_len(g, '$', len);
+	at = g->len;
+	gstr_append(g, a, len);
+	gstr_append(g, "\r\n", 2);
+	return at;
+}
+
 /* An argument, copied into the command; returns the copy, valid until
  * the next argument. */
 static char *
 store_arg_copy(struct store_batch *bt, const char *a, size_t len)
 {
-	size_t at;
+	size_t at = store_resp_bulk(bt->cmd, a, len);
 
-	store_resp_len(bt->cmd, '$', len);
-	at = bt->cmd->len;
-	gstr_append(bt->cmd, a, len);
-	gstr_append(bt->cmd, "\r\n", 2);
 	bt->argc++;
 	return bt->cmd->str + at;
 }
@@ -760,18 +774,41 @@ store_hkey(struct store_batch *bt, const GString *base, int64_t idx)
 	bt->argc++;
 }
 
+/* A history key's base, "<prefix>h:{<sender>}:<kind>:<window>:", in
+ * base (store_hkey adds the bucket). */
+static void
+store_hbase(GString *base, const char *prefix, const char *snd,
+    const char *kind, unsigned window)
+{
+	char num[24], *p = store_udec(num + sizeof num, window);
+
+	g_string_truncate(base, 0);
+	gstr_append(base, prefix, strlen(prefix));
+	gstr_append(base, "h:{", 3);
+	gstr_append(base, snd, strlen(snd));
+	gstr_append(base, "}:", 2);
+	gstr_append(base, kind, strlen(kind));
+	gstr_append(base, ":", 1);
+	gstr_append(base, p, (size_t)(num + sizeof num - p));
+	gstr_append(base, ":", 1);
+}
+
 /* Queues the command built so far; its reply is for want. */
 static int
 store_end(struct store_batch *bt, int want, char *err, size_t errlen)
 {
+	char *p = bt->cmd->str + STORE_CMD_HEAD;
 	int rc;
 
-	g_string_truncate(bt->out, 0);
-	store_resp_len(bt->out, '*', (uint64_t)bt->argc);
-	gstr_append(bt->out, bt->cmd->str, bt->cmd->len);
-	g_string_truncate(bt->cmd, 0);
+	/* "*ARGC\r\n" right before the arguments (at most 13 bytes). */
+	*--p = '\n';
+	*--p = '\r';
+	p = store_udec(p, (uint64_t)bt->argc);
+	*--p = '*';
+	rc = redisAppendFormattedCommand(bt->c, p,
+	    bt->cmd->len - (size_t)(p - bt->cmd->str));
+	g_string_set_size(bt->cmd, STORE_CMD_HEAD);
 	bt->argc = 0;
-	rc = redisAppendFormattedCommand(bt->c, bt->out->str, bt->out->len);
 	if (rc != REDIS_OK) {
 		(void)snprintf(err, errlen, "redis: %s", bt->c->errstr);
 		return -1;
@@ -835,10 +872,10 @@ store_redis_history(struct store *s, const char *snd, time_t now,
 	static const char *const kinds[3] = { "rec", "msg", "rcpt" };
 	static const enum store_want wants[3] = { WANT_RECORDS,
 	    WANT_MESSAGES, WANT_RCPTS };
-	GString *base = NULL;
+	GString *base = NULL, *recblock = NULL;
 	char *a, ttl[32];
 	int64_t b, k, cur, j;
-	size_t i, n, want;
+	size_t i, n, want, nrecargs = 0;
 	int rc = -1, kind;
 
 	/* Pending replies are read before ours are sent: should they hold
@@ -848,6 +885,14 @@ store_redis_history(struct store *s, const char *snd, time_t now,
 		return -1;
 	store_batch_init(&bt, cn->c);
 	base = g_string_sized_new(128);
+	/* The record keys go to every window's PFADD: encoded once. */
+	recblock = g_string_sized_new(nrecs * 32 + 1);
+	for (n = 0; n < nrecs; n++)
+		if (recs[n] != NULL) {
+			(void)store_resp_bulk(recblock, recs[n],
+			    strlen(recs[n]));
+			nrecargs++;
+		}
 	for (i = 0; nrecs > 0 && i < s->nwindows; i++) {
 		store_geometry(s->windows[i], &b, &k);
 		cur = (int64_t)now / b;
@@ -855,13 +900,15 @@ store_redis_history(struct store *s, const char *snd, time_t now,
 		for (kind = 0; kind < 3; kind++) {
 			if (kind == 2 && nrcpts == 0)
 				break;
-			g_string_printf(base, "%sh:{%s}:%s:%u:", s->prefix, snd,
-			    kinds[kind], s->windows[i]);
+			store_hbase(base, s->prefix, snd, kinds[kind],
+			    s->windows[i]);
 			store_arg(&bt, kind == 1 ? "INCR" : "PFADD");
 			store_hkey(&bt, base, cur);
-			for (n = 0; kind == 0 && n < nrecs; n++)
-				if (recs[n] != NULL)
-					store_arg(&bt, recs[n]);
+			if (kind == 0) {
+				gstr_append(bt.cmd, recblock->str,
+				    recblock->len);
+				bt.argc += (int)nrecargs;
+			}
 			for (n = 0; kind == 2 && n < nrcpts; n++)
 				if (rcpts[n] != NULL) {
 					/* Lower case in place in the arena. */
@@ -883,8 +930,8 @@ store_redis_history(struct store *s, const char *snd, time_t now,
 		store_geometry(s->windows[i], &b, &k);
 		cur = (int64_t)now / b;
 		for (kind = 0; kind < 3; kind++) {
-			g_string_printf(base, "%sh:{%s}:%s:%u:", s->prefix, snd,
-			    kinds[kind], s->windows[i]);
+			store_hbase(base, s->prefix, snd, kinds[kind],
+			    s->windows[i]);
 			store_arg(&bt, kind == 1 ? "MGET" : "PFCOUNT");
 			for (j = cur - k; j <= cur; j++)
 				store_hkey(&bt, base, j);
@@ -935,6 +982,7 @@ fail:
 out:
 	store_batch_clear(&bt);
 	g_string_free(base, TRUE);
+	g_string_free(recblock, TRUE);
 	return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include "charset.h"
+#include "simd.h"
 
 #define KEHU_GBK	"\xbf\xcd\xbb\xa7\xc3\xfb\xb5\xa5"	/* 客户名单 */
 #define KEHU_UTF8	"\xe5\xae\xa2\xe6\x88\xb7\xe5\x90\x8d\xe5\x8d\x95"
@@ -342,11 +343,31 @@ test_utf8_scan(void **state)
 	}
 }
 
+/* simd_count16, which the UTF-8 check counts high bytes with, against
+ * the compiler's count, for every 16-bit mask. */
+static void
+test_count16(void **state)
+{
+#ifdef __SSE2__
+	unsigned m;
+
+	(void)state;
+	for (m = 0; m <= 0xffff; m++)
+		if (simd_count16(m) != (unsigned)__builtin_popcount(m))
+			fail_msg("simd_count16(%#x): got %u, want %d", m,
+			    simd_count16(m), __builtin_popcount(m));
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_count16),
 		cmocka_unit_test(test_big5_widened),
 		cmocka_unit_test(test_truncate_boundary),
 		cmocka_unit_test(test_truncate_large),
