@@ -136,16 +136,16 @@ enum store_want {
 #define WANT_KIND(x)		((x) & 0xff)
 #define WANT_WIN(x)		((size_t)(x) >> 8)
 
-/* A pipeline being built: the current command's arguments, already in
- * the protocol's form (RESP bulk strings), and the purpose of each
- * command appended so far.  Formatting ourselves, not with hiredis'
- * redisAppendCommandArgv, which runs a printf per argument: a history
- * read names about 80 keys, and that was most of the client's time. */
 /* Room kept in front of a command's arguments for its "*ARGC" line,
  * written there once the count is known (store_end): the command goes
  * to hiredis without being copied first. */
 #define STORE_CMD_HEAD	24
 
+/* A pipeline being built: the current command's arguments, already in
+ * the protocol's form (RESP bulk strings), and the purpose of each
+ * command appended so far.  Formatting ourselves, not with hiredis'
+ * redisAppendCommandArgv, which runs a printf per argument: a history
+ * read names about 80 keys, and that was most of the client's time. */
 struct store_batch {
 	redisContext	*c;
 	GString		*cmd;		/* STORE_CMD_HEAD bytes, then this
