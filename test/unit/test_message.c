@@ -344,6 +344,30 @@ test_rows(void **state)
 	}
 }
 
+/* Whether raw gives the same segments and notes with the unread header
+ * fields left out of GMime's parse as with every field read; both
+ * printed when not. */
+static bool
+unread_fields_same(const char *raw, size_t len)
+{
+	struct textseg	*on, *off;
+	bool		 same;
+
+	on = extract(raw, len, NULL);
+	assert_true(message_skip_unread_fields(false));
+	off = extract(raw, len, NULL);
+	assert_false(message_skip_unread_fields(true));
+	if (!(same = textseg_same(on, off))) {
+		print_message("fields left out:\n");
+		dump(on);
+		print_message("fields read:\n");
+		dump(off);
+	}
+	textseg_free(on);
+	textseg_free(off);
+	return same;
+}
+
 /* Leaving the unread header fields out of GMime's parse changes nothing
  * but its cost: every row, and every row behind a header of realistic
  * fields, gives the same with the fields read. */
@@ -355,7 +379,6 @@ test_rows_unread_fields_same(void **state)
 	    "\tby mx.example.net (Postfix) with ESMTPS id 4ABC\r\n"
 	    "DKIM-Signature: v=1; a=rsa-sha256; d=example.com;\r\n"
 	    " b=QUJDREVG\r\nX-MS-Has-Attach:\r\nThread-Index: AdnCkLzq\r\n";
-	struct textseg	*on, *off;
 	char		*raw;
 	size_t		 i, k;
 
@@ -363,21 +386,10 @@ test_rows_unread_fields_same(void **state)
 	for (i = 0; i < sizeof rows / sizeof *rows; i++)
 		for (k = 0; k < 2; k++) {
 			raw = g_strconcat(k ? extra : "", rows[i].raw, NULL);
-			on = extract(raw, strlen(raw), NULL);
-			assert_true(message_skip_unread_fields(false));
-			off = extract(raw, strlen(raw), NULL);
-			assert_false(message_skip_unread_fields(true));
-			if (!textseg_same(on, off)) {
-				print_message("fields left out:\n");
-				dump(on);
-				print_message("fields read:\n");
-				dump(off);
+			if (!unread_fields_same(raw, strlen(raw)))
 				fail_msg("%s%s: differs with the unread fields "
 				    "left out", rows[i].name,
 				    k ? " (behind more fields)" : "");
-			}
-			textseg_free(on);
-			textseg_free(off);
 			g_free(raw);
 		}
 }
@@ -392,7 +404,6 @@ static void
 test_unread_fields_read_ends(void **state)
 {
 	GString		*m = g_string_new(NULL);
-	struct textseg	*on, *off;
 	size_t		 k, i, multi;
 	char		 bad[301];
 
@@ -414,21 +425,10 @@ test_unread_fields_read_ends(void **state)
 				    "multipart/mixed; boundary=b\r\n\r\n--b\r\n"
 				    "%s\r\nContent-Type: text/plain\r\n\r\n"
 				    "shown 13900015838\r\n--b--\r\n", bad);
-			on = extract(m->str, m->len, NULL);
-			assert_true(message_skip_unread_fields(false));
-			off = extract(m->str, m->len, NULL);
-			assert_false(message_skip_unread_fields(true));
-			if (!textseg_same(on, off)) {
-				print_message("fields left out:\n");
-				dump(on);
-				print_message("fields read:\n");
-				dump(off);
+			if (!unread_fields_same(m->str, m->len))
 				fail_msg("%s behind %zu fields: differs with the "
 				    "unread fields left out", multi ? "a part's "
 				    "invalid line" : "an invalid line", k);
-			}
-			textseg_free(on);
-			textseg_free(off);
 		}
 	g_string_free(m, TRUE);
 }
