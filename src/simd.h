@@ -1,6 +1,7 @@
 /* simd.h - byte-vector helpers shared by the hot loops (normalize.c's
- * text view, scan.c's candidate extents, charset.c's UTF-8 check).  SSE2 only; callers keep a
- * plain loop for builds without it.  Header-only, no state. */
+ * text view, scan.c's candidate extents, charset.c's UTF-8 check).
+ * SSE2 only; callers keep a plain loop for builds without it.
+ * Header-only, no state. */
 #ifndef CUSTOS_SIMD_H
 #define CUSTOS_SIMD_H
 
