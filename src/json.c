@@ -168,6 +168,19 @@ json_key(struct json *j, const char *key)
 }
 
 void
+json_quote(GString *out, const char *s, size_t len)
+{
+	json_escape(out, s, len);
+}
+
+void
+json_raw(struct json *j, const char *text, size_t len)
+{
+	json_sep(j);
+	gstr_append(j->out, text, len);
+}
+
+void
 json_string_len(struct json *j, const char *s, size_t len)
 {
 	json_sep(j);

@@ -44,6 +44,14 @@ void	 json_double(struct json *, double, int decimals);
 void	 json_bool(struct json *, bool);
 void	 json_null(struct json *);
 
+/* For many values of one shape (the record ids of an audit line): a
+ * value put together once from quoted parts is cheaper than the writer
+ * escaping every key and string again.  json_quote appends s to out
+ * quoted and escaped as json_string would write it; json_raw writes
+ * text that is one whole JSON value already, with the comma before it. */
+void	 json_quote(GString *out, const char *s, size_t len);
+void	 json_raw(struct json *, const char *text, size_t len);
+
 /* key + value in one call, for the common case. */
 void	 json_kv_string(struct json *, const char *key, const char *val);
 void	 json_kv_uint(struct json *, const char *key, uint64_t val);

@@ -70,6 +70,42 @@ pipeline_reads_history(const struct policy_conf *pc)
 	return 0;
 }
 
+/* The history's record keys, "<list>:<id>", for n records: one
+ * allocation holding the pointers and the strings (a message can carry
+ * thousands of records), NULL-terminated; free() it.  NULL when out of
+ * memory. */
+static char **
+pipeline_record_keys(const struct conf *c, const struct finding_record **recs,
+    size_t n)
+{
+	const char *list;
+	char **keys, *p;
+	size_t i, len, size = (n + 1) * sizeof *keys;
+
+	for (i = 0; i < n; i++) {
+		list = recs[i]->list < c->nlists ?
+		    c->lists[recs[i]->list].name : "?";
+		size += strlen(list) + 1 + strlen(recs[i]->id) + 1;
+	}
+	if ((keys = malloc(size)) == NULL)
+		return NULL;
+	p = (char *)(keys + n + 1);
+	for (i = 0; i < n; i++) {
+		list = recs[i]->list < c->nlists ?
+		    c->lists[recs[i]->list].name : "?";
+		keys[i] = p;
+		len = strlen(list);
+		memcpy(p, list, len);
+		p += len;
+		*p++ = ':';
+		len = strlen(recs[i]->id) + 1;
+		memcpy(p, recs[i]->id, len);
+		p += len;
+	}
+	keys[n] = NULL;
+	return keys;
+}
+
 /* Adds this message to the sender's history and reads the history back.
  * Only records sent to someone outside the company count.  A message
  * that adds nothing (no records, or none sent outside) under rules that
@@ -95,11 +131,7 @@ pipeline_history(const struct conf *c, const struct envelope *env,
 	}
 	if (next > 0) {
 		recs = findings_sorted(&r->findings, &nrec);
-		keys = calloc(nrec + 1, sizeof *keys);
-		for (i = 0; keys != NULL && i < nrec; i++)
-			keys[i] = g_strconcat(recs[i]->list < c->nlists ?
-			    c->lists[recs[i]->list].name : "?", ":",
-			    recs[i]->id, NULL);
+		keys = pipeline_record_keys(c, recs, nrec);
 	}
 	if (keys == NULL)
 		nrec = 0;
@@ -112,8 +144,6 @@ pipeline_history(const struct conf *c, const struct envelope *env,
 		r->history.known = false;
 	}
 out:
-	for (i = 0; keys != NULL && i < nrec; i++)
-		g_free(keys[i]);
 	free(keys);
 	g_free(recs);
 	free(ext);

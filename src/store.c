@@ -320,29 +320,46 @@ store_iso(time_t when, char *buf, size_t len)
 
 /* The decision's record ids as a JSON array of {"list","id"[,"canary"]}
  * (the audit log's shape, so one parser reads both), capped; *omitted
- * says how many were cut.  Caller g_free()s. */
+ * says how many were cut.  Each object is put together with its list's
+ * name quoted once for the run of records on that list (they come
+ * sorted by list), as report.c does for the audit line.  Caller
+ * g_free()s. */
 static char *
 store_record_json(const struct store_event *ev, size_t *len,
     size_t *omitted)
 {
 	const struct store_record *r;
+	const char *list_at = NULL;
 	struct json j;
+	GString *obj = g_string_sized_new(96), *list = g_string_new(NULL);
 	size_t i, n = ev->record_ids != NULL ? ev->nrecord_ids : 0;
 
 	json_init(&j);
 	json_array_begin(&j);
 	for (i = 0; i < n && i < STORE_MAX_RECORD_IDS; i++) {
 		r = &ev->record_ids[i];
-		json_object_begin(&j);
-		json_kv_string(&j, "list", r->list != NULL ? r->list : "?");
-		json_kv_string(&j, "id", r->id != NULL ? r->id : "");
-		if (r->canary) {
-			json_key(&j, "canary");
-			json_bool(&j, true);
+		if (list_at == NULL || (r->list != list_at &&
+		    strcmp(r->list != NULL ? r->list : "?", list_at) != 0)) {
+			list_at = r->list != NULL ? r->list : "?";
+			g_string_truncate(list, 0);
+			json_quote(list, list_at, strlen(list_at));
 		}
-		json_object_end(&j);
+		g_string_truncate(obj, 0);
+		gstr_append(obj, "{\"list\":", 8);
+		gstr_append(obj, list->str, list->len);
+		gstr_append(obj, ",\"id\":", 6);
+		if (r->id != NULL)
+			json_quote(obj, r->id, strlen(r->id));
+		else
+			gstr_append(obj, "\"\"", 2);
+		if (r->canary)
+			gstr_append(obj, ",\"canary\":true", 14);
+		gstr_append(obj, "}", 1);
+		json_raw(&j, obj->str, obj->len);
 	}
 	json_array_end(&j);
+	g_string_free(obj, TRUE);
+	g_string_free(list, TRUE);
 	*omitted = n > STORE_MAX_RECORD_IDS ? n - STORE_MAX_RECORD_IDS : 0;
 	return json_finish(&j, len);
 }

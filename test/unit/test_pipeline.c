@@ -6,13 +6,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "conf.h"
 #include "engine.h"
+#include "envelope.h"
+#include "listbuild.h"
 #include "pipeline.h"
+#include "store.h"
 
 static struct conf *
 conf_with(const char *text)
@@ -161,6 +165,105 @@ test_html_and_parts(void **state)
 	conf_unref(c);
 }
 
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Records sent outside go into the sender's history by list and id: one
+ * id on two lists is two records, the same record in a second message
+ * is not counted again, and a message to the company alone adds none. */
+static void
+test_history_record_keys(void **state)
+{
+	static const char msg[] =
+	    "From: a@example.com\r\nSubject: contacts\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+	    "13800138001 13800138002 13900139001\r\n";
+	static const char msg2[] =
+	    "From: a@example.com\r\nSubject: more\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+	    "13800138001 13800138003\r\n";
+	char dir[] = "/tmp/custos-test-pipe-hist.XXXXXX", path[300],
+	    text[1500], err[512], cmd[320];
+	struct listbuild_stats st;
+	struct envelope out, in;
+	struct pipeline_result r;
+	struct conf *c;
+	GMimeStream *m;
+	int i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(path, sizeof path, "%s/a.csv", dir);
+	write_text(path, "id,mobile\nC1,13800138001\nC2,13800138002\n"
+	    "C3,13800138003\n");
+	(void)snprintf(path, sizeof path, "%s/b.csv", dir);
+	write_text(path, "id,mobile\nC1,13900139001\n");
+	(void)snprintf(text, sizeof text,
+	    "key_file = \"%s/list.key\"\n"
+	    "database = \"%s/lists.db\"\n"
+	    "internal_domains = {\"example.com\"}\n"
+	    "list \"a\" { file = \"%s/a.csv\"\n"
+	    "  field \"mobile\" { kind = \"mobile\" } }\n"
+	    "list \"b\" { file = \"%s/b.csv\"\n"
+	    "  field \"mobile\" { kind = \"mobile\" } }\n"
+	    "history { windows = {\"1h\"} }\n"
+	    "rule \"trickle\" { window = \"1h\"  history_records = 100\n"
+	    "  action = \"hold\" }\n", dir, dir, dir, dir);
+	(void)snprintf(path, sizeof path, "%s/custos.conf", dir);
+	write_text(path, text);
+	if ((c = conf_load(path, err, sizeof err)) == NULL)
+		fail_msg("config: %s", err);
+	if (listbuild_run(c, false, &st, err, sizeof err) != 0)
+		fail_msg("compile: %s", err);
+	if ((c->engine = engine_load(c, err, sizeof err)) == NULL)
+		fail_msg("engine: %s", err);
+	/* The memory store: the keys are the pipeline's, whatever holds them. */
+	if ((c->history = store_new(&c->store, err, sizeof err)) == NULL)
+		fail_msg("store: %s", err);
+
+	envelope_init(&out);
+	envelope_init(&in);
+	assert_int_equal(envelope_set_addr(&out.mail_from, "a@example.com"), 0);
+	assert_int_equal(envelope_add_rcpt(&out, "x@example.net"), 0);
+	assert_int_equal(envelope_set_addr(&in.mail_from, "a@example.com"), 0);
+	assert_int_equal(envelope_add_rcpt(&in, "b@example.com"), 0);
+	{
+		const struct envelope *env[3] = { &out, &out, &in };
+		const char *raw[3] = { msg, msg2, msg2 };
+		/* a:C1, a:C2, b:C1; then a:C3 new; then nothing added. */
+		const uint64_t want[3] = { 3, 4, 4 };
+
+		for (i = 0; i < 3; i++) {
+			m = g_mime_stream_mem_new_with_buffer(raw[i],
+			    strlen(raw[i]));
+			pipeline_result_init(&r);
+			if (pipeline_run(c, m, raw[i], strlen(raw[i]), env[i],
+			    true, &r, err, sizeof err) != 0)
+				fail_msg("run %d: %s", i, err);
+			g_object_unref(m);
+			assert_true(r.history.known);
+			if (r.history.records[0] != want[i])
+				fail_msg("message %d: history has %llu records, "
+				    "want %llu", i,
+				    (unsigned long long)r.history.records[0],
+				    (unsigned long long)want[i]);
+			pipeline_result_clear(&r);
+		}
+	}
+	envelope_clear(&out);
+	envelope_clear(&in);
+	conf_unref(c);
+	(void)snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -170,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_limits_from_config),
 		cmocka_unit_test(test_incidents_differ),
 		cmocka_unit_test(test_html_and_parts),
+		cmocka_unit_test(test_history_record_keys),
 	};
 	int rc;
 
