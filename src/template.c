@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "errbuf.h"
+#include "gstr.h"
 #include "template.h"
 
 /* A template is a few lines of prose; a file this large is a mistake
@@ -562,25 +563,34 @@ template_expand(GString *out, const struct template_text *t,
 static char *
 template_line(const char *s, size_t len)
 {
-	const char *end = s + len;
+	const char *end = s + len, *pct;
 	GString *out = g_string_sized_new(len + 8);
-	size_t fit = 0;
+	size_t cut, pcts;
 
+	/* The text between '%'s a run at a time: a reply is some 400
+	 * characters, and a record message's reject has several. */
 	while (s < end) {
-		const char *next = g_utf8_next_char(s);
-
-		if (next > end)		/* not reached: s is valid UTF-8 */
-			next = end;
-		if (*s == '%')
-			g_string_append(out, "%%");
-		else
-			g_string_append_len(out, s, next - s);
-		if (out->len <= TEMPLATE_MAX_LINE - 3)
-			fit = out->len;
-		s = next;
+		if ((pct = memchr(s, '%', (size_t)(end - s))) == NULL)
+			pct = end;
+		gstr_append(out, s, (size_t)(pct - s));
+		if (pct < end)
+			gstr_append(out, "%%", 2);
+		s = pct + 1;
 	}
 	if (out->len > TEMPLATE_MAX_LINE) {
-		g_string_truncate(out, fit);
+		/* The last character boundary with room for "...": not
+		 * inside a UTF-8 character, nor between the two '%' of a
+		 * pair (every '%' here is one of a pair, so a run of them
+		 * before the cut is odd only when the cut splits one). */
+		cut = TEMPLATE_MAX_LINE - 3;
+		while (cut > 0 && ((unsigned char)out->str[cut] & 0xc0) == 0x80)
+			cut--;
+		for (pcts = 0; pcts < cut && out->str[cut - 1 - pcts] == '%';
+		    pcts++)
+			;
+		if (pcts % 2 == 1)
+			cut--;
+		g_string_truncate(out, cut);
 		g_string_append(out, "...");
 	}
 	if (out->len == 0)
