@@ -24,7 +24,7 @@ report_strcmp(gconstpointer a, gconstpointer b)
 /* Each record as {"id","list","where"[,"canary":true]}, put together
  * from its list's and segment's names quoted once for the run of
  * records that share them (the records come sorted by list): what the
- * writer would print, at a sixth of the cost for a message that carries
+ * writer would print, at a third of the cost for a message that carries
  * hundreds of records (doc/performance.md, "Record ids"). */
 static void
 report_record_ids(struct json *j, const struct pipeline_result *r,

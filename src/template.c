@@ -570,11 +570,12 @@ template_line(const char *s, size_t len)
 	/* The text between '%'s a run at a time: a reply is some 400
 	 * characters, and a record message's reject has several. */
 	while (s < end) {
-		if ((pct = memchr(s, '%', (size_t)(end - s))) == NULL)
-			pct = end;
+		if ((pct = memchr(s, '%', (size_t)(end - s))) == NULL) {
+			gstr_append(out, s, (size_t)(end - s));
+			break;
+		}
 		gstr_append(out, s, (size_t)(pct - s));
-		if (pct < end)
-			gstr_append(out, "%%", 2);
+		gstr_append(out, "%%", 2);
 		s = pct + 1;
 	}
 	if (out->len > TEMPLATE_MAX_LINE) {
