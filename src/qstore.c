@@ -709,16 +709,10 @@ out:
 
 /* ------------------------------------------------------------ Redis */
 
-static struct timeval
-qstore_tv(int ms)
+static int
+qstore_ms(int ms)
 {
-	struct timeval tv;
-
-	if (ms <= 0)
-		ms = QSTORE_DEFAULT_MS;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return tv;
+	return ms > 0 ? ms : QSTORE_DEFAULT_MS;
 }
 
 /* A write to a peer that went away raises SIGPIPE, which would kill
@@ -788,41 +782,16 @@ static int
 qstore_rconnect(const struct qstore *s, struct qconn *q, char *err,
     size_t errlen)
 {
-	const char *argv[2];
-	redisReply *r;
-	char db[16], where[160];
+	const struct redisconn_target t = {
+		.socket = s->socket, .host = s->host, .port = s->port,
+		.password = s->password, .db = s->db,
+		.connect_ms = qstore_ms(s->connect_timeout_ms),
+		.command_ms = qstore_ms(s->command_timeout_ms)
+	};
 
 	memset(q, 0, sizeof *q);
 	qstore_sigpipe_block(q);
-	(void)redisconn_where(s->socket, s->host, s->port, where, sizeof where);
-	q->c = redisconn_open(s->socket, s->host, s->port,
-	    qstore_tv(s->connect_timeout_ms));
-	if (q->c == NULL || q->c->err != 0) {
-		errbuf_set(err, errlen, "redis %s: %s", where,
-		    q->c != NULL ? q->c->errstr : "out of memory");
-		return -1;
-	}
-	if (redisSetTimeout(q->c, qstore_tv(s->command_timeout_ms))
-	    != REDIS_OK) {
-		errbuf_set(err, errlen, "redis %s: %s", where, q->c->errstr);
-		return -1;
-	}
-	if (*s->password != '\0') {
-		argv[0] = "AUTH";
-		argv[1] = s->password;
-		if ((r = qstore_rcmd(q->c, 2, argv, NULL, err, errlen)) == NULL)
-			return -1;
-		freeReplyObject(r);
-	}
-	if (s->db != 0) {
-		(void)snprintf(db, sizeof db, "%d", s->db);
-		argv[0] = "SELECT";
-		argv[1] = db;
-		if ((r = qstore_rcmd(q->c, 2, argv, NULL, err, errlen)) == NULL)
-			return -1;
-		freeReplyObject(r);
-	}
-	return 0;
+	return (q->c = redisconn_connect(&t, err, errlen)) != NULL ? 0 : -1;
 }
 
 /* PREFIX q:{ID}; the braces keep an entry's keys in one Cluster slot. */

@@ -1,37 +1,42 @@
 /* redisconn.h - a connection to the configured Redis, for the history
  * store (store.c), the quarantine (qstore.c) and `custos stats`.
  *
- * Why: a Redis on the gateway itself can listen on a unix socket alone
- * (port 0), whose file mode decides who may talk to it; on loopback TCP
- * every local user could read the senders' history or reset a sender's
+ * Why one place: the three connect the same way (socket or host:port,
+ * timeouts, AUTH, SELECT) and should fail the same way; `custos stats`
+ * once ignored a refused SELECT and read database 0.
+ *
+ * A Redis on the gateway itself can listen on a unix socket alone (port
+ * 0), whose file mode decides who may talk to it; on loopback TCP every
+ * local user could read the senders' history or reset a sender's
  * counters to slip under a rule.  `redis { socket }` names it; host and
  * port are then not used.  (It is not faster here: the worker's CPU a
  * message was the same either way, doc/performance.md.)
  *
- * No state; thread-safe.  Errors: hiredis' own (NULL when out of
- * memory, else the context's err and errstr). */
+ * No state; thread-safe.  Error texts name where Redis is and never
+ * carry the password. */
 #ifndef CUSTOS_REDISCONN_H
 #define CUSTOS_REDISCONN_H
 
 #include <stddef.h>
-#include <sys/time.h>
 
 #include <hiredis/hiredis.h>
 
-/* Connects within timeout: to the unix socket at path when path is set
- * (not NULL or ""), else to host:port over TCP.  The caller checks
- * ->err, and frees the context either way. */
-redisContext	*redisconn_open(const char *path, const char *host, int port,
-		    struct timeval timeout);
+struct redisconn_target {
+	const char	*socket;	/* unix socket path; NULL or "": TCP */
+	const char	*host;
+	int		 port;
+	const char	*password;	/* NULL or "": no AUTH */
+	int		 db;		/* 0: no SELECT */
+	int		 connect_ms;	/* to connect */
+	int		 command_ms;	/* each command after */
+};
 
-/* Turns TCP keepalive on, so that the kernel finds a peer that vanished
- * without a word (a firewall forgot the connection); nothing to do on a
- * unix socket.  REDIS_OK or REDIS_ERR, as hiredis. */
-int		 redisconn_keepalive(redisContext *);
-
-/* Where Redis is, for messages: the socket's path, or "host:port".  In
- * buf, which it returns. */
-const char	*redisconn_where(const char *path, const char *host, int port,
-		    char *buf, size_t len);
+/* Connects within connect_ms, sets the command timeout, turns TCP
+ * keepalive on (the kernel, not a command's timeout, finds a peer that
+ * vanished without a FIN: a firewall forgot the connection), then sends
+ * AUTH and SELECT as configured.  The context, or NULL with err
+ * ("redis WHERE: why"). */
+redisContext	*redisconn_connect(const struct redisconn_target *,
+		    char *err, size_t errlen);
 
 #endif

@@ -14,39 +14,13 @@
 static redisContext *
 stats_connect(const struct store_conf *sc, char *err, size_t errlen)
 {
-	struct timeval tv = { 2, 0 };
-	redisContext *r;
-	redisReply *rep;
-	char where[160];
+	const struct redisconn_target t = {
+		.socket = sc->socket, .host = sc->host, .port = sc->port,
+		.password = sc->password, .db = sc->db,
+		.connect_ms = 2000, .command_ms = 2000
+	};
 
-	(void)redisconn_where(sc->socket, sc->host, sc->port, where,
-	    sizeof where);
-	r = redisconn_open(sc->socket, sc->host, sc->port, tv);
-	if (r == NULL || r->err) {
-		(void)snprintf(err, errlen, "redis %s: %s", where,
-		    r ? r->errstr : "no memory");
-		if (r != NULL)
-			redisFree(r);
-		return NULL;
-	}
-	(void)redisSetTimeout(r, tv);
-	if (*sc->password != '\0') {
-		rep = redisCommand(r, "AUTH %s", sc->password);
-		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-			(void)snprintf(err, errlen, "redis AUTH refused");
-			if (rep != NULL)
-				freeReplyObject(rep);
-			redisFree(r);
-			return NULL;
-		}
-		freeReplyObject(rep);
-	}
-	if (sc->db != 0) {
-		rep = redisCommand(r, "SELECT %d", sc->db);
-		if (rep != NULL)
-			freeReplyObject(rep);
-	}
-	return r;
+	return redisconn_connect(&t, err, errlen);
 }
 
 /* One counters hash as a JSON object or "field value" lines. */

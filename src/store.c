@@ -543,76 +543,21 @@ store_reply(redisContext *c, redisReply **out, char *err, size_t errlen)
 	return 0;
 }
 
-/* One command and its reply, for the connection handshake. */
-static int
-store_call(redisContext *c, int argc, const char **argv, char *err,
-    size_t errlen)
-{
-	redisReply *r;
-
-	if (redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK) {
-		(void)snprintf(err, errlen, "redis: %s", c->errstr);
-		return -1;
-	}
-	if (store_reply(c, &r, err, errlen) != 0)
-		return -1;
-	freeReplyObject(r);
-	return 0;
-}
-
-static struct timeval
-store_tv(int ms)
-{
-	struct timeval tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return tv;
-}
-
 static int
 store_connect(struct store *s, struct store_conn *cn, char *err,
     size_t errlen)
 {
-	redisContext *c;
-	const char *argv[2];
-	char db[16], where[160];
+	const struct redisconn_target t = {
+		.socket = s->socket, .host = s->host, .port = s->port,
+		.password = s->password, .db = s->db,
+		.connect_ms = s->connect_timeout_ms,
+		.command_ms = s->command_timeout_ms
+	};
 
-	(void)redisconn_where(s->socket, s->host, s->port, where, sizeof where);
-	c = redisconn_open(s->socket, s->host, s->port,
-	    store_tv(s->connect_timeout_ms));
-	if (c == NULL || c->err != 0) {
-		(void)snprintf(err, errlen, "redis %s: %s", where,
-		    c != NULL ? c->errstr : "out of memory");
-		goto fail;
-	}
-	/* Keepalive: the kernel, not a message's command timeout, finds
-	 * a peer that vanished without a FIN (a firewall forgot us). */
-	if (redisSetTimeout(c, store_tv(s->command_timeout_ms)) != REDIS_OK ||
-	    redisconn_keepalive(c) != REDIS_OK) {
-		(void)snprintf(err, errlen, "redis %s: %s", where, c->errstr);
-		goto fail;
-	}
-	if (*s->password != '\0') {
-		argv[0] = "AUTH";
-		argv[1] = s->password;
-		if (store_call(c, 2, argv, err, errlen) != 0)
-			goto fail;
-	}
-	if (s->db != 0) {
-		(void)snprintf(db, sizeof db, "%d", s->db);
-		argv[0] = "SELECT";
-		argv[1] = db;
-		if (store_call(c, 2, argv, err, errlen) != 0)
-			goto fail;
-	}
-	cn->c = c;
+	if ((cn->c = redisconn_connect(&t, err, errlen)) == NULL)
+		return -1;
 	cn->pending = 0;
 	return 0;
-fail:
-	if (c != NULL)
-		redisFree(c);
-	return -1;
 }
 
 /* This thread's connection to s, connected; NULL with err when Redis

@@ -802,12 +802,17 @@ test_redis_auth(void **state)
 	hist_eq(&h, W1D, 1, 1, 0, "with the password");
 	(void)store_free(s);
 
-	s = redis_store(f, "wrong", 0);
+	s = redis_store(f, "Zq9 wrong one", 0);
 	assert_int_equal(store_history(s, "auth@example.com", T0, k, 1, NULL,
 	    0, &h, err, sizeof err), -1);
 	assert_false(h.known);
 	if (strstr(err, "WRONGPASS") == NULL && strstr(err, "invalid") == NULL)
 		fail_msg("wrong password: got \"%s\"", err);
+	/* The error goes to the log: it names the command, never the
+	 * password. */
+	if (strstr(err, "AUTH") == NULL || strstr(err, "Zq9") != NULL)
+		fail_msg("wrong password: got \"%s\", want AUTH and no "
+		    "password", err);
 	(void)store_free(s);
 
 	s = redis_store(f, NULL, 0);
@@ -837,6 +842,23 @@ test_redis_select(void **state)
 	redisFree(c0);
 	redisFree(c5);
 	(void)store_free(s);
+
+	/* A database the server does not have: refused, never database 0
+	 * read or written instead (custos stats once did). */
+	{
+		char err[256] = "";
+
+		s = redis_store(f, NULL, 99);
+		assert_int_equal(store_history(s, "db@example.com", T0, k, 2,
+		    NULL, 0, &h, err, sizeof err), -1);
+		assert_false(h.known);
+		if (strstr(err, "SELECT") == NULL)
+			fail_msg("db 99: got \"%s\", want SELECT refused", err);
+		(void)store_free(s);
+		c0 = testredis_client(f, 0);
+		assert_int_equal(testredis_int(c0, "DBSIZE"), 0);
+		redisFree(c0);
+	}
 }
 
 /* Over Redis' unix socket (redis { socket }), with no host or port
