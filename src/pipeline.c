@@ -106,12 +106,12 @@ pipeline_record_keys(const struct conf *c, const struct finding_record **recs,
 	return keys;
 }
 
-/* Adds this message to the sender's history and reads the history back.
- * Only records sent to someone outside the company count.  A message
- * that adds nothing (no records, or none sent outside) under rules that
- * never read history costs the store nothing: no round trip, and no
- * store error to apply on_store_error to, since none could change the
- * decision. */
+/* Adds this message to the sender's history and, for rules with a
+ * history condition, reads the history back.  Only records sent to
+ * someone outside the company count.  A message that adds nothing (no
+ * records, or none sent outside) under rules that never read history
+ * costs the store nothing: no round trip, and no store error to apply
+ * on_store_error to, since none could change the decision. */
 static void
 pipeline_history(const struct conf *c, const struct envelope *env,
     struct pipeline_result *r)
@@ -120,7 +120,7 @@ pipeline_history(const struct conf *c, const struct envelope *env,
 	char **keys = NULL;
 	const char **ext = NULL;
 	size_t nrec = 0, next = 0, i;
-	int partner;
+	int partner, reads;
 
 	if (env != NULL && env->nrcpt > 0) {
 		ext = calloc(env->nrcpt, sizeof *ext);
@@ -135,11 +135,15 @@ pipeline_history(const struct conf *c, const struct envelope *env,
 	}
 	if (keys == NULL)
 		nrec = 0;
-	if ((nrec == 0 || next == 0) && !pipeline_reads_history(&c->policy))
+	reads = pipeline_reads_history(&c->policy);
+	if ((nrec == 0 || next == 0) && !reads)
 		goto out;
+	/* Without a history condition the message is still recorded (a
+	 * rule added later sees it), and nothing is read back. */
 	if (store_history(c->history, policy_sender(env), time(NULL),
 	    (const char *const *)keys, nrec, ext, nrec > 0 ? next : 0,
-	    &r->history, r->store_why, sizeof r->store_why) != 0) {
+	    reads ? &r->history : NULL, r->store_why,
+	    sizeof r->store_why) != 0) {
 		r->store_error = true;
 		r->history.known = false;
 	}

@@ -129,9 +129,12 @@ struct store	*store_free(struct store *);
  * the message in the windows' time buckets: a window of w seconds
  * covers between w and w + b seconds back (b = max(60, w/24), the
  * bucket size).  record_keys: "list:id" strings; ext_rcpts: the
- * non-internal recipient addresses.  On -1, out->known is false and
- * err says why ("redis unavailable (backoff)" while Redis is being
- * given time after a failure). */
+ * non-internal recipient addresses.  out NULL: the message is added
+ * and nothing is read back, for rules that have no history condition
+ * (the write's replies are still waited for, so a failure is -1 as
+ * ever).  On -1, out->known is false and err says why ("redis
+ * unavailable (backoff)" while Redis is being given time after a
+ * failure). */
 int	store_history(struct store *, const char *sender, time_t now,
 	    const char *const *record_keys, size_t nrecords,
 	    const char *const *ext_rcpts, size_t nrcpts,

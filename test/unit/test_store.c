@@ -132,6 +132,27 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Messages recorded with nothing read back (out NULL: rules without a
+ * history condition) are in the history a later read sees. */
+static void
+scenario_write_only(struct store *s, const char *what)
+{
+	const char *a[] = { "customers:C1", "customers:C2" };
+	const char *b[] = { "customers:C2", "customers:C3" };
+	const char *r[] = { "x@partner.example" };
+	struct policy_history h;
+	char err[256] = "";
+
+	if (store_history(s, "w@example.com", T0, a, 2, r, 1, NULL, err,
+	    sizeof err) != 0 ||
+	    store_history(s, "w@example.com", T0 + 10, b, 2, r, 1, NULL, err,
+	    sizeof err) != 0)
+		fail_msg("%s: write only: %s", what, err);
+	h = peek(s, "w@example.com", T0 + 20);
+	hist_eq(&h, W1H, 3, 2, 1, what);
+	hist_eq(&h, W7D, 3, 2, 1, what);
+}
+
 /* Counts the entries store_stream_range hands over. */
 static int
 collect(const struct store_entry *e, void *arg)
@@ -259,6 +280,19 @@ test_mem_windows(void **state)
 	scenario_windows(s, "mem");
 	s = store_free(s);
 	assert_null(s);
+}
+
+static void
+test_mem_write_only(void **state)
+{
+	struct store_conf sc;
+	struct store *s;
+
+	(void)state;
+	conf_init(&sc, false, 0);
+	s = store_or_fail(&sc);
+	scenario_write_only(s, "mem");
+	(void)store_free(s);
 }
 
 static void
@@ -684,6 +718,36 @@ test_redis_windows(void **state)
 	struct store *s = redis_store(f, NULL, 0);
 
 	scenario_windows(s, "redis");
+	(void)store_free(s);
+}
+
+/* Recorded without reading back: the same history, and Redis is asked
+ * to count nothing (no PFCOUNT, no MGET of the windows' buckets). */
+static void
+test_redis_write_only(void **state)
+{
+	const char *k[] = { "customers:C9" };
+	struct testredis *f = need_redis(state);
+	struct store *s = redis_store(f, NULL, 0);
+	redisContext *c = testredis_client(f, 0);
+	redisReply *rep;
+	char err[256] = "";
+	long long counts = -1;
+
+	scenario_write_only(s, "redis");
+	assert_non_null(rep = redisCommand(c, "CONFIG RESETSTAT"));
+	freeReplyObject(rep);
+	if (store_history(s, "w2@example.com", T0, k, 1, NULL, 0, NULL, err,
+	    sizeof err) != 0)
+		fail_msg("write only: %s", err);
+	assert_non_null(rep = redisCommand(c, "INFO commandstats"));
+	assert_int_equal(rep->type, REDIS_REPLY_STRING);
+	counts = (strstr(rep->str, "cmdstat_pfcount:") != NULL) +
+	    (strstr(rep->str, "cmdstat_mget:") != NULL);
+	if (counts != 0 || strstr(rep->str, "cmdstat_pfadd:") == NULL)
+		fail_msg("write only: Redis saw %s", rep->str);
+	freeReplyObject(rep);
+	redisFree(c);
 	(void)store_free(s);
 }
 
@@ -1578,6 +1642,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_errors),
 		cmocka_unit_test(test_mem_windows),
+		cmocka_unit_test(test_mem_write_only),
 		cmocka_unit_test(test_mem_drip),
 		cmocka_unit_test(test_mem_survives_reload),
 		cmocka_unit_test(test_mem_sweep),
@@ -1586,6 +1651,7 @@ main(void)
 		cmocka_unit_test(test_mem_stream),
 		cmocka_unit_test(test_redis_sigpipe),
 		REDIS_TEST(test_redis_windows),
+		REDIS_TEST(test_redis_write_only),
 		REDIS_TEST(test_redis_drip),
 		REDIS_TEST(test_redis_keys),
 		REDIS_TEST(test_redis_auth),
