@@ -329,7 +329,7 @@ store_record_json(const struct store_event *ev, size_t *len,
     size_t *omitted)
 {
 	const struct store_record *r;
-	const char *list_at = NULL;
+	const char *name, *list_at = NULL;
 	struct json j;
 	GString *obj = g_string_sized_new(96), *list = g_string_new(NULL);
 	size_t i, n = ev->record_ids != NULL ? ev->nrecord_ids : 0;
@@ -338,9 +338,9 @@ store_record_json(const struct store_event *ev, size_t *len,
 	json_array_begin(&j);
 	for (i = 0; i < n && i < STORE_MAX_RECORD_IDS; i++) {
 		r = &ev->record_ids[i];
-		if (list_at == NULL || (r->list != list_at &&
-		    strcmp(r->list != NULL ? r->list : "?", list_at) != 0)) {
-			list_at = r->list != NULL ? r->list : "?";
+		name = r->list != NULL ? r->list : "?";
+		if (list_at == NULL || strcmp(name, list_at) != 0) {
+			list_at = name;
 			g_string_truncate(list, 0);
 			json_quote(list, list_at, strlen(list_at));
 		}
