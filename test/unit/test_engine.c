@@ -482,16 +482,22 @@ test_ambiguous_weak(void **state)
  * by 6 records at most) and with every weak value linked instead
  * (expand 0, the path values shared by many records take). */
 static struct findings
-scan_text_expand(const char *text, size_t expand)
+scan_engine_expand(const struct engine *ce, const char *text, size_t expand)
 {
-	struct engine *e = (struct engine *)conf->engine;
+	struct engine *e = (struct engine *)ce;
 	size_t was = e->weak_expand;
 	struct findings f;
 
 	e->weak_expand = expand;
-	f = scan_text(text);
+	f = scan_engine(e, text);
 	e->weak_expand = was;
 	return f;
+}
+
+static struct findings
+scan_text_expand(const char *text, size_t expand)
+{
+	return scan_engine_expand(conf->engine, text, expand);
 }
 
 static void
@@ -578,6 +584,70 @@ test_weak_linked(void **state)
 	a = scan_text_expand("王芳 王芳 王芳 长城贸易 王芳", 0);
 	assert_int_equal(a.weak_ambiguous, 1);
 	findings_free(&a);
+}
+
+/* The records two linked weak values share, when one value's records
+ * outnumber the other's many times (walked by galloping) and when they
+ * are alike (merged): a list where 40 customers work for one company,
+ * 20 of them are called 刘洋, 3 陈静 and one 周杰.  Linked (expand 0)
+ * and expanded, the findings are the same and the expected ones. */
+static void
+test_weak_shared_lists(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;		/* the one record, or NULL */
+		size_t		 nrec;		/* records found */
+		size_t		 ambiguous;
+	} cases[] = {
+		{ "周杰, 大众汽车销售", "C340", 1, 0 },
+		{ "大众汽车销售 联系人 周杰", "C340", 1, 0 },
+		{ "陈静, 大众汽车销售", NULL, 3, 0 },
+		{ "刘洋, 大众汽车销售", NULL, 0, 1 },
+		{ "周杰 刘洋 陈静 大众汽车销售", NULL, 4, 1 },
+		/* a name of the list beside a company none of them has */
+		{ "周杰, 长城贸易", NULL, 0, 0 },
+	};
+	GString *csv = g_string_new("id,name,mobile,company\n");
+	char text[1024], path[300];
+	struct findings a, b;
+	struct conf *c;
+	size_t i;
+
+	(void)state;
+	for (i = 1; i <= 40; i++)
+		g_string_append_printf(csv, "C3%02zu,%s,137002000%02zu,"
+		    "大众汽车销售\n", i, i <= 20 ? "刘洋" : i <= 23 ? "陈静" :
+		    i == 40 ? "周杰" : "职员", i);
+	g_string_append(csv, "C400,王五,13700200100,长城贸易\n");
+	(void)snprintf(path, sizeof path, "%s/shared.csv", dir);
+	write_file(path, csv->str);
+	g_string_free(csv, TRUE);
+	(void)snprintf(text, sizeof text,
+	    "key_file = \"%s/list.key\"\n"
+	    "database = \"%s/shared.db\"\n"
+	    "list \"shared\" {\n"
+	    "  file = \"%s\"\n"
+	    "  field \"mobile\" { kind = \"mobile\" }\n"
+	    "  field \"name\" { kind = \"name\" }\n"
+	    "  field \"company\" { kind = \"company\" }\n"
+	    "}\n", dir, dir, path);
+	c = load_conf("shared.conf", text);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		a = scan_engine_expand(c->engine, cases[i].text,
+		    ENGINE_WEAK_EXPAND);
+		b = scan_engine_expand(c->engine, cases[i].text, 0);
+		assert_same_findings(&a, &b, cases[i].text);
+		if (findings_records(&b) != cases[i].nrec ||
+		    b.weak_ambiguous != cases[i].ambiguous ||
+		    (cases[i].want != NULL && !has_record(&b, cases[i].want)))
+			fail_msg("%s: %zu records, %zu ambiguous",
+			    cases[i].text, findings_records(&b),
+			    b.weak_ambiguous);
+		findings_free(&a);
+		findings_free(&b);
+	}
+	conf_unref(c);
 }
 
 /* A text made of one shared name and company, over and over: no
@@ -1322,6 +1392,7 @@ main(void)
 		cmocka_unit_test(test_ambiguous_weak),
 		cmocka_unit_test(test_weak_linked),
 		cmocka_unit_test(test_weak_repeated),
+		cmocka_unit_test(test_weak_shared_lists),
 		cmocka_unit_test(test_canary_and_counts),
 		cmocka_unit_test(test_detectors),
 		cmocka_unit_test(test_detector_forms),
