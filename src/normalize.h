@@ -68,10 +68,10 @@ int	textview_build(struct textview *v, const char *text, size_t len);
 int	textview_rebuild(struct textview *v, const char *text, size_t len);
 void	textview_free(struct textview *v);	/* leaves v zeroed */
 
-/* The vector code views are built with: 2 AVX2, 1 SSE2, 0 none; -1 or
- * more than the CPU has: the widest it has (the default).  Returns the
- * level now used.  For tests, which build the same views at every level;
- * call it while no view is being built. */
+/* The vector code views are built with: 3 AVX-512BW, 2 AVX2, 1 SSE2, 0
+ * none; -1 or more than the CPU has: the widest it has (the default).
+ * Returns the level now used.  For tests, which build the same views at
+ * every level; call it while no view is being built. */
 int	textview_simd(int level);
 
 /* Offset in the original text of view offset off (0..len). */
