@@ -169,6 +169,30 @@ load_conf(const char *name, const char *text)
 	return c;
 }
 
+/* Writes dir/NAME.csv and dir/NAME.conf, a list of the CSV's mobile
+ * (strong), name and company (weak) compiled into dir/NAME.db; the
+ * config's path goes to path. */
+static void
+write_list_conf(const char *name, const char *csv, char *path,
+    size_t pathlen)
+{
+	char csv_at[300], text[1024];
+
+	(void)snprintf(csv_at, sizeof csv_at, "%s/%s.csv", dir, name);
+	write_file(csv_at, csv);
+	(void)snprintf(text, sizeof text,
+	    "key_file = \"%s/list.key\"\n"
+	    "database = \"%s/%s.db\"\n"
+	    "list \"%s\" {\n"
+	    "  file = \"%s\"\n"
+	    "  field \"mobile\" { kind = \"mobile\" }\n"
+	    "  field \"name\" { kind = \"name\" }\n"
+	    "  field \"company\" { kind = \"company\" }\n"
+	    "}\n", dir, dir, name, name, csv_at);
+	(void)snprintf(path, pathlen, "%s/%s.conf", dir, name);
+	write_file(path, text);
+}
+
 static bool
 has_record(const struct findings *f, const char *id)
 {
@@ -609,7 +633,7 @@ test_weak_shared_lists(void **state)
 		{ "周杰, 长城贸易", NULL, 0, 0 },
 	};
 	GString *csv = g_string_new("id,name,mobile,company\n");
-	char text[1024], path[300];
+	char path[300], err[512];
 	struct findings a, b;
 	struct conf *c;
 	size_t i;
@@ -620,19 +644,10 @@ test_weak_shared_lists(void **state)
 		    "大众汽车销售\n", i, i <= 20 ? "刘洋" : i <= 23 ? "陈静" :
 		    i == 40 ? "周杰" : "职员", i);
 	g_string_append(csv, "C400,王五,13700200100,长城贸易\n");
-	(void)snprintf(path, sizeof path, "%s/shared.csv", dir);
-	write_file(path, csv->str);
+	write_list_conf("shared", csv->str, path, sizeof path);
 	g_string_free(csv, TRUE);
-	(void)snprintf(text, sizeof text,
-	    "key_file = \"%s/list.key\"\n"
-	    "database = \"%s/shared.db\"\n"
-	    "list \"shared\" {\n"
-	    "  file = \"%s\"\n"
-	    "  field \"mobile\" { kind = \"mobile\" }\n"
-	    "  field \"name\" { kind = \"name\" }\n"
-	    "  field \"company\" { kind = \"company\" }\n"
-	    "}\n", dir, dir, path);
-	c = load_conf("shared.conf", text);
+	if ((c = conf_load_all(path, err, sizeof err)) == NULL)
+		fail_msg("load shared.conf: %s", err);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		a = scan_engine_expand(c->engine, cases[i].text,
 		    ENGINE_WEAK_EXPAND);
@@ -1002,7 +1017,7 @@ test_weak_memo(void **state)
 		"华为有限公司", "LI LEI LTD",
 	};
 	struct listbuild_stats st;
-	char path[300], text[1024], err[512];
+	char path[300], err[512];
 	struct conf *c;
 	GString *csv = g_string_new("id,name,mobile,company\n");
 	int i;
@@ -1011,20 +1026,8 @@ test_weak_memo(void **state)
 	for (i = 0; i < 300; i++)
 		g_string_append_printf(csv, "M%03d,%s,1390013%04d,%s\n", i,
 		    names[i % 4], i, companies[i % 2]);
-	(void)snprintf(path, sizeof path, "%s/memo.csv", dir);
-	write_file(path, csv->str);
+	write_list_conf("memo", csv->str, path, sizeof path);
 	g_string_free(csv, TRUE);
-	(void)snprintf(text, sizeof text,
-	    "key_file = \"%s/list.key\"\n"
-	    "database = \"%s/memo.db\"\n"
-	    "list \"memo\" {\n"
-	    "  file = \"%s\"\n"
-	    "  field \"mobile\" { kind = \"mobile\" }\n"
-	    "  field \"name\" { kind = \"name\" }\n"
-	    "  field \"company\" { kind = \"company\" }\n"
-	    "}\n", dir, dir, path);
-	(void)snprintf(path, sizeof path, "%s/memo.conf", dir);
-	write_file(path, text);
 	if ((c = conf_load(path, err, sizeof err)) == NULL)
 		fail_msg("load memo.conf: %s", err);
 	if (listbuild_run(c, false, &st, err, sizeof err) != 0)
