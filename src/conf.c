@@ -1568,6 +1568,12 @@ conf_notices(const struct conf *c)
 	    (c->notify.sender || c->notify.nofficers > 0);
 }
 
+const char *
+conf_list_name(const struct conf *c, size_t list)
+{
+	return c != NULL && list < c->nlists ? c->lists[list].name : "?";
+}
+
 int
 conf_open_quarantine(struct conf *c, bool create, char *err, size_t errlen)
 {

@@ -157,6 +157,10 @@ struct conf	*conf_load_all(const char *path, char *err, size_t errlen);
 bool		 conf_stops_mail(const struct conf *);
 bool		 conf_notices(const struct conf *);
 
+/* The name of list number list (a finding's), or "?" when c is NULL or
+ * has no such list (a table compiled from another configuration). */
+const char	*conf_list_name(const struct conf *c, size_t list);
+
 /* Loads the quarantine key (creating it when create and missing) and
  * opens the quarantine store into c->qkey / c->qstore: what the milter
  * does at start when conf_stops_mail(), and the officers' tool always.

@@ -852,8 +852,7 @@ milter_record(struct connctx *cc, const struct pipeline_result *r,
 	recs = findings_sorted(&r->findings, &n);
 	ids = g_new0(struct store_record, n + 1);
 	for (i = 0; i < n; i++) {
-		ids[i].list = recs[i]->list < cc->conf->nlists ?
-		    cc->conf->lists[recs[i]->list].name : "?";
+		ids[i].list = conf_list_name(cc->conf, recs[i]->list);
 		ids[i].id = recs[i]->id;
 		ids[i].canary = recs[i]->canary;
 	}

@@ -83,16 +83,14 @@ pipeline_record_keys(const struct conf *c, const struct finding_record **recs,
 	size_t i, len, size = (n + 1) * sizeof *keys;
 
 	for (i = 0; i < n; i++) {
-		list = recs[i]->list < c->nlists ?
-		    c->lists[recs[i]->list].name : "?";
+		list = conf_list_name(c, recs[i]->list);
 		size += strlen(list) + 1 + strlen(recs[i]->id) + 1;
 	}
 	if ((keys = malloc(size)) == NULL)
 		return NULL;
 	p = (char *)(keys + n + 1);
 	for (i = 0; i < n; i++) {
-		list = recs[i]->list < c->nlists ?
-		    c->lists[recs[i]->list].name : "?";
+		list = conf_list_name(c, recs[i]->list);
 		keys[i] = p;
 		len = strlen(list);
 		memcpy(p, list, len);

@@ -39,8 +39,7 @@ report_record_ids(struct json *j, const struct pipeline_result *r,
 	for (i = 0; i < n; i++) {
 		if (recs[i]->list != list_at) {
 			list_at = recs[i]->list;
-			name = c != NULL && list_at < c->nlists ?
-			    c->lists[list_at].name : "?";
+			name = conf_list_name(c, list_at);
 			g_string_truncate(list, 0);
 			json_quote(list, name, strlen(name));
 		}
