@@ -1755,13 +1755,13 @@ store_history(struct store *s, const char *sender, time_t now,
 		store_guard_off(s, &sp);
 	}
 	g_free(snd);
-	if (out == NULL)
-		return rc;
 	if (rc != 0) {
-		memset(out, 0, sizeof *out);
+		if (out != NULL)
+			memset(out, 0, sizeof *out);
 		return -1;
 	}
-	out->known = true;
+	if (out != NULL)
+		out->known = true;
 	return 0;
 }
 
